@@ -1,0 +1,2 @@
+//! temper command-line entry point.
+fn main() {}
