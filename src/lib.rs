@@ -1,1 +1,7 @@
-//! temper library.
+//! temper: discovery, reporting and fixing around the `temper-lints` analysis core,
+//! plus the reference instance-pool runtime and the WIT validator.
+
+#[cfg(feature = "runtime")]
+pub mod pool;
+#[cfg(feature = "wit")]
+pub mod wit;
