@@ -1,1 +1,149 @@
-//! temper analysis core.
+//! temper's analysis core: Rust source text in, findings and fixes out, no IO.
+//!
+//! [`analyze`] parses one file with `ra_ap_syntax` (lossless and
+//! error-tolerant), runs every lint in [`registry::LINTS`] over the file and
+//! over the re-parsed arguments of its macro calls, and returns the findings
+//! with the file's `mod` declarations, so the caller can decide which findings
+//! apply once it knows which target compiles the file.
+
+pub mod context;
+pub mod diagnostic;
+pub mod modules;
+pub mod registry;
+mod rules;
+pub mod trees;
+
+pub use diagnostic::{Applicability, Edit, Finding, Fix, Label, Level};
+pub use modules::ModDecl;
+pub use ra_ap_syntax::Edition;
+pub use registry::{FixAvailability, LINTS, Lint};
+
+use ra_ap_syntax::SourceFile;
+use std::ops::Range;
+
+/// Per-lint options, from configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub library_unwrap: LibraryUnwrapOptions,
+    pub drop_without_async_cleanup: DropOptions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LibraryUnwrapOptions {
+    /// Allow `.lock().unwrap()` and friends on `Mutex` / `RwLock` results:
+    /// a poisoned lock is a panic elsewhere already.
+    pub allow_lock_results: bool,
+    /// Attributes, besides `#[test]` and friends, that mark test functions.
+    pub test_attributes: Vec<String>,
+    /// Method names, besides `unwrap`, `expect`, `unwrap_err` and `expect_err`,
+    /// to report.
+    pub extra_methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DropOptions {
+    /// Paths or method names, besides tokio's, that start async work
+    /// (`my_rt::spawn`) or block on it.
+    pub extra_spawn_functions: Vec<String>,
+    /// Method names, besides the usual ones, that perform explicit cleanup.
+    pub extra_cleanup_methods: Vec<String>,
+}
+
+/// Facts about the crate a file belongs to, which fixes use to match the
+/// crate's existing style.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrateFacts {
+    /// `anyhow` is a dependency: `.context(..)` is available.
+    pub uses_anyhow: bool,
+    /// `eyre` or `color-eyre` is a dependency: `.wrap_err(..)` is available.
+    pub uses_eyre: bool,
+    /// The logging facade the crate already uses.
+    pub logging: Logging,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Logging {
+    Tracing,
+    Log,
+    #[default]
+    Stderr,
+}
+
+/// What a lint sees: the file and the trees to walk.
+pub struct LintInput<'a> {
+    pub source: &'a str,
+    pub file: &'a SourceFile,
+    /// The file's tree first, then re-parsed macro arguments.
+    pub trees: &'a [trees::Tree],
+    pub options: &'a Options,
+    pub facts: &'a CrateFacts,
+}
+
+/// A syntax error, with its range in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub range: Range<usize>,
+    pub message: String,
+}
+
+/// Everything learned from one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileAnalysis {
+    /// Sorted by position.
+    pub findings: Vec<Finding>,
+    pub modules: Vec<ModDecl>,
+    /// The file starts with `#![cfg(test)]`.
+    pub cfg_test: bool,
+    pub parse_errors: Vec<ParseError>,
+}
+
+/// Parses `source` and runs every lint over it.
+pub fn analyze(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+) -> FileAnalysis {
+    let parse = SourceFile::parse(source, edition);
+    let file = parse.tree();
+    let trees = trees::collect(&file, edition);
+    let input = LintInput {
+        source,
+        file: &file,
+        trees: &trees,
+        options,
+        facts,
+    };
+    let mut findings = Vec::new();
+    for lint in LINTS {
+        (lint.check)(&input, &mut findings);
+    }
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
+    });
+    findings.dedup_by(|a, b| a.lint == b.lint && a.range == b.range && a.message == b.message);
+    let parse_errors = parse
+        .errors()
+        .into_iter()
+        .map(|error| ParseError {
+            range: usize::from(error.range().start())..usize::from(error.range().end()),
+            message: error.to_string(),
+        })
+        .collect();
+    FileAnalysis {
+        findings,
+        modules: modules::collect(&file),
+        cfg_test: modules::file_is_cfg_test(&file),
+        parse_errors,
+    }
+}
+
+/// Whether `source` parses without errors with `ra_ap_syntax`.
+pub fn parse_error_count(source: &str, edition: Edition) -> usize {
+    SourceFile::parse(source, edition).errors().len()
+}
+
+/// The text of the node at `range` in the file's tree, for messages.
+pub fn snippet(source: &str, range: &Range<usize>) -> String {
+    source.get(range.clone()).unwrap_or_default().to_string()
+}

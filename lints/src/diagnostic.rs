@@ -1,0 +1,168 @@
+//! The data a lint produces: findings with labelled spans, help, notes and fixes.
+//!
+//! Everything here is plain data with byte offsets into the file's text, so the
+//! reporting and fixing layers never need the syntax tree.
+
+use std::ops::Range;
+
+/// How severe a finding is; `Deny` findings make `temper check` exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Level> {
+        match text {
+            "allow" => Some(Level::Allow),
+            "warn" => Some(Level::Warn),
+            "deny" => Some(Level::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// How much a fix can be trusted, in ruff's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    /// Shown to the user, never applied.
+    DisplayOnly,
+    /// May change behaviour, or may not compile without type information.
+    Unsafe,
+    /// Keeps meaning and comments, and compiles.
+    Safe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::DisplayOnly => "display-only",
+            Applicability::Unsafe => "unsafe",
+            Applicability::Safe => "safe",
+        }
+    }
+}
+
+/// Replace `range` of a file's text with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Edit {
+    /// The file the edit applies to, relative to the file being linted's crate;
+    /// `None` is the linted file itself.
+    pub file: Option<std::path::PathBuf>,
+    pub range: Range<usize>,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Edit {
+        Edit {
+            file: None,
+            range,
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(offset: usize, text: impl Into<String>) -> Edit {
+        Edit::replace(offset..offset, text)
+    }
+
+    pub fn delete(range: Range<usize>) -> Edit {
+        Edit::replace(range, "")
+    }
+}
+
+/// A set of edits that together resolve one finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// Imperative description, e.g. "propagate the error with `?`".
+    pub message: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+/// A secondary span with its own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub range: Range<usize>,
+    pub message: String,
+}
+
+/// One problem found in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The lint's snake_case name, as in the registry.
+    pub lint: &'static str,
+    /// Lowercase, no trailing period.
+    pub message: String,
+    /// The primary span.
+    pub range: Range<usize>,
+    /// The message shown at the primary span; empty for none.
+    pub primary_label: String,
+    pub labels: Vec<Label>,
+    /// Imperative.
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+    pub fix: Option<Fix>,
+    /// The finding only applies when the file is compiled into a library target
+    /// (the module tree decides that, after every file has been read).
+    pub library_only: bool,
+}
+
+impl Finding {
+    pub fn new(lint: &'static str, range: Range<usize>, message: impl Into<String>) -> Finding {
+        Finding {
+            lint,
+            message: message.into(),
+            range,
+            primary_label: String::new(),
+            labels: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+            fix: None,
+            library_only: false,
+        }
+    }
+
+    pub fn with_primary_label(mut self, message: impl Into<String>) -> Finding {
+        self.primary_label = message.into();
+        self
+    }
+
+    pub fn with_label(mut self, range: Range<usize>, message: impl Into<String>) -> Finding {
+        self.labels.push(Label {
+            range,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Finding {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Finding {
+        self.fix = Some(fix);
+        self
+    }
+
+    pub fn library_only(mut self) -> Finding {
+        self.library_only = true;
+        self
+    }
+}

@@ -1,0 +1,57 @@
+//! Every lint temper knows, in one alphabetical list.
+
+use crate::diagnostic::Level;
+use crate::rules;
+use crate::{Finding, LintInput};
+
+/// Whether, and how reliably, a lint's findings come with a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    /// Some findings have a fix, others do not (the diagnostic says why).
+    Sometimes,
+    Always,
+}
+
+impl FixAvailability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Sometimes => "sometimes",
+            FixAvailability::Always => "always",
+        }
+    }
+}
+
+/// A lint's metadata, documentation and detection entry point.
+pub struct Lint {
+    pub name: &'static str,
+    pub default_level: Level,
+    pub fix: FixAvailability,
+    /// One line, lowercase, shown by `temper lints`.
+    pub summary: &'static str,
+    /// Markdown with the sections *What it does*, *Why is this bad?*,
+    /// *Example*, *Use instead* and *Fix safety*; printed by `temper explain`.
+    pub docs: &'static str,
+    pub check: fn(&LintInput<'_>, &mut Vec<Finding>),
+}
+
+impl std::fmt::Debug for Lint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lint")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// All lints, sorted by name.
+pub static LINTS: &[&Lint] = &[
+    &rules::arc_from_ptr_read::LINT,
+    &rules::drop_without_async_cleanup::LINT,
+    &rules::library_unwrap::LINT,
+];
+
+/// Looks a lint up by its snake_case name.
+pub fn lint(name: &str) -> Option<&'static Lint> {
+    LINTS.iter().copied().find(|lint| lint.name == name)
+}

@@ -1,0 +1,426 @@
+//! Findings placed in their files, and the reporters that print them: miette's
+//! rustc-like rendering for people, JSON for machines.
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+};
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+use temper_lints::{Applicability, Finding, Level};
+
+/// A 1-based line and column (columns count characters, as rustc's do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Converts byte offsets to positions.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    pub fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&start| start <= offset) - 1;
+        let start = self.starts[line];
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
+    }
+
+    /// The byte offset where 1-based `line` starts.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line.checked_sub(1)?).copied()
+    }
+}
+
+/// A finding in a file, with its effective level.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    /// As given on the command line, or relative to the current directory.
+    pub path: String,
+    pub source: Arc<str>,
+    pub level: Level,
+    pub finding: Finding,
+    pub start: Position,
+    pub end: Position,
+}
+
+impl Reported {
+    pub fn new(
+        path: String,
+        source: Arc<str>,
+        index: &LineIndex,
+        level: Level,
+        finding: Finding,
+    ) -> Reported {
+        let start = index.position(&source, finding.range.start);
+        let end = index.position(&source, finding.range.end);
+        Reported {
+            path,
+            source,
+            level,
+            finding,
+            start,
+            end,
+        }
+    }
+
+    pub fn sort_key(&self) -> (&str, Position, Position, &'static str) {
+        (&self.path, self.start, self.end, self.finding.lint)
+    }
+
+    /// The help line, with what `temper fix` would do.
+    pub fn help(&self) -> Option<String> {
+        self.finding.help.clone()
+    }
+}
+
+/// A non-finding message about a file: parse errors, unreadable files.
+#[derive(Debug, Clone)]
+pub struct FileNote {
+    pub path: String,
+    pub severity: NoteSeverity,
+    pub message: String,
+    /// Source and span to show, when there is one.
+    pub span: Option<(Arc<str>, std::ops::Range<usize>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteSeverity {
+    Note,
+    Error,
+}
+
+struct FindingDiagnostic<'a> {
+    reported: &'a Reported,
+    source: NamedSource<Arc<str>>,
+}
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FindingDiagnostic").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reported.finding.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let finding = &self.reported.finding;
+        Some(Box::new(format!("temper::{}", finding.lint)))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(match self.reported.level {
+            Level::Deny => Severity::Error,
+            Level::Warn | Level::Allow => Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let finding = &self.reported.finding;
+        let mut lines = Vec::new();
+        if let Some(help) = &finding.help {
+            lines.push(help.clone());
+        }
+        match &finding.fix {
+            Some(fix) if fix.applicability != Applicability::DisplayOnly => lines.push(format!(
+                "fix ({}): {}{}",
+                fix.applicability.as_str(),
+                fix.message,
+                if fix.applicability == Applicability::Unsafe {
+                    " (with --unsafe-fixes)"
+                } else {
+                    ""
+                }
+            )),
+            _ => {}
+        }
+        for note in &finding.notes {
+            lines.push(format!("note: {note}"));
+        }
+        lines.push(format!(
+            "for further information run `temper explain {}`",
+            finding.lint
+        ));
+        Some(Box::new(lines.join("\n")))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let finding = &self.reported.finding;
+        let primary_label =
+            (!finding.primary_label.is_empty()).then(|| finding.primary_label.clone());
+        let primary = LabeledSpan::new_primary_with_span(primary_label, span(&finding.range));
+        let others = finding.labels.iter().map(|label| {
+            LabeledSpan::new_with_span(Some(label.message.clone()), span(&label.range))
+        });
+        Some(Box::new(std::iter::once(primary).chain(others)))
+    }
+}
+
+fn span(range: &std::ops::Range<usize>) -> miette::SourceSpan {
+    (range.start, range.end.saturating_sub(range.start)).into()
+}
+
+struct NoteDiagnostic<'a> {
+    note: &'a FileNote,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl fmt::Debug for NoteDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NoteDiagnostic").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for NoteDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.source.is_some() {
+            f.write_str(&self.note.message)
+        } else {
+            write!(f, "{}: {}", self.note.path, self.note.message)
+        }
+    }
+}
+
+impl std::error::Error for NoteDiagnostic<'_> {}
+
+impl Diagnostic for NoteDiagnostic<'_> {
+    fn severity(&self) -> Option<Severity> {
+        Some(match self.note.severity {
+            NoteSeverity::Note => Severity::Advice,
+            NoteSeverity::Error => Severity::Error,
+        })
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (_, range) = self.note.span.as_ref()?;
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(None, span(range)),
+        )))
+    }
+}
+
+/// How human output looks.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Style {
+    /// Stable output for expected-output files: no colour, no links, ASCII-free
+    /// of terminal detection.
+    pub fn plain() -> Style {
+        Style {
+            color: false,
+            width: 100,
+        }
+    }
+
+    fn handler(self) -> GraphicalReportHandler {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        GraphicalReportHandler::new_themed(theme)
+            .with_links(false)
+            .with_width(self.width)
+            .without_syntax_highlighting()
+    }
+}
+
+/// Renders one finding as rustc-like text.
+pub fn render_finding(reported: &Reported, style: Style) -> String {
+    let diagnostic = FindingDiagnostic {
+        reported,
+        source: NamedSource::new(&reported.path, reported.source.clone()).with_language("Rust"),
+    };
+    let mut out = String::new();
+    // Rendering into a String cannot fail: fmt::Write for String is infallible.
+    let _ = style.handler().render_report(&mut out, &diagnostic);
+    out
+}
+
+/// Renders a note about a file (parse errors, unreadable files).
+pub fn render_note(note: &FileNote, style: Style) -> String {
+    let diagnostic = NoteDiagnostic {
+        note,
+        source: note
+            .span
+            .as_ref()
+            .map(|(text, _)| NamedSource::new(&note.path, text.clone())),
+    };
+    let mut out = String::new();
+    let _ = style.handler().render_report(&mut out, &diagnostic);
+    out
+}
+
+fn plural(count: usize, word: &str) -> String {
+    if count == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{count} {word}s")
+    }
+}
+
+/// `2 errors, 1 warning in 3 files`.
+pub fn summary(findings: &[Reported], files_checked: usize) -> String {
+    let errors = findings.iter().filter(|r| r.level == Level::Deny).count();
+    let warnings = findings.iter().filter(|r| r.level == Level::Warn).count();
+    if findings.is_empty() {
+        return format!("no problems found in {}", plural(files_checked, "file"));
+    }
+    let mut files: Vec<&str> = findings.iter().map(|r| r.path.as_str()).collect();
+    files.dedup();
+    format!(
+        "{}, {} in {}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(files.len(), "file")
+    )
+}
+
+/// The JSON shape of one finding (`--format json`).
+#[derive(Debug, Serialize)]
+pub struct JsonFinding<'a> {
+    pub lint: &'static str,
+    pub level: &'static str,
+    pub path: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
+    pub help: Option<&'a str>,
+    pub notes: &'a [String],
+    pub labels: Vec<JsonLabel<'a>>,
+    pub fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonLabel<'a> {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonFix<'a> {
+    pub applicability: &'static str,
+    pub message: &'a str,
+    pub edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonEdit<'a> {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub replacement: &'a str,
+}
+
+pub fn json_finding(reported: &Reported) -> JsonFinding<'_> {
+    let index = LineIndex::new(&reported.source);
+    let finding = &reported.finding;
+    let labels = finding
+        .labels
+        .iter()
+        .map(|label| {
+            let start = index.position(&reported.source, label.range.start);
+            let end = index.position(&reported.source, label.range.end);
+            JsonLabel {
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                message: &label.message,
+            }
+        })
+        .collect();
+    let fix = finding.fix.as_ref().map(|fix| JsonFix {
+        applicability: fix.applicability.as_str(),
+        message: &fix.message,
+        edits: fix
+            .edits
+            .iter()
+            .filter(|edit| edit.file.is_none())
+            .map(|edit| {
+                let start = index.position(&reported.source, edit.range.start);
+                let end = index.position(&reported.source, edit.range.end);
+                JsonEdit {
+                    path: reported.path.clone(),
+                    line: start.line,
+                    column: start.column,
+                    end_line: end.line,
+                    end_column: end.column,
+                    replacement: &edit.replacement,
+                }
+            })
+            .collect(),
+    });
+    JsonFinding {
+        lint: finding.lint,
+        level: reported.level.as_str(),
+        path: &reported.path,
+        line: reported.start.line,
+        column: reported.start.column,
+        end_line: reported.end.line,
+        end_column: reported.end.column,
+        message: &finding.message,
+        help: finding.help.as_deref(),
+        notes: &finding.notes,
+        labels,
+        fix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let text = "ab\néx = 1;\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.position(text, 0), Position { line: 1, column: 1 });
+        assert_eq!(index.position(text, 3), Position { line: 2, column: 1 });
+        // 'é' is two bytes but one column.
+        assert_eq!(index.position(text, 5), Position { line: 2, column: 2 });
+    }
+}

@@ -1,0 +1,1 @@
+//! WIT validator.

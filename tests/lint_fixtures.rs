@@ -1,0 +1,244 @@
+//! Lint fixtures in the style of clippy's UI tests.
+//!
+//! `fixtures/lints/<lint>/<case>.rs` marks each expected finding with a
+//! trailing `//~ <lint>` comment on the line where the finding starts (or
+//! `//~^ <lint>` for the line above). `<case>.stderr` holds the rendered
+//! diagnostics, compared byte for byte; a case without findings has none.
+//! `TEMPER_BLESS=1` rewrites the expected files: review the diff.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use temper::report::{Style, render_finding};
+use temper_lints::{CrateFacts, LINTS, Logging, Options};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("TEMPER_BLESS").is_some_and(|v| v != "0")
+}
+
+/// `// temper-facts: anyhow tracing` at the top of a fixture describes its crate.
+fn facts(source: &str) -> CrateFacts {
+    let mut facts = CrateFacts::default();
+    for line in source
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("// temper-facts:"))
+    {
+        for word in line.split_whitespace() {
+            match word {
+                "anyhow" => facts.uses_anyhow = true,
+                "eyre" => facts.uses_eyre = true,
+                "tracing" => facts.logging = Logging::Tracing,
+                "log" => facts.logging = Logging::Log,
+                other => panic!("unknown temper-facts word {other}"),
+            }
+        }
+    }
+    facts
+}
+
+/// (line, lint) pairs the fixture expects.
+fn markers(source: &str) -> BTreeSet<(usize, String)> {
+    let mut out = BTreeSet::new();
+    for (index, line) in source.lines().enumerate() {
+        let Some(pos) = line.find("//~") else {
+            continue;
+        };
+        let rest = &line[pos + 3..];
+        let carets = rest.chars().take_while(|&c| c == '^').count();
+        for lint in rest[carets..].split_whitespace() {
+            out.insert((index + 1 - carets, lint.to_string()));
+        }
+    }
+    out
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for lint in LINTS {
+        let dir = root().join("fixtures/lints").join(lint.name);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn check_case(path: &Path) -> Result<(), String> {
+    let source = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let display = relative(path);
+    let findings =
+        temper::single::check_source(&display, &source, &Options::default(), &facts(&source));
+    let mut errors = Vec::new();
+
+    for reported in &findings {
+        let message = &reported.finding.message;
+        // clippy's message convention: lowercase start, no trailing period.
+        if message.starts_with(|c: char| c.is_uppercase()) || message.ends_with('.') {
+            errors.push(format!(
+                "message `{message}` must start lowercase and not end with a period"
+            ));
+        }
+    }
+
+    let found: BTreeSet<(usize, String)> = findings
+        .iter()
+        .map(|r| (r.start.line, r.finding.lint.to_string()))
+        .collect();
+    let expected = markers(&source);
+    for missing in expected.difference(&found) {
+        errors.push(format!(
+            "expected {} at line {}, not reported",
+            missing.1, missing.0
+        ));
+    }
+    for extra in found.difference(&expected) {
+        errors.push(format!("unexpected {} at line {}", extra.1, extra.0));
+    }
+
+    let rendered: String = findings
+        .iter()
+        .map(|r| render_finding(r, Style::plain()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let stderr = path.with_extension("stderr");
+    if bless() {
+        if rendered.is_empty() {
+            let _ = fs::remove_file(&stderr);
+        } else {
+            fs::write(&stderr, &rendered).map_err(|e| e.to_string())?;
+        }
+    } else {
+        match fs::read_to_string(&stderr) {
+            Ok(expected) if expected == rendered => {}
+            Ok(expected) => errors.push(format!(
+                "{} differs (TEMPER_BLESS=1 rewrites it)\n--- expected\n{expected}\n--- actual\n{rendered}",
+                relative(&stderr)
+            )),
+            Err(_) if rendered.is_empty() => {}
+            Err(_) => errors.push(format!("{} is missing; actual:\n{rendered}", relative(&stderr))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{display}:\n  {}", errors.join("\n  ")))
+    }
+}
+
+#[test]
+fn lint_fixtures_match() {
+    let cases = cases();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| check_case(case).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_lint_has_failing_and_passing_fixtures() {
+    for lint in LINTS {
+        let dir = root().join("fixtures/lints").join(lint.name);
+        let cases: Vec<PathBuf> = cases()
+            .into_iter()
+            .filter(|c| c.starts_with(&dir))
+            .collect();
+        let with_findings = cases
+            .iter()
+            .filter(|c| fs::read_to_string(c).is_ok_and(|s| s.contains("//~")))
+            .count();
+        assert!(
+            with_findings > 0,
+            "{} has no fixture with expected findings",
+            lint.name
+        );
+        assert!(
+            cases.len() > with_findings,
+            "{} has no false-positive (clean) fixture",
+            lint.name
+        );
+    }
+}
+
+#[test]
+fn no_orphan_expected_files() {
+    let Ok(lint_dirs) = fs::read_dir(root().join("fixtures/lints")) else {
+        return;
+    };
+    for dir in lint_dirs.flatten() {
+        let name = dir.file_name().to_string_lossy().to_string();
+        assert!(
+            LINTS.iter().any(|l| l.name == name),
+            "fixtures/lints/{name} names no registered lint"
+        );
+        for entry in fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path
+                .extension()
+                .is_some_and(|e| e == "stderr" || e == "fixed")
+            {
+                assert!(
+                    path.with_extension("rs").exists(),
+                    "{} has no .rs case",
+                    relative(&path)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn docs_have_required_sections() {
+    for lint in LINTS {
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+            "## Fix safety",
+        ] {
+            assert!(
+                lint.docs.contains(section),
+                "{} docs lack `{section}`",
+                lint.name
+            );
+        }
+        assert!(
+            !lint.summary.ends_with('.'),
+            "{} summary ends with a period",
+            lint.name
+        );
+    }
+}
+
+#[test]
+fn registry_is_alphabetical_and_snake_case() {
+    let names: Vec<&str> = LINTS.iter().map(|l| l.name).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    for name in names {
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{name} is not snake_case"
+        );
+    }
+}
