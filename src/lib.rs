@@ -1,8 +1,17 @@
 //! temper: discovery, reporting and fixing around the `temper-lints` analysis core,
 //! plus the reference instance-pool runtime and the WIT validator.
 
+pub mod baseline;
+pub mod cache;
+pub mod check;
+pub mod config;
+pub mod discover;
+pub mod fix;
+pub mod formats;
+pub mod git;
 pub mod report;
 pub mod single;
+pub mod suppress;
 
 #[cfg(feature = "runtime")]
 pub mod pool;

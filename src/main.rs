@@ -1,2 +1,414 @@
-//! temper command-line entry point.
-fn main() {}
+//! temper's command-line entry point: parses arguments, runs the command,
+//! renders results and maps them to exit codes (0 clean, 1 denied findings,
+//! 2 usage or internal error).
+
+mod cli;
+
+use clap::Parser;
+use cli::{CheckArgs, Cli, ColorChoice, Command, Format};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use temper::baseline::{self, Baseline};
+use temper::check::{self, CheckRequest, RunSettings};
+use temper::config::{self, Config};
+use temper::formats;
+use temper::report::{self, Reported, Style};
+use temper::suppress;
+use temper_lints::Level;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => run_check(&args),
+        Command::Fix(args) => temper::fix::cli::run(&args),
+        Command::Explain { lint } => explain(&lint),
+        Command::Lints => list_lints(),
+        Command::Wit(command) => run_wit(command),
+        Command::Pool(command) => run_pool(command),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn lint_name(name: &str) -> Result<&'static str, String> {
+    temper::config::lint_name(name)
+}
+
+fn color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Prints a miette diagnostic to stderr and returns exit code 2.
+fn report_error(error: impl miette::Diagnostic + Send + Sync + 'static) -> ExitCode {
+    eprintln!("{:?}", miette::Report::new(error));
+    ExitCode::from(2)
+}
+
+/// Where `.temper-cache/` lives: the configuration's directory, else the
+/// Cargo workspace (or package) the command runs in, else the current
+/// directory — never inside the checked paths themselves, which may be
+/// read-only or someone else's sources.
+fn cache_root(cwd: &Path, config: &Config) -> PathBuf {
+    if let Some(root) = &config.root {
+        return root.clone();
+    }
+    let mut found = None;
+    for dir in cwd.ancestors() {
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        if text.lines().any(|l| l.trim() == "[workspace]") {
+            return dir.to_path_buf();
+        }
+        found.get_or_insert_with(|| dir.to_path_buf());
+    }
+    found.unwrap_or_else(|| cwd.to_path_buf())
+}
+
+fn run_check(args: &CheckArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = match &args.config {
+        Some(file) => config::load(&cwd.join(file), &cwd),
+        None => config::discover(&cwd, &args.paths),
+    };
+    let config = match config {
+        Ok(config) => config,
+        Err(error) => return report_error(error),
+    };
+    let levels = match config.levels_with(&args.allow, &args.warn, &args.deny) {
+        Ok(levels) => levels,
+        Err(message) => return usage_error(&message),
+    };
+    if let Some(threads) = args.threads {
+        // Only fails when a global pool already exists, which cannot happen here.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global();
+    }
+    let request = CheckRequest {
+        paths: args.paths.clone(),
+        options: config.options.clone(),
+        levels,
+    };
+    let settings = RunSettings {
+        exclude: config.exclude.clone(),
+        cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config)),
+    };
+    // Asking git first: a bad revision is a usage error before any work.
+    let changed = match &args.changed_since {
+        Some(rev) => match temper::git::changed_since(&cwd, rev) {
+            Ok(changed) => Some(changed),
+            Err(error) => return report_error(error),
+        },
+        None => None,
+    };
+    let outcome = check::run_with(&request, &settings);
+    let style = Style {
+        color: color(args.color),
+        width: terminal_width(),
+    };
+    let mut stderr = std::io::stderr().lock();
+    for error in &outcome.errors {
+        let _ = writeln!(stderr, "{error:?}");
+    }
+    for note in &outcome.notes {
+        let _ = write!(stderr, "{}", report::render_note(note, style));
+    }
+    drop(stderr);
+    let mut findings = outcome.findings;
+    if let Some(changed) = &changed {
+        findings.retain(|r| changed.touches(&cwd.join(&r.path), r.start.line, r.end.line));
+    }
+    if args.add_suppressions {
+        return add_suppressions(&cwd, &findings);
+    }
+    if let Some(file) = &args.write_baseline {
+        let shown = check::display_path(&cwd, &cwd.join(file));
+        let base = baseline::base_dir(&cwd, file);
+        let entries = baseline::entries(&findings, &cwd, &base);
+        let count = entries.len();
+        return match Baseline::new(entries).write(&cwd.join(file), &shown) {
+            Ok(()) => {
+                eprintln!(
+                    "wrote {count} finding{} to baseline {shown}",
+                    if count == 1 { "" } else { "s" }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => report_error(error),
+        };
+    }
+    if let Some(file) = &args.baseline {
+        let shown = check::display_path(&cwd, &cwd.join(file));
+        let known = match Baseline::read(&cwd.join(file), &shown) {
+            Ok(known) => known,
+            Err(error) => return report_error(error),
+        };
+        let base = baseline::base_dir(&cwd, file);
+        let entries = baseline::entries(&findings, &cwd, &base);
+        let checked: Vec<String> = outcome
+            .files
+            .iter()
+            .map(|f| baseline::relative_path(&cwd, &base, &f.display))
+            .collect();
+        let comparison = known.compare(&entries, &checked);
+        let mut new = Vec::with_capacity(comparison.new.len());
+        let mut findings_by_index: Vec<Option<Reported>> = findings.into_iter().map(Some).collect();
+        for index in comparison.new {
+            if let Some(finding) = findings_by_index.get_mut(index).and_then(Option::take) {
+                new.push(finding);
+            }
+        }
+        findings = new;
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(
+            stderr,
+            "note: {} finding{} matched the baseline {shown}",
+            comparison.matched,
+            if comparison.matched == 1 { "" } else { "s" }
+        );
+        if !comparison.stale.is_empty() {
+            let _ = writeln!(
+                stderr,
+                "note: {} baseline entr{} no longer match any finding (fixed or changed); run `temper check --write-baseline {shown}` to drop them",
+                comparison.stale.len(),
+                if comparison.stale.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            );
+            for entry in &comparison.stale {
+                let item = if entry.key.item.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in `{}`", entry.key.item)
+                };
+                let _ = writeln!(
+                    stderr,
+                    "note: stale baseline entry: {} at {}{item}: `{}`",
+                    entry.key.lint, entry.key.path, entry.key.source
+                );
+            }
+        }
+    }
+    let rendered = render(args, &findings, outcome.files_checked, &cwd, style);
+    let text = match rendered {
+        Ok(text) => text,
+        Err(message) => return usage_error(&message),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`temper check | head`) is not an error worth a message.
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return usage_error(&format!("cannot write output: {error}"));
+    }
+    if outcome.incomplete {
+        ExitCode::from(2)
+    } else if findings.iter().any(|f| f.level == Level::Deny) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The findings in the requested format.
+fn render(
+    args: &CheckArgs,
+    findings: &[Reported],
+    files_checked: usize,
+    cwd: &Path,
+    style: Style,
+) -> Result<String, String> {
+    let serialise = |e: serde_json::Error| format!("cannot serialise findings: {e}");
+    if args.statistics {
+        let rows = formats::statistics::rows(findings);
+        return if args.format == Format::Json {
+            serde_json::to_string_pretty(&rows)
+                .map(|text| text + "\n")
+                .map_err(serialise)
+        } else {
+            Ok(formats::statistics::render(&rows))
+        };
+    }
+    Ok(match args.format {
+        Format::Human => {
+            let mut text = String::new();
+            for finding in findings {
+                text.push_str(&report::render_finding(finding, style));
+                text.push('\n');
+            }
+            text.push_str(&report::summary(findings, files_checked));
+            text.push('\n');
+            text
+        }
+        Format::Json => {
+            let json: Vec<_> = findings.iter().map(report::json_finding).collect();
+            serde_json::to_string_pretty(&json).map_err(serialise)? + "\n"
+        }
+        Format::Sarif => formats::sarif::render(findings, cwd).map_err(serialise)? + "\n",
+        Format::Github => {
+            let mut text = formats::github::render(findings);
+            text.push_str(&report::summary(findings, files_checked));
+            text.push('\n');
+            text
+        }
+        Format::RustcJson => formats::rustc_json::render(findings, cwd).map_err(serialise)?,
+    })
+}
+
+/// `--add-suppressions`: writes a suppression comment above every finding,
+/// file by file, atomically, and only into files unchanged since they were
+/// read.
+fn add_suppressions(cwd: &Path, findings: &[Reported]) -> ExitCode {
+    let mut by_path: BTreeMap<&str, (&Reported, Vec<suppress::ToSuppress>)> = BTreeMap::new();
+    for reported in findings {
+        by_path
+            .entry(reported.path.as_str())
+            .or_insert_with(|| (reported, Vec::new()))
+            .1
+            .push(suppress::ToSuppress {
+                lint: reported.finding.lint,
+                offset: reported.finding.range.start,
+            });
+    }
+    let mut files = 0;
+    let mut comments = 0;
+    let mut failed = false;
+    for (path, (first, to_suppress)) in by_path {
+        let (text, skipped) = suppress::add_comments(
+            &first.source,
+            &to_suppress,
+            "TODO: fix or explain why this is fine",
+        );
+        if skipped > 0 {
+            eprintln!(
+                "warning: {path}: {skipped} finding(s) start inside a multi-line literal and cannot be suppressed by a comment"
+            );
+        }
+        let Some(text) = text else {
+            continue;
+        };
+        let absolute = cwd.join(path);
+        match std::fs::read_to_string(&absolute) {
+            Ok(on_disk) if *on_disk == *first.source => {}
+            _ => {
+                eprintln!("error: {path} changed while it was checked; not modified");
+                failed = true;
+                continue;
+            }
+        }
+        if let Err(error) = baseline::write_atomic(&absolute, text.as_bytes()) {
+            eprintln!("error: cannot write {path}: {error}");
+            failed = true;
+            continue;
+        }
+        files += 1;
+        comments += text.lines().count() - first.source.lines().count();
+    }
+    eprintln!(
+        "added {comments} suppression comment{} in {files} file{}",
+        if comments == 1 { "" } else { "s" },
+        if files == 1 { "" } else { "s" }
+    );
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+fn explain(name: &str) -> ExitCode {
+    match lint_name(name) {
+        Ok(name) => {
+            let Some(lint) = suppress::all_lints().find(|l| l.name == name) else {
+                return ExitCode::from(2);
+            };
+            println!(
+                "# {}\n\nDefault level: {}. Fix: {}.\n\n{}",
+                lint.name,
+                lint.default_level.as_str(),
+                lint.fix.as_str(),
+                lint.docs.trim_end()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => usage_error(&message),
+    }
+}
+
+fn list_lints() -> ExitCode {
+    let width = suppress::all_lints()
+        .map(|l| l.name.len())
+        .max()
+        .unwrap_or(0);
+    println!("{:width$}  {:5}  {:9}  summary", "lint", "level", "fix");
+    for lint in suppress::all_lints() {
+        println!(
+            "{:width$}  {:5}  {:9}  {}",
+            lint.name,
+            lint.default_level.as_str(),
+            lint.fix.as_str(),
+            lint.summary
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn unavailable(feature: &str, command: &str) -> ExitCode {
+    usage_error(&format!(
+        "`temper {command}` needs the `{feature}` feature; build with `cargo build --features {feature}` (or `cargo install temper --features {feature}`)"
+    ))
+}
+
+#[cfg(feature = "wit")]
+fn run_wit(command: cli::WitCommand) -> ExitCode {
+    match command {
+        cli::WitCommand::Validate(args) => temper::wit::cli::run_validate(&args),
+    }
+}
+
+#[cfg(not(feature = "wit"))]
+fn run_wit(_: cli::WitCommand) -> ExitCode {
+    unavailable("wit", "wit validate")
+}
+
+#[cfg(feature = "runtime")]
+fn run_pool(command: cli::PoolCommand) -> ExitCode {
+    match command {
+        cli::PoolCommand::Bench(args) => match temper::pool::cli::run_bench(&args) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("{:?}", miette::Report::new(error));
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+#[cfg(not(feature = "runtime"))]
+fn run_pool(_: cli::PoolCommand) -> ExitCode {
+    unavailable("runtime", "pool bench")
+}

@@ -47,6 +47,11 @@ impl LineIndex {
     pub fn line_start(&self, line: usize) -> Option<usize> {
         self.starts.get(line.checked_sub(1)?).copied()
     }
+
+    /// How many lines the text has (a final newline starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
 }
 
 /// A finding in a file, with its effective level.
@@ -104,6 +109,7 @@ pub struct FileNote {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoteSeverity {
     Note,
+    Warning,
     Error,
 }
 
@@ -215,6 +221,7 @@ impl Diagnostic for NoteDiagnostic<'_> {
     fn severity(&self) -> Option<Severity> {
         Some(match self.note.severity {
             NoteSeverity::Note => Severity::Advice,
+            NoteSeverity::Warning => Severity::Warning,
             NoteSeverity::Error => Severity::Error,
         })
     }

@@ -4,13 +4,26 @@
 //! trailing `//~ <lint>` comment on the line where the finding starts (or
 //! `//~^ <lint>` for the line above). `<case>.stderr` holds the rendered
 //! diagnostics, compared byte for byte; a case without findings has none.
-//! `TEMPER_BLESS=1` rewrites the expected files: review the diff.
+//! `<case>.fixed` holds the text after applying every fix (safe and unsafe, as
+//! `temper fix --unsafe-fixes` does) to a fixpoint; a case whose fixes change
+//! nothing has none. `TEMPER_BLESS=1` rewrites the expected files: review the
+//! diff.
+//!
+//! Besides the outputs, every case checks the fix invariants of DESIGN.md:
+//! fixes converge within the round cap, the fixed text parses with both
+//! `ra_ap_syntax` and `syn` (no worse than the input), no finding with an
+//! applicable fix is left, a second pass changes nothing, no fix is refused as
+//! malformed or unparsable, and the lint's declared fix availability matches
+//! what it emitted.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use temper::report::{Style, render_finding};
-use temper_lints::{CrateFacts, LINTS, Logging, Options};
+use std::sync::Arc;
+use temper::fix::engine::{self, Engine, Rejection, SourceFile};
+use temper::fix::syntax;
+use temper::report::{Reported, Style, render_finding};
+use temper_lints::{Applicability, CrateFacts, FixAvailability, LINTS, Logging, Options, registry};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -136,11 +149,144 @@ fn check_case(path: &Path) -> Result<(), String> {
             Err(_) => errors.push(format!("{} is missing; actual:\n{rendered}", relative(&stderr))),
         }
     }
+    check_fixes(path, &display, &source, &findings, &mut errors)?;
     if errors.is_empty() {
         Ok(())
     } else {
         Err(format!("{display}:\n  {}", errors.join("\n  ")))
     }
+}
+
+/// Applies every applicable fix of a case to a fixpoint, compares the result
+/// with `<case>.fixed` and checks the fix invariants.
+fn check_fixes(
+    path: &Path,
+    display: &str,
+    source: &str,
+    findings: &[Reported],
+    errors: &mut Vec<String>,
+) -> Result<(), String> {
+    let facts = facts(source);
+    let options = Options::default();
+    let relint = |_: &Path, text: &str| -> Vec<Reported> {
+        temper::single::check_source(display, text, &options, &facts)
+    };
+    let engine = Engine {
+        threshold: Applicability::Unsafe,
+        max_rounds: engine::MAX_ROUNDS,
+        relint: &relint,
+    };
+
+    for reported in findings {
+        let Some(lint) = registry::lint(reported.finding.lint) else {
+            continue;
+        };
+        let line = reported.start.line;
+        match (lint.fix, &reported.finding.fix) {
+            (FixAvailability::None, Some(_)) => errors.push(format!(
+                "{} declares no fixes but offers one at line {line}",
+                lint.name
+            )),
+            (FixAvailability::Always, None) => errors.push(format!(
+                "{} declares a fix for every finding but offers none at line {line}",
+                lint.name
+            )),
+            _ => {}
+        }
+    }
+
+    let input_ra = syntax::ra_parse(source).errors;
+    let input_syn = syntax::syn_parse(source).is_ok();
+    let file = |text: &str, findings: Vec<Reported>| SourceFile {
+        path: path.to_path_buf(),
+        display: display.to_string(),
+        text: Arc::from(text),
+        findings,
+        base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        blocked: None,
+        parse_errors: None,
+    };
+    let first = engine.run(vec![file(source, findings.to_vec())], &HashMap::new());
+    let fixed = first
+        .files
+        .first()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+
+    if !first.converged {
+        errors.push(format!(
+            "fixes did not converge within {} rounds",
+            engine::MAX_ROUNDS
+        ));
+    }
+    for rejection in first.rejected.values() {
+        if matches!(
+            rejection,
+            Rejection::ParseWorse { .. } | Rejection::Invalid(_)
+        ) {
+            errors.push(format!("a fix was refused: {}", rejection.detail()));
+        }
+    }
+    let fixed_ra = syntax::ra_parse(&fixed);
+    if fixed_ra.errors > input_ra {
+        errors.push(format!(
+            "the fixed text has {} ra_ap_syntax errors, the input {input_ra}: {}",
+            fixed_ra.errors,
+            fixed_ra.first.unwrap_or_default()
+        ));
+    }
+    if input_syn && let Err(message) = syntax::syn_parse(&fixed) {
+        errors.push(format!("the fixed text does not parse with syn: {message}"));
+    }
+    let again = relint(path, &fixed);
+    for reported in &again {
+        if reported
+            .finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability != Applicability::DisplayOnly)
+        {
+            errors.push(format!(
+                "after fixing, {} at line {} still has an applicable fix",
+                reported.finding.lint, reported.start.line
+            ));
+        }
+    }
+    let second = engine.run(vec![file(&fixed, again)], &HashMap::new());
+    if second.files.first().is_some_and(|f| f.changed()) || !second.applied.is_empty() {
+        errors.push("a second fix pass changed the fixed text".to_string());
+    }
+
+    let expected_path = path.with_extension("fixed");
+    let changed = fixed != source;
+    if bless() {
+        if changed {
+            fs::write(&expected_path, &fixed).map_err(|e| e.to_string())?;
+        } else {
+            let _ = fs::remove_file(&expected_path);
+        }
+        return Ok(());
+    }
+    match fs::read_to_string(&expected_path) {
+        Ok(expected) if !changed => errors.push(format!(
+            "{} exists but fixes change nothing (TEMPER_BLESS=1 removes it); expected:\n{expected}",
+            relative(&expected_path)
+        )),
+        Ok(expected) if expected == fixed => {}
+        Ok(expected) => errors.push(format!(
+            "{} differs (TEMPER_BLESS=1 rewrites it)\n{}",
+            relative(&expected_path),
+            similar::TextDiff::from_lines(&expected, &fixed)
+                .unified_diff()
+                .header("expected", "actual")
+        )),
+        Err(_) if !changed => {}
+        Err(_) => errors.push(format!(
+            "{} is missing; actual:\n{fixed}",
+            relative(&expected_path)
+        )),
+    }
+    Ok(())
 }
 
 #[test]

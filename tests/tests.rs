@@ -1,4 +1,11 @@
 //! temper's integration tests: one binary (fewer links with wasmtime in the
 //! tree), one module per topic.
 
+mod cli;
+mod fix;
+mod gate;
 mod lint_fixtures;
+#[cfg(feature = "runtime")]
+mod pool;
+#[cfg(feature = "wit")]
+mod wit;

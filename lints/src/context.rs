@@ -132,13 +132,12 @@ pub fn in_const_context(tree: &Tree, node: &SyntaxNode) -> bool {
             | SyntaxKind::ARRAY_TYPE => {
                 return true;
             }
-            SyntaxKind::BLOCK_EXPR => {
-                if ast::BlockExpr::cast(ancestor)
+            SyntaxKind::BLOCK_EXPR
+                if ast::BlockExpr::cast(ancestor.clone())
                     .and_then(|b| b.const_token())
-                    .is_some()
-                {
-                    return true;
-                }
+                    .is_some() =>
+            {
+                return true;
             }
             // A closure or function inside a const initialiser still runs at
             // compile time only if called there; stop at the nearest function.

@@ -56,8 +56,14 @@ impl Applicability {
 /// Replace `range` of a file's text with `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edit {
-    /// The file the edit applies to, relative to the file being linted's crate;
-    /// `None` is the linted file itself.
+    /// The file the edit applies to; `None` is the linted file itself.
+    ///
+    /// `Some(path)` names another file of the same crate (call-site migration,
+    /// struct-literal updates): an absolute path is used as it is, a relative
+    /// one is resolved against the package directory of the linted file (the
+    /// directory of its `Cargo.toml`; the linted file's own directory when it
+    /// belongs to no package). Edits of one fix are applied all together or not
+    /// at all, across files.
     pub file: Option<std::path::PathBuf>,
     pub range: Range<usize>,
     pub replacement: String,

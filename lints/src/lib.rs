@@ -106,7 +106,14 @@ pub fn analyze(
 ) -> FileAnalysis {
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
-    let trees = trees::collect(&file, edition);
+    let extra_keywords: Vec<String> = options
+        .library_unwrap
+        .extra_methods
+        .iter()
+        .chain(&options.drop_without_async_cleanup.extra_spawn_functions)
+        .cloned()
+        .collect();
+    let trees = trees::collect(&file, edition, &extra_keywords);
     let input = LintInput {
         source,
         file: &file,
@@ -136,6 +143,13 @@ pub fn analyze(
         cfg_test: modules::file_is_cfg_test(&file),
         parse_errors,
     }
+}
+
+/// The file's `mod` declarations and whether it is `#![cfg(test)]`, without
+/// running any lint: for files that discovery must read but not check.
+pub fn module_decls(source: &str, edition: Edition) -> (Vec<ModDecl>, bool) {
+    let file = SourceFile::parse(source, edition).tree();
+    (modules::collect(&file), modules::file_is_cfg_test(&file))
 }
 
 /// Whether `source` parses without errors with `ra_ap_syntax`.

@@ -130,7 +130,24 @@ pub fn macro_name(call: &ast::MacroCall) -> Option<String> {
 
 /// The file's tree followed by the re-parsed arguments of every macro call that
 /// takes expressions, recursively.
-pub fn collect(file: &SourceFile, edition: Edition) -> Vec<Tree> {
+/// Words one of which must appear in a macro's arguments for any lint to find
+/// something there; arguments without them are not worth re-parsing (parsing
+/// is most of the cost of a check).
+const KEYWORDS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "read",
+    "transmute_copy",
+    "from_raw",
+    "spawn",
+    "block_on",
+    "Runtime",
+    "Builder",
+    "try_current",
+];
+
+/// `extra_keywords` are the user's configured method and function names.
+pub fn collect(file: &SourceFile, edition: Edition, extra_keywords: &[String]) -> Vec<Tree> {
     let mut trees = vec![Tree {
         root: file.syntax().clone(),
         host: None,
@@ -141,7 +158,7 @@ pub fn collect(file: &SourceFile, edition: Edition) -> Vec<Tree> {
         let tree = trees[next].clone();
         next += 1;
         for call in tree.root.descendants().filter_map(ast::MacroCall::cast) {
-            let Some(reparsed) = reparse(&tree, &call, edition) else {
+            let Some(reparsed) = reparse(&tree, &call, edition, extra_keywords) else {
                 continue;
             };
             trees.push(reparsed);
@@ -150,13 +167,25 @@ pub fn collect(file: &SourceFile, edition: Edition) -> Vec<Tree> {
     trees
 }
 
-fn reparse(tree: &Tree, call: &ast::MacroCall, edition: Edition) -> Option<Tree> {
+fn reparse(
+    tree: &Tree,
+    call: &ast::MacroCall,
+    edition: Edition,
+    extra_keywords: &[String],
+) -> Option<Tree> {
     let name = macro_name(call)?;
     if TOKEN_MACROS.contains(&name.as_str()) {
         return None;
     }
     let tt = call.token_tree()?;
     let text = tt.syntax().text().to_string();
+    let relevant = KEYWORDS.iter().any(|k| text.contains(k))
+        || extra_keywords
+            .iter()
+            .any(|k| !k.is_empty() && text.contains(k.rsplit("::").next().unwrap_or(k)));
+    if !relevant {
+        return None;
+    }
     let open = text.chars().next()?;
     // An unknown macro with braces is usually a DSL (select!, html!, sql!), not
     // a list of expressions; its tokens are left alone rather than guessed at.

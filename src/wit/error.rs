@@ -131,7 +131,9 @@ pub enum WitError {
     },
 
     /// A WebAssembly binary of a version or layer this decoder does not know.
-    #[error("`{path}` has an unsupported WebAssembly header (version {version:#06x}, layer {layer})")]
+    #[error(
+        "`{path}` has an unsupported WebAssembly header (version {version:#06x}, layer {layer})"
+    )]
     #[diagnostic(code(temper::wit::unsupported_header))]
     UnsupportedHeader {
         /// The component path.

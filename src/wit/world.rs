@@ -207,11 +207,9 @@ pub fn dummy_component(expected: &ExpectedWorld) -> Result<Vec<u8>, WitError> {
         wit_component::StringEncoding::UTF8,
     )
     .map_err(|e| fail(format!("{e:#}")))?;
-    let encoder = wit_component::ComponentEncoder::default()
+    let mut encoder = wit_component::ComponentEncoder::default()
         .validate(true)
         .module(&module)
         .map_err(|e| fail(format!("{e:#}")))?;
-    encoder
-        .encode()
-        .map_err(|e| fail(format!("{e:#}")))
+    encoder.encode().map_err(|e| fail(format!("{e:#}")))
 }

@@ -1,0 +1,417 @@
+//! Configuration: `temper.toml`, or `[package.metadata.temper]` /
+//! `[workspace.metadata.temper]` in a Cargo.toml — lint levels, excluded paths
+//! and per-lint options.
+//!
+//! The nearest configuration wins: starting from the first checked path (or
+//! the current directory) and walking up, the first directory with a
+//! `temper.toml`, or with a Cargo.toml that has a `metadata.temper` table,
+//! supplies it. Unknown keys, unknown lint names and invalid values are errors
+//! that point at the offending text; nothing is silently ignored.
+
+use crate::check::Levels;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use temper_lints::{DropOptions, Level, LibraryUnwrapOptions, Options};
+use thiserror::Error;
+use toml::Spanned;
+
+/// The configuration file name looked for in every ancestor directory.
+pub const FILE_NAME: &str = "temper.toml";
+
+/// A loaded configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it came from; `None` for the built-in defaults.
+    pub file: Option<PathBuf>,
+    /// The directory the configuration applies to (its file's directory):
+    /// `exclude` globs are relative to it and the cache lives under it.
+    pub root: Option<PathBuf>,
+    /// Levels set by `[lints]`, before command-line overrides.
+    pub levels: BTreeMap<&'static str, Level>,
+    pub exclude: Exclude,
+    pub options: Options,
+}
+
+impl Config {
+    /// The configured levels with `-A/-W/-D` applied on top (in that order,
+    /// then `-D warnings`), as rustc orders its flags.
+    pub fn levels_with(
+        &self,
+        allow: &[String],
+        warn: &[String],
+        deny: &[String],
+    ) -> Result<Levels, String> {
+        let mut levels = Levels::default();
+        for (lint, level) in &self.levels {
+            levels.set(lint, *level);
+        }
+        for (names, level) in [
+            (allow, Level::Allow),
+            (warn, Level::Warn),
+            (deny, Level::Deny),
+        ] {
+            for name in names {
+                if level == Level::Deny && name == "warnings" {
+                    continue;
+                }
+                levels.set(lint_name(name)?, level);
+            }
+        }
+        if deny.iter().any(|n| n == "warnings") {
+            levels.deny_warnings();
+        }
+        Ok(levels)
+    }
+}
+
+/// Looks a lint up among every lint temper reports, including
+/// `unused_suppression`.
+pub fn lint_name(name: &str) -> Result<&'static str, String> {
+    match crate::suppress::all_lints().find(|l| l.name == name) {
+        Some(lint) => Ok(lint.name),
+        None => {
+            let known: Vec<&str> = crate::suppress::all_lints().map(|l| l.name).collect();
+            Err(format!(
+                "unknown lint `{name}`; known lints: {}",
+                known.join(", ")
+            ))
+        }
+    }
+}
+
+/// Excluded paths: globs relative to the configuration's directory.
+#[derive(Debug, Clone, Default)]
+pub struct Exclude {
+    root: PathBuf,
+    set: GlobSet,
+    patterns: Vec<String>,
+}
+
+impl Exclude {
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether `path` (absolute) or one of its ancestor directories below the
+    /// root matches an exclude glob.
+    pub fn matches(&self, path: &Path) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let Ok(relative) = path.strip_prefix(&self.root) else {
+            return false;
+        };
+        let mut prefix = PathBuf::new();
+        for component in relative.components() {
+            prefix.push(component);
+            if self.set.is_match(&prefix) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("failed to read {path}: {message}")]
+    #[diagnostic(code(temper::config))]
+    Io { path: String, message: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(Box<InvalidConfig>),
+}
+
+/// A configuration file with a bad key or value, pointing at it.
+#[derive(Debug, Error, Diagnostic)]
+#[error("invalid configuration in {path}: {message}")]
+#[diagnostic(code(temper::config))]
+pub struct InvalidConfig {
+    pub path: String,
+    pub message: String,
+    #[source_code]
+    pub source_code: NamedSource<String>,
+    #[label("{label}")]
+    pub span: Option<SourceSpan>,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    lints: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    library_unwrap: RawLibraryUnwrap,
+    #[serde(default)]
+    drop_without_async_cleanup: RawDrop,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLibraryUnwrap {
+    #[serde(default)]
+    allow_lock_results: bool,
+    #[serde(default)]
+    test_attributes: Vec<String>,
+    #[serde(default)]
+    extra_methods: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDrop {
+    #[serde(default)]
+    extra_spawn_functions: Vec<String>,
+    #[serde(default)]
+    cleanup_methods: Vec<String>,
+}
+
+/// The parts of a Cargo.toml that may hold configuration; everything else in
+/// the manifest is Cargo's business and is ignored here.
+#[derive(Debug, Default, Deserialize)]
+struct Manifest {
+    #[serde(default)]
+    package: Option<MetadataHolder>,
+    #[serde(default)]
+    workspace: Option<MetadataHolder>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MetadataHolder {
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    temper: Option<Spanned<RawConfig>>,
+}
+
+/// Finds and loads the configuration for `paths` (the nearest one above the
+/// first path, or above `cwd` when there is none); defaults when none exists.
+pub fn discover(cwd: &Path, paths: &[PathBuf]) -> Result<Config, ConfigError> {
+    let start = paths.first().map_or_else(
+        || cwd.to_path_buf(),
+        |p| crate::discover::normalize(&cwd.join(p)),
+    );
+    let start = if start.is_file() {
+        start.parent().map(Path::to_path_buf).unwrap_or(start)
+    } else {
+        start
+    };
+    for dir in start.ancestors() {
+        let file = dir.join(FILE_NAME);
+        if file.is_file() {
+            return load(&file, cwd);
+        }
+        let manifest = dir.join("Cargo.toml");
+        if manifest.is_file() {
+            let text = read(&manifest, cwd)?;
+            // Cheap pre-check: only parse manifests that mention the table.
+            if text.contains("temper")
+                && let Some(config) = from_manifest(&manifest, &text, cwd)?
+            {
+                return Ok(config);
+            }
+        }
+    }
+    Ok(Config::default())
+}
+
+/// Loads an explicit configuration file: a `temper.toml`, or a Cargo.toml
+/// whose `metadata.temper` table is read.
+pub fn load(file: &Path, cwd: &Path) -> Result<Config, ConfigError> {
+    let text = read(file, cwd)?;
+    if file.file_name().is_some_and(|n| n == "Cargo.toml") {
+        return Ok(from_manifest(file, &text, cwd)?.unwrap_or_default());
+    }
+    let shown = crate::check::display_path(cwd, file);
+    let raw: RawConfig =
+        toml::from_str(&text).map_err(|e| invalid(&shown, &text, e.message(), e.span(), None))?;
+    build(raw, file, &shown, &text)
+}
+
+fn read(file: &Path, cwd: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|e| ConfigError::Io {
+        path: crate::check::display_path(cwd, file),
+        message: e.to_string(),
+    })
+}
+
+fn from_manifest(file: &Path, text: &str, cwd: &Path) -> Result<Option<Config>, ConfigError> {
+    let shown = crate::check::display_path(cwd, file);
+    let manifest: Manifest =
+        toml::from_str(text).map_err(|e| invalid(&shown, text, e.message(), e.span(), None))?;
+    let package = manifest
+        .package
+        .and_then(|p| p.metadata)
+        .and_then(|m| m.temper);
+    let workspace = manifest
+        .workspace
+        .and_then(|w| w.metadata)
+        .and_then(|m| m.temper);
+    let raw = match (package, workspace) {
+        (Some(package), Some(workspace)) => {
+            return Err(invalid(
+                &shown,
+                text,
+                "both [package.metadata.temper] and [workspace.metadata.temper] are set",
+                Some(workspace.span()),
+                Some(format!(
+                    "keep one of them (the package table starts at byte {})",
+                    package.span().start
+                )),
+            ));
+        }
+        (Some(raw), None) | (None, Some(raw)) => raw.into_inner(),
+        (None, None) => return Ok(None),
+    };
+    build(raw, file, &shown, text).map(Some)
+}
+
+fn invalid(
+    shown: &str,
+    text: &str,
+    message: &str,
+    span: Option<Range<usize>>,
+    help: Option<String>,
+) -> ConfigError {
+    let message = message.trim().to_string();
+    ConfigError::Invalid(Box::new(InvalidConfig {
+        path: shown.to_string(),
+        label: message.lines().next().unwrap_or_default().to_string(),
+        message,
+        source_code: NamedSource::new(shown, text.to_string()).with_language("TOML"),
+        span: span.map(|s| SourceSpan::from((s.start, s.end.saturating_sub(s.start)))),
+        help,
+    }))
+}
+
+fn build(raw: RawConfig, file: &Path, shown: &str, text: &str) -> Result<Config, ConfigError> {
+    let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut levels = BTreeMap::new();
+    for (name, level) in &raw.lints {
+        let lint = lint_name(name.get_ref())
+            .map_err(|message| invalid(shown, text, &message, Some(name.span()), None))?;
+        let value = Level::parse(level.get_ref()).ok_or_else(|| {
+            invalid(
+                shown,
+                text,
+                &format!("invalid level `{}` for `{lint}`", level.get_ref()),
+                Some(level.span()),
+                Some("use one of \"allow\", \"warn\", \"deny\"".to_string()),
+            )
+        })?;
+        levels.insert(lint, value);
+    }
+    let mut builder = GlobSetBuilder::new();
+    let mut patterns = Vec::new();
+    for pattern in &raw.exclude {
+        let text_pattern = pattern.get_ref().trim_end_matches('/');
+        let glob = Glob::new(text_pattern).map_err(|e| {
+            invalid(
+                shown,
+                text,
+                &format!("invalid glob: {}", e.kind()),
+                Some(pattern.span()),
+                None,
+            )
+        })?;
+        builder.add(glob);
+        patterns.push(pattern.get_ref().clone());
+    }
+    let set = builder
+        .build()
+        .map_err(|e| invalid(shown, text, &e.to_string(), None, None))?;
+    Ok(Config {
+        file: Some(file.to_path_buf()),
+        root: Some(root.clone()),
+        levels,
+        exclude: Exclude {
+            root,
+            set,
+            patterns,
+        },
+        options: Options {
+            library_unwrap: LibraryUnwrapOptions {
+                allow_lock_results: raw.library_unwrap.allow_lock_results,
+                test_attributes: raw.library_unwrap.test_attributes,
+                extra_methods: raw.library_unwrap.extra_methods,
+            },
+            drop_without_async_cleanup: DropOptions {
+                extra_spawn_functions: raw.drop_without_async_cleanup.extra_spawn_functions,
+                extra_cleanup_methods: raw.drop_without_async_cleanup.cleanup_methods,
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(FILE_NAME);
+        std::fs::write(&file, text).expect("write");
+        load(&file, dir.path())
+    }
+
+    fn label_text(error: &ConfigError, text: &str) -> String {
+        match error {
+            ConfigError::Invalid(invalid) => {
+                let span = invalid.span.expect("a span");
+                text[span.offset()..span.offset() + span.len()].to_string()
+            }
+            other => panic!("no span: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_levels_exclude_and_options() {
+        let config = parse(
+            "exclude = [\"generated/**\"]\n[lints]\nlibrary_unwrap = \"deny\"\n\
+             [library_unwrap]\nallow-lock-results = true\nextra-methods = [\"unwrap_unchecked\"]\n\
+             [drop_without_async_cleanup]\ncleanup-methods = [\"teardown\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(config.levels.get("library_unwrap"), Some(&Level::Deny));
+        assert!(config.options.library_unwrap.allow_lock_results);
+        assert_eq!(
+            config
+                .options
+                .drop_without_async_cleanup
+                .extra_cleanup_methods,
+            ["teardown"]
+        );
+        let root = config.root.clone().expect("root");
+        assert!(config.exclude.matches(&root.join("generated/a/b.rs")));
+        assert!(!config.exclude.matches(&root.join("src/lib.rs")));
+    }
+
+    #[test]
+    fn errors_point_at_the_bad_text() {
+        let text = "[lints]\nlibrary_unwarp = \"deny\"\n";
+        let error = parse(text).expect_err("unknown lint");
+        assert_eq!(label_text(&error, text), "library_unwarp");
+
+        let text = "[lints]\nlibrary_unwrap = \"forbid\"\n";
+        let error = parse(text).expect_err("bad level");
+        assert_eq!(label_text(&error, text), "\"forbid\"");
+
+        let text = "[library_unwrap]\nallow-lock-result = true\n";
+        let error = parse(text).expect_err("unknown key");
+        assert!(label_text(&error, text).contains("allow-lock-result"));
+    }
+}

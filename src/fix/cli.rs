@@ -1,0 +1,251 @@
+//! `temper fix` on the command line: arguments, the report of what changed
+//! and what was left, the diff, and exit codes.
+
+use super::{FixOutcome, FixRequest, Mode};
+use crate::check::{CheckRequest, Levels};
+use crate::report::{self, Style};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use temper_lints::{LINTS, Level, registry};
+
+/// Arguments of `temper fix`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit status:
+  0  fixes applied (or nothing to fix), and no finding at level deny is left
+  1  --diff: there would be changes; otherwise: findings at level deny are left
+  2  usage error, unreadable input, a file that could not be written (read-only
+     or changed on disk since it was read), or --verify could not build a package")]
+pub struct FixArgs {
+    /// Crates, workspaces, directories or `.rs` files (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Also apply unsafe fixes: those that may change behaviour or need type
+    /// information to be sure they compile.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print a unified diff of what would change and write nothing.
+    #[arg(long)]
+    pub diff: bool,
+    /// Run `cargo check --all-targets` before and after fixing and revert
+    /// every fix that introduced a compile error.
+    #[arg(long, conflicts_with = "diff")]
+    pub verify: bool,
+    /// Set a lint to allow (repeatable): its findings are not fixed.
+    #[arg(short = 'A', long = "allow", value_name = "LINT")]
+    pub allow: Vec<String>,
+    /// Set a lint to warn (repeatable).
+    #[arg(short = 'W', long = "warn", value_name = "LINT")]
+    pub warn: Vec<String>,
+    /// Set a lint to deny (repeatable); `-D warnings` denies every warning.
+    #[arg(short = 'D', long = "deny", value_name = "LINT")]
+    pub deny: Vec<String>,
+    /// When to use colour in messages (`NO_COLOR` is honoured in `auto`).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn levels(args: &FixArgs) -> Result<Levels, String> {
+    let mut levels = Levels::default();
+    for (names, level) in [
+        (&args.allow, Level::Allow),
+        (&args.warn, Level::Warn),
+        (&args.deny, Level::Deny),
+    ] {
+        for name in names {
+            if level == Level::Deny && name == "warnings" {
+                continue;
+            }
+            let Some(lint) = registry::lint(name) else {
+                let known: Vec<&str> = LINTS.iter().map(|l| l.name).collect();
+                return Err(format!(
+                    "unknown lint `{name}`; known lints: {}",
+                    known.join(", ")
+                ));
+            };
+            levels.set(lint.name, level);
+        }
+    }
+    if args.deny.iter().any(|n| n == "warnings") {
+        levels.deny_warnings();
+    }
+    Ok(levels)
+}
+
+/// Runs `temper fix` and maps the outcome to an exit code.
+pub fn run(args: &FixArgs) -> ExitCode {
+    let levels = match levels(args) {
+        Ok(levels) => levels,
+        Err(message) => return usage_error(&message),
+    };
+    if let Some(threads) = args.threads {
+        // Only fails when a global pool already exists, which cannot happen here.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global();
+    }
+    let request = FixRequest {
+        check: CheckRequest {
+            paths: args.paths.clone(),
+            options: Default::default(),
+            levels,
+        },
+        unsafe_fixes: args.unsafe_fixes,
+        mode: if args.diff { Mode::Diff } else { Mode::Write },
+        verify: args.verify,
+        ..FixRequest::default()
+    };
+    let outcome = super::run(&request);
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    };
+    let style = Style { color, width: 100 };
+
+    let mut stderr = std::io::stderr().lock();
+    for error in &outcome.errors {
+        let _ = writeln!(stderr, "{error:?}");
+    }
+    for note in &outcome.notes {
+        let _ = write!(stderr, "{}", report::render_note(note, style));
+    }
+    let report = render_report(&outcome, request.mode, args.unsafe_fixes);
+    let written = if args.diff {
+        let mut stdout = std::io::stdout().lock();
+        // The diff is the output; the report goes beside it, to stderr, so
+        // `temper fix --diff > fixes.patch` is a patch.
+        let _ = write!(stderr, "{report}");
+        write!(stdout, "{}", render_diff(&outcome)).and_then(|()| stdout.flush())
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        write!(stdout, "{report}").and_then(|()| stdout.flush())
+    };
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return usage_error(&format!("cannot write output: {error}"));
+    }
+    exit_code(&outcome, request.mode)
+}
+
+/// The exit status documented in `temper fix --help`.
+pub fn exit_code(outcome: &FixOutcome, mode: Mode) -> ExitCode {
+    if outcome.incomplete || outcome.write_failures > 0 || outcome.verify_failures > 0 {
+        return ExitCode::from(2);
+    }
+    let code = match mode {
+        Mode::Diff => !outcome.changes.is_empty(),
+        Mode::Write => outcome.left.iter().any(|l| l.level == Level::Deny),
+    };
+    if code {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Unified diffs of every changed file, `--- a/path` / `+++ b/path`.
+pub fn render_diff(outcome: &FixOutcome) -> String {
+    let mut out = String::new();
+    for change in &outcome.changes {
+        let diff = similar::TextDiff::from_lines(&*change.original, change.fixed.as_str());
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff().context_radius(3).header(
+                &format!("a/{}", change.display),
+                &format!("b/{}", change.display)
+            )
+        );
+    }
+    out
+}
+
+/// What changed, what was left and why, and the one-line summary:
+/// `12 fixed, 3 left: 2 need a fallible return type, 1 call site not migratable`.
+pub fn render_report(outcome: &FixOutcome, mode: Mode, unsafe_fixes: bool) -> String {
+    let mut out = String::new();
+    let verb = match mode {
+        Mode::Write => "fixed",
+        Mode::Diff => "would fix",
+    };
+    let mut per_file: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for fix in &outcome.fixed {
+        *per_file
+            .entry(fix.display.as_str())
+            .or_default()
+            .entry(fix.lint)
+            .or_default() += 1;
+    }
+    for (file, lints) in &per_file {
+        let total: usize = lints.values().sum();
+        let by_lint: Vec<String> = lints
+            .iter()
+            .map(|(lint, count)| format!("{count} {lint}"))
+            .collect();
+        let _ = writeln!(out, "{verb} {total} in {file} ({})", by_lint.join(", "));
+    }
+    for left in &outcome.left {
+        let because = left.detail.as_deref().unwrap_or(&left.reason);
+        let _ = writeln!(
+            out,
+            "left {}:{}:{}: {}: {}: {because}",
+            left.display, left.line, left.column, left.lint, left.message
+        );
+    }
+    let _ = writeln!(out, "{}", summary(outcome, mode));
+    let unsafe_count = outcome.left.iter().filter(|l| l.unsafe_available).count();
+    if unsafe_count > 0 && !unsafe_fixes {
+        let _ = writeln!(
+            out,
+            "hint: {unsafe_count} unsafe fix{} available with --unsafe-fixes",
+            if unsafe_count == 1 { "" } else { "es" }
+        );
+    }
+    out
+}
+
+/// `12 fixed, 3 left: 2 need a fallible return type, 1 need --unsafe-fixes`.
+pub fn summary(outcome: &FixOutcome, mode: Mode) -> String {
+    let fixed = outcome.fixed.len();
+    let head = match mode {
+        Mode::Write => format!("{fixed} fixed"),
+        Mode::Diff => format!("{fixed} would be fixed"),
+    };
+    if outcome.left.is_empty() {
+        return format!("{head}, 0 left");
+    }
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for left in &outcome.left {
+        *reasons.entry(left.reason.as_str()).or_default() += 1;
+    }
+    let mut groups: Vec<(&str, usize)> = reasons.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let groups: Vec<String> = groups
+        .into_iter()
+        .map(|(reason, count)| format!("{count} {reason}"))
+        .collect();
+    format!("{head}, {} left: {}", outcome.left.len(), groups.join(", "))
+}

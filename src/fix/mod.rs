@@ -1,0 +1,579 @@
+//! `temper fix`: check, apply fixes to a fixpoint, and write the result
+//! atomically, or print it as a diff; with `--verify`, build the crate before
+//! and after and take back every fix that introduced a compile error.
+//!
+//! The pieces: [`engine`] (the pure fixpoint loop, shared with the lint
+//! fixture harness), [`syntax`] (the two-parser guard), [`write`] (atomic,
+//! only-if-unchanged writes), [`verify`] (cargo check and error attribution)
+//! and [`cli`] (arguments, output, exit codes).
+
+pub mod cli;
+pub mod engine;
+pub mod syntax;
+pub mod verify;
+pub mod write;
+
+use crate::check::{self, CheckRequest, CheckedFile};
+use crate::discover;
+use crate::report::{FileNote, NoteSeverity, Reported};
+use engine::{AppliedFix, Engine, FixKey, Fixpoint, Left, Rejection, SourceFile};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use temper_lints::Applicability;
+use write::{BeforeWrite, WriteError};
+
+/// How the result is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Write fixed files.
+    #[default]
+    Write,
+    /// Compute the fixed files and write nothing.
+    Diff,
+}
+
+/// What to fix and how.
+#[derive(Debug, Clone)]
+pub struct FixRequest {
+    pub check: CheckRequest,
+    /// Apply `Unsafe` fixes too (`--unsafe-fixes`).
+    pub unsafe_fixes: bool,
+    pub mode: Mode,
+    /// Build with `cargo check` before and after; revert what broke.
+    pub verify: bool,
+    pub max_rounds: usize,
+}
+
+impl Default for FixRequest {
+    fn default() -> FixRequest {
+        FixRequest {
+            check: CheckRequest::default(),
+            unsafe_fixes: false,
+            mode: Mode::Write,
+            verify: false,
+            max_rounds: engine::MAX_ROUNDS,
+        }
+    }
+}
+
+impl FixRequest {
+    pub fn threshold(&self) -> Applicability {
+        if self.unsafe_fixes {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        }
+    }
+}
+
+/// A file whose text the fixes changed.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub path: PathBuf,
+    pub display: String,
+    pub original: Arc<str>,
+    pub fixed: String,
+    /// Written to disk (always false with `--diff`).
+    pub written: bool,
+}
+
+/// Everything `temper fix` did and did not do.
+#[derive(Debug, Default)]
+pub struct FixOutcome {
+    /// Problems with inputs, from the check and from fixing.
+    pub notes: Vec<FileNote>,
+    /// Errors that are not about one file's text (bad manifests, cargo).
+    pub errors: Vec<miette::Report>,
+    pub files_checked: usize,
+    /// The check could not read everything asked for.
+    pub incomplete: bool,
+    /// Files that needed writing and could not be written.
+    pub write_failures: usize,
+    /// Packages `--verify` could not build at all.
+    pub verify_failures: usize,
+    /// In path order.
+    pub changes: Vec<FileChange>,
+    /// Fixes in the files as written (or as they would be, with `--diff`).
+    pub fixed: Vec<AppliedFix>,
+    /// Findings still there, with why.
+    pub left: Vec<Left>,
+    /// Rounds of the final fixpoint run.
+    pub rounds: usize,
+    pub converged: bool,
+}
+
+/// Test hooks; not a user-facing knob.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Hooks<'a> {
+    /// Runs right before each file's on-disk check and rename.
+    pub before_write: Option<&'a BeforeWrite<'a>>,
+}
+
+/// Runs `temper fix`.
+pub fn run(request: &FixRequest) -> FixOutcome {
+    run_with_hooks(request, &Hooks::default())
+}
+
+/// [`run`] with test hooks.
+#[doc(hidden)]
+pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
+    let checked = check::run(&request.check);
+    let mut outcome = FixOutcome {
+        notes: checked.notes,
+        errors: checked.errors,
+        files_checked: checked.files_checked,
+        incomplete: checked.incomplete,
+        converged: true,
+        ..FixOutcome::default()
+    };
+    let mut by_display: HashMap<String, Vec<Reported>> = HashMap::new();
+    for reported in checked.findings {
+        by_display
+            .entry(reported.path.clone())
+            .or_default()
+            .push(reported);
+    }
+    let mut sources: Vec<SourceFile> = checked
+        .files
+        .iter()
+        .map(|file| SourceFile {
+            path: file.path.clone(),
+            display: file.display.clone(),
+            text: file.source.clone(),
+            findings: by_display.remove(&file.display).unwrap_or_default(),
+            base_dir: base_dir(&file.path),
+            blocked: blocked(file, request.mode),
+            parse_errors: Some(file.parse_errors),
+        })
+        .collect();
+    add_edit_targets(&mut sources, request.mode);
+
+    let by_path: HashMap<PathBuf, CheckedFile> = checked
+        .files
+        .into_iter()
+        .map(|f| (f.path.clone(), f))
+        .collect();
+    let relint = move |path: &Path, text: &str| -> Vec<Reported> {
+        by_path
+            .get(path)
+            .map(|file| check::recheck(&request.check, file, text))
+            .unwrap_or_default()
+    };
+    let engine = Engine {
+        threshold: request.threshold(),
+        max_rounds: request.max_rounds,
+        relint: &relint,
+    };
+
+    let fixpoint = match (request.mode, request.verify) {
+        (Mode::Diff, _) => engine.run(sources, &HashMap::new()),
+        (Mode::Write, false) => {
+            let fixpoint = engine.run(sources, &HashMap::new());
+            let mut disk = Disk::new(&fixpoint);
+            let failed = disk.write_all(&fixpoint, hooks, &mut outcome);
+            return finish(outcome, fixpoint, &disk, &failed);
+        }
+        (Mode::Write, true) => {
+            let (fixpoint, disk, failed) = verified(&engine, sources, hooks, &mut outcome);
+            return finish(outcome, fixpoint, &disk, &failed);
+        }
+    };
+    finish(outcome, fixpoint, &Disk::default(), &HashMap::new())
+}
+
+/// The package directory that relative cross-file edit paths resolve against.
+fn base_dir(path: &Path) -> PathBuf {
+    discover::enclosing_manifest(path)
+        .and_then(|m| m.parent().map(Path::to_path_buf))
+        .or_else(|| path.parent().map(Path::to_path_buf))
+        .unwrap_or_default()
+}
+
+fn blocked(file: &CheckedFile, mode: Mode) -> Option<String> {
+    if file.parse_errors > 0 {
+        return Some("file has syntax errors".to_string());
+    }
+    if mode == Mode::Write && write::is_read_only(&file.path) {
+        return Some("file is read-only".to_string());
+    }
+    None
+}
+
+/// Reads the files that cross-file edits aim at but the check did not read
+/// (one file of a crate named on the command line).
+fn add_edit_targets(sources: &mut Vec<SourceFile>, mode: Mode) {
+    let known: BTreeSet<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
+    let mut wanted: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    for source in sources.iter() {
+        for reported in &source.findings {
+            let Some(fix) = &reported.finding.fix else {
+                continue;
+            };
+            for edit in &fix.edits {
+                let Some(path) = &edit.file else { continue };
+                let target = engine::resolve_path(path, &source.base_dir);
+                if !known.contains(&target) {
+                    wanted.insert(target, source.base_dir.clone());
+                }
+            }
+        }
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for (path, base) in wanted {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            // The fix is rejected as aiming at a file that was not read.
+            continue;
+        };
+        let parse_errors = syntax::ra_parse(&text).errors;
+        let blocked = if parse_errors > 0 {
+            Some("file has syntax errors".to_string())
+        } else if mode == Mode::Write && write::is_read_only(&path) {
+            Some("file is read-only".to_string())
+        } else {
+            None
+        };
+        sources.push(SourceFile {
+            display: check::display_path(&cwd, &path),
+            path,
+            text: Arc::from(text),
+            findings: Vec::new(),
+            base_dir: base,
+            blocked,
+            parse_errors: Some(parse_errors),
+        });
+    }
+}
+
+/// What is on disk for the files the fixer may write: the text read, then
+/// what was last written.
+#[derive(Default)]
+struct Disk {
+    expected: HashMap<PathBuf, String>,
+    displays: HashMap<PathBuf, String>,
+    written: BTreeSet<PathBuf>,
+}
+
+impl Disk {
+    fn new(fixpoint: &Fixpoint) -> Disk {
+        let mut disk = Disk::default();
+        for file in &fixpoint.files {
+            disk.expected
+                .insert(file.path.clone(), file.original.to_string());
+            disk.displays
+                .insert(file.path.clone(), file.display.clone());
+        }
+        disk
+    }
+
+    /// Writes every file whose fixed text differs from what is on disk;
+    /// returns the files that could not be written, with why.
+    fn write_all(
+        &mut self,
+        fixpoint: &Fixpoint,
+        hooks: &Hooks<'_>,
+        outcome: &mut FixOutcome,
+    ) -> HashMap<PathBuf, WriteError> {
+        let mut failed = HashMap::new();
+        for file in &fixpoint.files {
+            self.write(&file.path, &file.text, hooks, outcome, &mut failed);
+        }
+        failed
+    }
+
+    fn write(
+        &mut self,
+        path: &Path,
+        text: &str,
+        hooks: &Hooks<'_>,
+        outcome: &mut FixOutcome,
+        failed: &mut HashMap<PathBuf, WriteError>,
+    ) -> bool {
+        let Some(expected) = self.expected.get(path) else {
+            return false;
+        };
+        if expected == text {
+            return false;
+        }
+        let display = self.displays.get(path).cloned().unwrap_or_default();
+        match write::write_if_unchanged(
+            path,
+            &display,
+            expected.as_bytes(),
+            text,
+            hooks.before_write,
+        ) {
+            Ok(()) => {
+                self.expected.insert(path.to_path_buf(), text.to_string());
+                self.written.insert(path.to_path_buf());
+                true
+            }
+            Err(error) => {
+                outcome.write_failures += 1;
+                outcome.notes.push(FileNote {
+                    path: display,
+                    severity: NoteSeverity::Error,
+                    message: error_message(&error),
+                    span: None,
+                });
+                // Never touch it again in this run: it is not ours any more.
+                self.expected.remove(path);
+                failed.insert(path.to_path_buf(), error);
+                false
+            }
+        }
+    }
+}
+
+fn error_message(error: &WriteError) -> String {
+    let text = error.to_string();
+    // The note already names the file.
+    match text.split_once(": ") {
+        Some((_, rest)) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// How many times `--verify` reverts and rebuilds before giving up and
+/// restoring the original files.
+const MAX_VERIFY_ROUNDS: usize = 8;
+
+/// The `--verify` loop: build before; then fix, write, build, and blacklist
+/// the fixes new errors are attributed to, until no new error is left.
+fn verified(
+    engine: &Engine<'_>,
+    sources: Vec<SourceFile>,
+    hooks: &Hooks<'_>,
+    outcome: &mut FixOutcome,
+) -> (Fixpoint, Disk, HashMap<PathBuf, WriteError>) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let display = |path: &Path| check::display_path(&cwd, path);
+    let mut sources = sources;
+    let mut blacklist: HashMap<FixKey, Rejection> = HashMap::new();
+    let mut fixpoint = engine.run(sources.clone(), &blacklist);
+    let mut disk = Disk::new(&fixpoint);
+    let mut failed: HashMap<PathBuf, WriteError> = HashMap::new();
+
+    // The baseline: every package with a changed file, built as it is on disk.
+    let mut before: BTreeMap<PathBuf, Vec<verify::CompilerError>> = BTreeMap::new();
+    let mut unverifiable: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for file in fixpoint.files.iter().filter(|f| f.changed()) {
+        let Some(manifest) = discover::enclosing_manifest(&file.path) else {
+            outcome.notes.push(FileNote {
+                path: file.display.clone(),
+                severity: NoteSeverity::Warning,
+                message: "not in a Cargo package; fixes were not verified by a build".to_string(),
+                span: None,
+            });
+            continue;
+        };
+        if before.contains_key(&manifest) || unverifiable.contains_key(&manifest) {
+            continue;
+        }
+        eprintln!(
+            "verifying: cargo check {} (before fixing)",
+            display(&manifest)
+        );
+        match verify::cargo_check(&manifest, &display(&manifest)) {
+            Ok(errors) => {
+                if !errors.is_empty() {
+                    outcome.notes.push(FileNote {
+                        path: display(&manifest),
+                        severity: NoteSeverity::Warning,
+                        message: format!(
+                            "does not compile before fixing ({} error{}, first: {}); fixes are judged only by not adding errors",
+                            errors.len(),
+                            if errors.len() == 1 { "" } else { "s" },
+                            errors[0].describe(&display)
+                        ),
+                        span: None,
+                    });
+                }
+                before.insert(manifest, errors);
+            }
+            Err(error) => {
+                outcome.verify_failures += 1;
+                unverifiable.insert(manifest, error.to_string());
+                outcome.errors.push(miette::Report::new(error));
+            }
+        }
+    }
+    if !unverifiable.is_empty() {
+        // Fixes in a package that cannot be built are not applied: --verify
+        // promised a build, and there is none to trust.
+        for source in &mut sources {
+            let Some(manifest) = discover::enclosing_manifest(&source.path) else {
+                continue;
+            };
+            if unverifiable.contains_key(&manifest) && source.blocked.is_none() {
+                source.blocked = Some("cannot verify: `cargo check` failed".to_string());
+            }
+        }
+        fixpoint = engine.run(sources.clone(), &blacklist);
+    }
+
+    let mut settled = false;
+    for _ in 0..MAX_VERIFY_ROUNDS {
+        for file in &fixpoint.files {
+            disk.write(&file.path, &file.text, hooks, outcome, &mut failed);
+        }
+        if !failed.is_empty() {
+            for source in &mut sources {
+                if let Some(error) = failed.get(&source.path) {
+                    source
+                        .blocked
+                        .get_or_insert_with(|| error.short().to_string());
+                }
+            }
+        }
+        let texts: HashMap<PathBuf, &str> = fixpoint
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.text.as_str()))
+            .collect();
+        let mut blamed: BTreeMap<usize, String> = BTreeMap::new();
+        let mut broken = false;
+        for (manifest, baseline) in &before {
+            let package_dir = manifest.parent().unwrap_or_else(|| Path::new("."));
+            let touched = disk
+                .written
+                .iter()
+                .any(|p| discover::enclosing_manifest(p).as_ref() == Some(manifest));
+            if !touched {
+                continue;
+            }
+            eprintln!(
+                "verifying: cargo check {} (after fixing)",
+                display(manifest)
+            );
+            let after = match verify::cargo_check(manifest, &display(manifest)) {
+                Ok(after) => after,
+                Err(error) => {
+                    // The build broke so badly that cargo has no errors to
+                    // show: blame every fix of the package.
+                    let message = error.to_string();
+                    for (i, fix) in fixpoint.applied.iter().enumerate() {
+                        if fix
+                            .footprint
+                            .iter()
+                            .any(|(p, _)| p.starts_with(package_dir))
+                        {
+                            blamed.entry(i).or_insert_with(|| message.clone());
+                        }
+                    }
+                    broken = true;
+                    continue;
+                }
+            };
+            for error in verify::new_errors(baseline, &after) {
+                broken = true;
+                let message = error.describe(&display);
+                for i in verify::attribute(&error, &fixpoint.applied, &texts, package_dir) {
+                    blamed.entry(i).or_insert_with(|| message.clone());
+                }
+            }
+        }
+        if !broken {
+            settled = true;
+            break;
+        }
+        if blamed.is_empty() {
+            break;
+        }
+        for (i, message) in blamed {
+            if let Some(fix) = fixpoint.applied.get(i) {
+                blacklist.insert(fix.key.clone(), Rejection::Verify { message });
+            }
+        }
+        fixpoint = engine.run(sources.clone(), &blacklist);
+    }
+    if !settled {
+        // Could not get back to a build no worse than before: restore every
+        // file as it was read, and say so.
+        outcome.errors.push(miette::miette!(
+            code = "temper::fix::verify",
+            "--verify could not find a set of fixes that keeps the build as good as before; every file was restored"
+        ));
+        outcome.verify_failures += 1;
+        for source in &mut sources {
+            source
+                .blocked
+                .get_or_insert_with(|| "reverted by --verify".to_string());
+        }
+        fixpoint = engine.run(sources, &blacklist);
+        for file in &fixpoint.files {
+            disk.write(&file.path, &file.text, hooks, outcome, &mut failed);
+        }
+    }
+    (fixpoint, disk, failed)
+}
+
+/// Fills the outcome from the final fixpoint and what reached the disk.
+fn finish(
+    mut outcome: FixOutcome,
+    fixpoint: Fixpoint,
+    disk: &Disk,
+    failed: &HashMap<PathBuf, WriteError>,
+) -> FixOutcome {
+    outcome.rounds = fixpoint.rounds;
+    outcome.converged = fixpoint.converged;
+    if !fixpoint.converged {
+        let last: BTreeSet<&str> = fixpoint
+            .applied
+            .iter()
+            .filter(|fix| fix.round == fixpoint.rounds)
+            .map(|fix| fix.display.as_str())
+            .collect();
+        for display in last {
+            outcome.notes.push(FileNote {
+                path: display.to_string(),
+                severity: NoteSeverity::Warning,
+                message: format!(
+                    "fixes did not converge within {} rounds; the result is kept (it parses), findings are left",
+                    fixpoint.rounds
+                ),
+                span: None,
+            });
+        }
+    }
+    for fix in fixpoint.applied {
+        let failure = fix
+            .footprint
+            .iter()
+            .find_map(|(path, _)| failed.get(path).map(|e| (path, e)));
+        match failure {
+            Some((_, error)) => outcome.left.push(Left {
+                display: fix.display.clone(),
+                line: fix.line,
+                column: fix.column,
+                lint: fix.lint,
+                level: fix.level,
+                message: fix.message.clone(),
+                reason: error.short().to_string(),
+                detail: Some(error.to_string()),
+                unsafe_available: false,
+            }),
+            None => outcome.fixed.push(fix),
+        }
+    }
+    outcome.left.extend(fixpoint.left);
+    outcome
+        .left
+        .sort_by(|a, b| (&a.display, a.line, a.column).cmp(&(&b.display, b.line, b.column)));
+    for file in fixpoint.files {
+        if !file.changed() {
+            continue;
+        }
+        let written = disk.written.contains(&file.path) && !failed.contains_key(&file.path);
+        outcome.changes.push(FileChange {
+            path: file.path,
+            display: file.display,
+            original: file.original,
+            fixed: file.text,
+            written,
+        });
+    }
+    outcome.changes.sort_by(|a, b| a.display.cmp(&b.display));
+    outcome
+}

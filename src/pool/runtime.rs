@@ -1,0 +1,399 @@
+//! Loading a component once (read, validate, compile, pre-link) and creating
+//! instances from it that run under per-call limits.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    Trap, UpdateDeadline,
+};
+
+use super::bindings::exports::temper::extractor::extract::{
+    ExtractedContent, ExtractionError, ExtractionMode,
+};
+use super::bindings::{Extractor, ExtractorPre};
+use super::config::{Allocator, RuntimeConfig};
+use super::error::{CallError, PoolError, RetireReason, describe};
+
+/// The world every pooled component must implement.
+pub const WORLD: &str = "temper:extractor/extractor@0.1.0";
+
+/// Checks a component against [`WORLD`] before anything is compiled.
+///
+/// This is where the WIT validator (`temper::wit`) plugs in. Until then it
+/// rejects what is not a component (core modules, other files) with a clear
+/// error; whether the exports match the world is checked by the generated
+/// bindings when the component is pre-linked, in [`Runtime::from_bytes`].
+pub fn validate_against_world(bytes: &[u8]) -> Result<(), PoolError> {
+    // The binary header: magic, then a 16-bit version and a 16-bit layer
+    // (layer 0 is a core module, layer 1 a component).
+    const MAGIC: &[u8] = b"\0asm";
+    const COMPONENT: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+    const CORE_MODULE: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
+
+    let detail = match bytes.strip_prefix(MAGIC).and_then(|rest| rest.get(..4)) {
+        Some(header) if header == COMPONENT => return Ok(()),
+        Some(header) if header == CORE_MODULE => {
+            "a core WebAssembly module, not a component".to_string()
+        }
+        Some(header) => format!("a WebAssembly binary with an unknown version or layer {header:02x?}"),
+        None => format!("{} bytes without the WebAssembly header", bytes.len()),
+    };
+    Err(PoolError::NotAComponent { detail })
+}
+
+/// A compiled, pre-linked component and the engine that runs it.
+///
+/// Cloning is cheap (an `Arc`). Compilation and linking happen once, in
+/// [`Runtime::from_bytes`]; [`Runtime::instantiate`] only creates a store and
+/// an instance.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+struct RuntimeInner {
+    engine: Engine,
+    pre: ExtractorPre<HostState>,
+    config: RuntimeConfig,
+    /// `call_timeout` in epoch ticks.
+    timeout_ticks: u64,
+    ticker: Ticker,
+}
+
+impl Runtime {
+    /// Reads, validates, compiles and pre-links the component at `path`.
+    pub fn load(path: &Path, config: RuntimeConfig) -> Result<Self, PoolError> {
+        let bytes = std::fs::read(path).map_err(|source| PoolError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, config)
+    }
+
+    /// Validates, compiles and pre-links a component given as bytes.
+    pub fn from_bytes(bytes: &[u8], config: RuntimeConfig) -> Result<Self, PoolError> {
+        validate_against_world(bytes)?;
+        let engine = build_engine(&config)?;
+        let component = Component::new(&engine, bytes).map_err(|e| PoolError::Prepare {
+            detail: describe(&e),
+        })?;
+        // An empty linker: the pool grants the guest no imports at all, so a
+        // component that needs any (WASI included) fails here, cleanly.
+        let linker = Linker::<HostState>::new(&engine);
+        let instance_pre =
+            linker
+                .instantiate_pre(&component)
+                .map_err(|e| PoolError::WorldMismatch {
+                    world: WORLD,
+                    detail: describe(&e),
+                })?;
+        let pre = ExtractorPre::new(instance_pre).map_err(|e| PoolError::WorldMismatch {
+            world: WORLD,
+            detail: describe(&e),
+        })?;
+        let ticker = Ticker::start(engine.clone(), config.epoch_tick)?;
+        let timeout_ticks = ticks_for(config.call_timeout, config.epoch_tick);
+        Ok(Self {
+            inner: Arc::new(RuntimeInner {
+                engine,
+                pre,
+                config,
+                timeout_ticks,
+                ticker,
+            }),
+        })
+    }
+
+    /// The configuration this runtime was built with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    /// Creates a fresh store and instance from the pre-linked component.
+    pub async fn instantiate(&self) -> Result<Instance, PoolError> {
+        let inner = &self.inner;
+        let mut store = Store::new(
+            &inner.engine,
+            HostState {
+                limiter: MemoryCap {
+                    cap: inner.config.memory_cap,
+                    hit: false,
+                },
+                ticks_left: 0,
+                timed_out: false,
+            },
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_callback(|mut cx| {
+            let state = cx.data_mut();
+            if state.ticks_left <= 1 {
+                state.timed_out = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            state.ticks_left -= 1;
+            // Yield at every tick so a long call never holds an executor
+            // thread for more than one tick at a time.
+            Ok(UpdateDeadline::Yield(1))
+        });
+        // Instantiation may run guest code too, so it gets the same limits
+        // as a call; with epochs on, a store without a deadline traps at once.
+        arm(&mut store, inner.timeout_ticks, inner.config.fuel).map_err(|e| PoolError::Create {
+            detail: describe(&e),
+        })?;
+        let bindings =
+            inner
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| PoolError::Create {
+                    detail: describe(&e),
+                })?;
+        Ok(Instance {
+            store,
+            bindings,
+            runtime: Arc::clone(inner),
+            uses: 0,
+            retired: None,
+            in_call: false,
+        })
+    }
+}
+
+/// One store with one instance of the component.
+///
+/// Guest state (globals, heap) lives as long as this value: calls on the
+/// same `Instance` see what earlier calls left behind.
+pub struct Instance {
+    store: Store<HostState>,
+    bindings: Extractor,
+    runtime: Arc<RuntimeInner>,
+    uses: u64,
+    retired: Option<RetireReason>,
+    /// Set for the duration of a call; still set afterwards only when the
+    /// call's future was dropped half way.
+    in_call: bool,
+}
+
+impl Instance {
+    /// Calls the guest's `extract`. The outer `Result` is the call itself
+    /// (trap, timeout, limits); the inner one is the guest's answer.
+    ///
+    /// After an outer error the instance is retired: wasmtime will not
+    /// enter an instance again after a trap, and the pool never reuses it.
+    pub async fn extract(
+        &mut self,
+        html: &str,
+        url: &str,
+        mode: ExtractionMode,
+    ) -> Result<Result<ExtractedContent, ExtractionError>, CallError> {
+        if let Some(reason) = self.retire_reason() {
+            return Err(CallError::Unusable(reason));
+        }
+        arm(
+            &mut self.store,
+            self.runtime.timeout_ticks,
+            self.runtime.config.fuel,
+        )
+        .map_err(|e| CallError::Trapped {
+            detail: describe(&e),
+        })?;
+        self.in_call = true;
+        let result = self
+            .bindings
+            .temper_extractor_extract()
+            .call_extract(&mut self.store, html, url, mode)
+            .await;
+        self.in_call = false;
+        self.uses += 1;
+        result.map_err(|error| {
+            let (reason, call_error) = self.classify(&error);
+            self.retired = Some(reason);
+            call_error
+        })
+    }
+
+    /// Calls made on this instance.
+    pub fn uses(&self) -> u64 {
+        self.uses
+    }
+
+    /// Why this instance must not be used again, if it must not.
+    pub fn retire_reason(&self) -> Option<RetireReason> {
+        if self.in_call {
+            return Some(RetireReason::Cancelled);
+        }
+        self.retired
+    }
+
+    fn classify(&self, error: &wasmtime::Error) -> (RetireReason, CallError) {
+        let state = self.store.data();
+        let config = &self.runtime.config;
+        // The flags come first: the trap wasmtime reports for them is generic.
+        if state.limiter.hit {
+            return (
+                RetireReason::MemoryLimit,
+                CallError::MemoryLimit {
+                    cap_bytes: config.memory_cap,
+                },
+            );
+        }
+        match error.downcast_ref::<Trap>() {
+            _ if state.timed_out => (
+                RetireReason::Timeout,
+                CallError::Timeout {
+                    timeout: config.call_timeout,
+                },
+            ),
+            Some(Trap::Interrupt) => (
+                RetireReason::Timeout,
+                CallError::Timeout {
+                    timeout: config.call_timeout,
+                },
+            ),
+            Some(Trap::OutOfFuel) => (RetireReason::OutOfFuel, CallError::OutOfFuel),
+            _ => (
+                RetireReason::Trapped,
+                CallError::Trapped {
+                    detail: describe(error),
+                },
+            ),
+        }
+    }
+}
+
+/// Per-store host data: the limiter and the call deadline.
+struct HostState {
+    limiter: MemoryCap,
+    /// Epoch ticks left before the current call is interrupted.
+    ticks_left: u64,
+    /// Set when the deadline interrupted a call.
+    timed_out: bool,
+}
+
+/// Refuses memory growth past the cap, with an error rather than a failed
+/// `memory.grow`: the guest traps at once with a precise cause instead of
+/// wandering into its allocator's out-of-memory path.
+struct MemoryCap {
+    cap: usize,
+    hit: bool,
+}
+
+/// Tables hold function references; the extractor needs a handful, so this
+/// bound only stops a runaway guest.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.hit = true;
+            wasmtime::bail!(
+                "memory cap of {} bytes reached (growth to {desired} bytes refused)",
+                self.cap
+            );
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Resets the per-call limits: deadline, fuel and the flags that classify a
+/// failure.
+fn arm(store: &mut Store<HostState>, ticks: u64, fuel: Option<u64>) -> wasmtime::Result<()> {
+    let state = store.data_mut();
+    state.ticks_left = ticks;
+    state.timed_out = false;
+    state.limiter.hit = false;
+    // The callback runs at the first tick and counts down from there.
+    store.set_epoch_deadline(1);
+    if let Some(fuel) = fuel {
+        store.set_fuel(fuel)?;
+    }
+    Ok(())
+}
+
+/// Ticks such that a call is interrupted no earlier than `timeout`: the
+/// first tick may come at once, hence the extra one.
+fn ticks_for(timeout: Duration, tick: Duration) -> u64 {
+    let tick = tick.as_nanos().max(1);
+    let whole = timeout.as_nanos().div_ceil(tick);
+    u64::try_from(whole).unwrap_or(u64::MAX - 1).max(1) + 1
+}
+
+fn build_engine(config: &RuntimeConfig) -> Result<Engine, PoolError> {
+    let mut wasm = Config::new();
+    wasm.epoch_interruption(true);
+    wasm.consume_fuel(config.fuel.is_some());
+    if let Allocator::Pooling { slots } = config.allocator {
+        let slots = slots.max(1);
+        let mut pooling = PoolingAllocationConfig::new();
+        pooling
+            .total_component_instances(slots)
+            // A component made by wit-component holds a few core instances
+            // (the main module plus adapters and shims).
+            .total_core_instances(slots.saturating_mul(4))
+            .total_memories(slots.saturating_mul(2))
+            .total_tables(slots.saturating_mul(4))
+            // One fiber stack per call or instantiation in flight.
+            .total_stacks(slots)
+            .max_memory_size(config.memory_cap);
+        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    }
+    Engine::new(&wasm).map_err(|e| PoolError::Prepare {
+        detail: describe(&e),
+    })
+}
+
+/// Advances the engine's epoch at a fixed interval on a dedicated thread.
+///
+/// A thread rather than a tokio task: the ticker must keep time while guest
+/// code holds an executor thread, and it must not follow tokio's paused
+/// clock in tests, where a stalled call would otherwise never time out.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Ticker {
+    fn start(engine: Engine, tick: Duration) -> Result<Self, PoolError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let tick = tick.max(Duration::from_micros(100));
+        std::thread::Builder::new()
+            .name("temper-pool-epoch".to_string())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|e| PoolError::Prepare {
+                detail: format!("cannot start the epoch thread: {e}"),
+            })?;
+        Ok(Self { stop })
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        // The thread notices within one tick and exits; joining here would
+        // block whoever drops the last runtime handle for that long.
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,438 @@
+//! Inline suppressions: `// temper: allow(lint_a, lint_b) -- reason` on a
+//! finding's line, or on its own line above it, suppresses that finding.
+//!
+//! A suppression that suppresses nothing is reported as `unused_suppression`.
+//! That check needs every other lint's results for the file, so it runs here,
+//! after analysis, rather than as a rule in `temper-lints`; its metadata is
+//! registered beside the analysis lints through [`all_lints`] so that levels,
+//! configuration, `temper lints` and `temper explain` treat it like the others.
+
+use crate::report::LineIndex;
+use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, tokenize};
+use std::ops::Range;
+use temper_lints::registry::{FixAvailability, Lint};
+use temper_lints::{Applicability, Edit, Finding, Fix, Level, LintInput};
+
+/// The name of the unused-suppression lint.
+pub const UNUSED_SUPPRESSION: &str = "unused_suppression";
+
+/// The unused-suppression lint's metadata; its detection is [`apply`].
+pub static UNUSED_SUPPRESSION_LINT: Lint = Lint {
+    name: UNUSED_SUPPRESSION,
+    default_level: Level::Warn,
+    fix: FixAvailability::Always,
+    summary: "a `// temper: allow(..)` comment that suppresses no finding",
+    docs: include_str!("unused_suppression.md"),
+    check: no_check,
+};
+
+/// Detection happens after the other lints ran, in [`apply`].
+fn no_check(_: &LintInput<'_>, _: &mut Vec<Finding>) {}
+
+/// Every lint temper reports, sorted by name: the analysis lints and
+/// `unused_suppression`.
+pub fn all_lints() -> impl Iterator<Item = &'static Lint> + Clone {
+    let mut all: Vec<&'static Lint> = temper_lints::LINTS.to_vec();
+    all.push(&UNUSED_SUPPRESSION_LINT);
+    all.sort_by_key(|lint| lint.name);
+    all.into_iter()
+}
+
+/// The marker a suppression comment starts with, after `//`.
+const MARKER: &str = "temper:";
+
+/// One `// temper: allow(..)` comment.
+#[derive(Debug, Clone)]
+struct Suppression {
+    /// The comment token, `//` included.
+    comment: Range<usize>,
+    /// Byte range to delete to remove the comment (its line, when it stands
+    /// alone; otherwise the comment and the spaces before it).
+    removal: Range<usize>,
+    /// The lint names with their ranges; empty when the comment is malformed.
+    lints: Vec<(String, Range<usize>)>,
+    /// The 1-based lines whose findings it suppresses.
+    lines: Vec<usize>,
+    malformed: Option<String>,
+}
+
+/// Finds the suppression comments in `source`.
+fn parse(source: &str) -> Vec<Suppression> {
+    // Most files have none; skip lexing them.
+    if !source.contains(MARKER) {
+        return Vec::new();
+    }
+    let mut comments = Vec::new();
+    // Byte ranges of lines that hold nothing but a line comment.
+    let mut offset = 0usize;
+    for token in tokenize(source, FrontmatterAllowed::No) {
+        let range = offset..offset + token.len as usize;
+        offset = range.end;
+        if let TokenKind::LineComment { doc_style: None } = token.kind {
+            comments.push(range);
+        }
+    }
+    let index = LineIndex::new(source);
+    let comment_only_line = |line: usize| -> bool {
+        let Some(start) = index.line_start(line) else {
+            return false;
+        };
+        let text = &source[start..];
+        let text = text.split('\n').next().unwrap_or_default();
+        text.trim_start().starts_with("//")
+    };
+    let mut out = Vec::new();
+    for comment in comments {
+        let body = source[comment.start + 2..comment.end].trim_start();
+        let Some(rest) = body.strip_prefix(MARKER) else {
+            continue;
+        };
+        let rest_offset = comment.end - rest.len();
+        let line = index.position(source, comment.start).line;
+        let line_start = index.line_start(line).unwrap_or(comment.start);
+        let before = &source[line_start..comment.start];
+        let own_line = before.trim().is_empty();
+        let mut lines = vec![line];
+        let removal = if own_line {
+            // The next line that is not itself a comment line is the one
+            // suppressed, so several suppression comments can stack.
+            let mut next = line + 1;
+            while next <= index.line_count() && comment_only_line(next) {
+                next += 1;
+            }
+            lines.push(next);
+            let end = index.line_start(line + 1).unwrap_or(source.len());
+            line_start..end
+        } else {
+            let trimmed = before.trim_end().len();
+            line_start + trimmed..comment.end
+        };
+        let (lints, malformed) = match parse_allow(rest, rest_offset) {
+            Ok(lints) => (lints, None),
+            Err(message) => (Vec::new(), Some(message)),
+        };
+        out.push(Suppression {
+            comment,
+            removal,
+            lints,
+            lines,
+            malformed,
+        });
+    }
+    out
+}
+
+/// Parses `allow(a, b) -- reason` (after the marker), returning each lint
+/// name with its byte range in the file.
+fn parse_allow(text: &str, offset: usize) -> Result<Vec<(String, Range<usize>)>, String> {
+    let expected = "expected `// temper: allow(lint, ..) -- reason`";
+    let trimmed = text.trim_start();
+    let mut at = offset + (text.len() - trimmed.len());
+    let Some(rest) = trimmed.strip_prefix("allow") else {
+        return Err(expected.to_string());
+    };
+    at += "allow".len();
+    let Some(inner) = rest.trim_start().strip_prefix('(') else {
+        return Err(expected.to_string());
+    };
+    at += rest.len() - rest.trim_start().len() + 1;
+    let Some((list, after)) = inner.split_once(')') else {
+        return Err(expected.to_string());
+    };
+    let after = after.trim();
+    if !(after.is_empty() || after.starts_with("--")) {
+        return Err(expected.to_string());
+    }
+    let mut lints = Vec::new();
+    let mut start = at;
+    for part in list.split(',') {
+        let name = part.trim();
+        let lead = part.len() - part.trim_start().len();
+        if !name.is_empty() {
+            lints.push((name.to_string(), start + lead..start + lead + name.len()));
+        }
+        start += part.len() + 1;
+    }
+    if lints.is_empty() {
+        return Err("the suppression names no lint".to_string());
+    }
+    Ok(lints)
+}
+
+/// Removes the findings that a suppression comment covers and appends an
+/// `unused_suppression` finding for every suppression (or lint name in one)
+/// that covered nothing. `findings` are the file's applicable findings at any
+/// level; the result is sorted by position.
+pub fn apply(source: &str, findings: Vec<Finding>) -> Vec<Finding> {
+    let suppressions = parse(source);
+    if suppressions.is_empty() {
+        return findings;
+    }
+    let index = LineIndex::new(source);
+    let mut used: Vec<Vec<bool>> = suppressions
+        .iter()
+        .map(|s| vec![false; s.lints.len()])
+        .collect();
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let line = index.position(source, finding.range.start).line;
+        let mut suppressed = false;
+        for (s, suppression) in suppressions.iter().enumerate() {
+            if !suppression.lines.contains(&line) {
+                continue;
+            }
+            for (l, (name, _)) in suppression.lints.iter().enumerate() {
+                if name == finding.lint {
+                    used[s][l] = true;
+                    suppressed = true;
+                }
+            }
+        }
+        if !suppressed {
+            kept.push(finding);
+        }
+    }
+    for (suppression, used) in suppressions.iter().zip(&used) {
+        kept.extend(unused_findings(source, suppression, used));
+    }
+    kept.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
+    });
+    kept
+}
+
+fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Vec<Finding> {
+    let remove_comment = || Fix {
+        message: "remove the suppression comment".to_string(),
+        applicability: Applicability::Safe,
+        edits: vec![Edit::delete(suppression.removal.clone())],
+    };
+    if let Some(problem) = &suppression.malformed {
+        return vec![
+            Finding::new(
+                UNUSED_SUPPRESSION,
+                suppression.comment.clone(),
+                "malformed suppression comment suppresses nothing",
+            )
+            .with_primary_label(problem.clone())
+            .with_help("write `// temper: allow(lint_name) -- reason`"),
+        ];
+    }
+    let all_unused = used.iter().all(|u| !u);
+    let mut out = Vec::new();
+    for ((name, range), used) in suppression.lints.iter().zip(used) {
+        if *used {
+            continue;
+        }
+        let known = crate::config::lint_name(name).is_ok();
+        let message = if known {
+            format!("unused suppression of `{name}`: no such finding on this line or the next")
+        } else {
+            format!("suppression of unknown lint `{name}`")
+        };
+        let fix = if all_unused {
+            remove_comment()
+        } else {
+            Fix {
+                message: format!("remove `{name}` from the suppression"),
+                applicability: Applicability::Safe,
+                edits: vec![Edit::delete(list_entry_range(source, range))],
+            }
+        };
+        let mut finding = Finding::new(UNUSED_SUPPRESSION, range.clone(), message)
+            .with_primary_label(if known {
+                "suppresses nothing"
+            } else {
+                "not a temper lint"
+            })
+            .with_fix(fix);
+        finding = if known {
+            finding.with_help("remove the suppression, or move it to the line of the finding")
+        } else {
+            finding.with_help("run `temper lints` for the known lint names")
+        };
+        out.push(finding);
+    }
+    out
+}
+
+/// The range of one name in `allow(a, b)` with the separator that goes with it.
+fn list_entry_range(source: &str, name: &Range<usize>) -> Range<usize> {
+    let after = &source[name.end..];
+    let trailing = after.len() - after.trim_start().len();
+    if after[trailing..].starts_with(',') {
+        let rest = &after[trailing + 1..];
+        let spaces = rest.len() - rest.trim_start().len();
+        return name.start..name.end + trailing + 1 + spaces;
+    }
+    let before = &source[..name.start];
+    let trimmed = before.trim_end();
+    match trimmed.strip_suffix(',') {
+        Some(without) => without.len()..name.end,
+        None => name.clone(),
+    }
+}
+
+/// A finding to suppress with `--add-suppressions`: its lint and its start.
+#[derive(Debug, Clone)]
+pub struct ToSuppress {
+    pub lint: &'static str,
+    pub offset: usize,
+}
+
+/// `source` with a suppression comment above the line of every finding
+/// (one comment per line, naming each lint once), or `None` when nothing
+/// changes. Findings that start inside a multi-line literal or comment are
+/// skipped (a comment there would change the literal) and counted in the
+/// second value.
+pub fn add_comments(
+    source: &str,
+    findings: &[ToSuppress],
+    reason: &str,
+) -> (Option<String>, usize) {
+    let index = LineIndex::new(source);
+    let newline = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut opaque = Vec::new();
+    let mut offset = 0usize;
+    for token in tokenize(source, FrontmatterAllowed::No) {
+        let range = offset..offset + token.len as usize;
+        offset = range.end;
+        let multi_line = matches!(
+            token.kind,
+            TokenKind::Literal { .. } | TokenKind::BlockComment { .. }
+        ) && source[range.clone()].contains('\n');
+        if multi_line {
+            opaque.push(range);
+        }
+    }
+    let mut by_line: std::collections::BTreeMap<usize, Vec<&'static str>> = Default::default();
+    let mut skipped = 0;
+    for finding in findings {
+        if finding.lint == UNUSED_SUPPRESSION {
+            continue;
+        }
+        let line = index.position(source, finding.offset).line;
+        let Some(start) = index.line_start(line) else {
+            continue;
+        };
+        if opaque.iter().any(|r| r.start < start && start < r.end) {
+            skipped += 1;
+            continue;
+        }
+        let lints = by_line.entry(line).or_default();
+        if !lints.contains(&finding.lint) {
+            lints.push(finding.lint);
+        }
+    }
+    if by_line.is_empty() {
+        return (None, skipped);
+    }
+    let mut out = String::with_capacity(source.len() + by_line.len() * 60);
+    let mut copied = 0;
+    for (line, lints) in by_line {
+        let Some(start) = index.line_start(line) else {
+            continue;
+        };
+        let rest = &source[start..];
+        let indent_len = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        out.push_str(&source[copied..start]);
+        out.push_str(&rest[..indent_len]);
+        out.push_str(&format!(
+            "// temper: allow({}) -- {reason}{newline}",
+            lints.join(", ")
+        ));
+        copied = start;
+    }
+    out.push_str(&source[copied..]);
+    (Some(out), skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(lint: &'static str, source: &str, needle: &str) -> Finding {
+        let start = source.find(needle).expect("needle");
+        Finding::new(lint, start..start + needle.len(), "m")
+    }
+
+    #[test]
+    fn same_line_and_line_above_suppress() {
+        let source = "fn f() {\n    a.unwrap(); // temper: allow(library_unwrap) -- ok\n    // temper: allow(library_unwrap) -- ok\n    b.unwrap();\n    c.unwrap();\n}\n";
+        let findings = vec![
+            finding("library_unwrap", source, "a.unwrap()"),
+            finding("library_unwrap", source, "b.unwrap()"),
+            finding("library_unwrap", source, "c.unwrap()"),
+        ];
+        let kept = apply(source, findings);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(&source[kept[0].range.clone()], "c.unwrap()");
+    }
+
+    #[test]
+    fn unused_and_unknown_are_reported_with_fixes() {
+        let source = "// temper: allow(library_unwrap, nope) -- why\nfn f() {}\n";
+        let kept = apply(source, Vec::new());
+        assert_eq!(kept.len(), 2);
+        assert!(kept.iter().all(|f| f.lint == UNUSED_SUPPRESSION));
+        assert!(kept[1].message.contains("unknown lint `nope`"));
+        // Both names are unused: the fix removes the whole comment line.
+        let fix = kept[0].fix.as_ref().expect("fix");
+        assert_eq!(fix.edits[0].range, 0..source.find("fn").expect("fn"));
+    }
+
+    #[test]
+    fn partly_used_suppression_drops_only_the_unused_name() {
+        let source = "x.unwrap(); // temper: allow(nope, library_unwrap)\n";
+        let kept = apply(
+            source,
+            vec![finding("library_unwrap", source, "x.unwrap()")],
+        );
+        assert_eq!(kept.len(), 1);
+        let edit = &kept[0].fix.as_ref().expect("fix").edits[0];
+        let mut fixed = source.to_string();
+        fixed.replace_range(edit.range.clone(), "");
+        assert_eq!(fixed, "x.unwrap(); // temper: allow(library_unwrap)\n");
+    }
+
+    #[test]
+    fn comments_in_strings_are_not_suppressions() {
+        let source = "let s = \"// temper: allow(library_unwrap)\"; x.unwrap();\n";
+        let kept = apply(
+            source,
+            vec![finding("library_unwrap", source, "x.unwrap()")],
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].lint, "library_unwrap");
+    }
+
+    #[test]
+    fn add_comments_is_idempotent() {
+        let source = "fn f() {\n    a.unwrap().b.expect(\"x\");\n}\n";
+        let findings = [
+            ToSuppress {
+                lint: "library_unwrap",
+                offset: source.find("a.unwrap").expect("a"),
+            },
+            ToSuppress {
+                lint: "library_unwrap",
+                offset: source.find("b.expect").expect("b"),
+            },
+        ];
+        let (added, skipped) = add_comments(source, &findings, "legacy");
+        let added = added.expect("changed");
+        assert_eq!(skipped, 0);
+        assert_eq!(
+            added,
+            "fn f() {\n    // temper: allow(library_unwrap) -- legacy\n    a.unwrap().b.expect(\"x\");\n}\n"
+        );
+        // The comment now suppresses both findings.
+        let a = added.find("a.unwrap()").expect("a");
+        let kept = apply(&added, vec![Finding::new("library_unwrap", a..a + 10, "m")]);
+        assert!(kept.is_empty(), "{kept:?}");
+    }
+}
