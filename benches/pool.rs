@@ -19,9 +19,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use temper::pool::{
-    Allocator, ExtractionMode, Pool, PoolConfig, Reuse, Runtime, RuntimeConfig,
-};
+use temper::pool::{Allocator, ExtractionMode, Pool, PoolConfig, Reuse, Runtime, RuntimeConfig};
 use tokio::runtime::Runtime as Executor;
 
 const PAGE: &str = "<html><head><title>Sample page</title></head><body>\
@@ -60,8 +58,9 @@ impl Setup {
         let component = guest::extractor().component.as_slice();
         let on_demand =
             Runtime::from_bytes(component, runtime_config(Allocator::OnDemand)).expect("load");
-        let pooling = Runtime::from_bytes(component, runtime_config(Allocator::Pooling { slots: 16 }))
-            .expect("load");
+        let pooling =
+            Runtime::from_bytes(component, runtime_config(Allocator::Pooling { slots: 16 }))
+                .expect("load");
         let reused = Pool::new(pooling.clone(), pool_config(Reuse::Instance));
         let fresh = Pool::new(pooling.clone(), pool_config(Reuse::FreshPerCheckout));
         let executor = tokio::runtime::Builder::new_current_thread()
@@ -80,7 +79,8 @@ impl Setup {
 }
 
 async fn compile_instantiate_call(component: &[u8]) {
-    let runtime = Runtime::from_bytes(component, runtime_config(Allocator::OnDemand)).expect("load");
+    let runtime =
+        Runtime::from_bytes(component, runtime_config(Allocator::OnDemand)).expect("load");
     let mut instance = runtime.instantiate().await.expect("instantiate");
     let page = instance.extract(PAGE, "u", ExtractionMode::Full).await;
     black_box(page.expect("call").expect("page"));
@@ -148,9 +148,13 @@ fn criterion_pass(setup: &'static Setup, criterion: &mut Criterion) {
     for (name, run) in variants() {
         if name.starts_with("a:") {
             // Compiling takes milliseconds: fewer, longer samples.
-            group.sample_size(10).measurement_time(Duration::from_secs(10));
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(10));
         } else {
-            group.sample_size(50).measurement_time(Duration::from_secs(3));
+            group
+                .sample_size(50)
+                .measurement_time(Duration::from_secs(3));
         }
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
@@ -212,6 +216,12 @@ fn main() {
     let pooled = of("c: pooled");
     println!();
     println!("(a) / (c) at p50: {:.0}x", of("a:") / pooled);
-    println!("(b, on-demand) / (c) at p50: {:.1}x", of("b: fresh instance + call, on") / pooled);
-    println!("(b, pooling) / (c) at p50: {:.1}x", of("b: fresh instance + call, pooling") / pooled);
+    println!(
+        "(b, on-demand) / (c) at p50: {:.1}x",
+        of("b: fresh instance + call, on") / pooled
+    );
+    println!(
+        "(b, pooling) / (c) at p50: {:.1}x",
+        of("b: fresh instance + call, pooling") / pooled
+    );
 }

@@ -165,6 +165,8 @@ struct CachedFinding {
     notes: Vec<String>,
     fix: Option<CachedFix>,
     library_only: bool,
+    #[serde(default)]
+    crate_fix: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -255,6 +257,7 @@ impl CachedAnalysis {
                             .collect(),
                     }),
                     library_only: f.library_only,
+                    crate_fix: f.crate_fix.as_ref().map(|c| c.data.clone()),
                 })
                 .collect(),
             modules: analysis.modules.iter().map(CachedMod::from_decl).collect(),
@@ -304,6 +307,10 @@ impl CachedAnalysis {
                             .collect(),
                     });
                     finding.library_only = f.library_only;
+                    finding.crate_fix = f
+                        .crate_fix
+                        .clone()
+                        .map(|data| temper_lints::diagnostic::CrateFixRequest { data });
                     Some(finding)
                 })
                 .collect(),

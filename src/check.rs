@@ -219,10 +219,24 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
     }
 
     let roles = classify_all(&index, &by_path);
+    let crate_files = crate_files_for_completion(&index, &by_path);
     for candidate in &candidates {
-        let Some(file) = by_path.remove(&candidate.path) else {
+        let Some(mut file) = by_path.remove(&candidate.path) else {
             continue;
         };
+        if file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
+            let own = [(candidate.path.clone(), file.source.clone())];
+            let files = index
+                .owner(&candidate.path)
+                .and_then(|package| crate_files.get(&package.dir))
+                .map_or(&own[..], Vec::as_slice);
+            let context = temper_lints::CrateContext {
+                file: &candidate.path,
+                files,
+                edition: Edition::Edition2024,
+            };
+            temper_lints::complete_fixes(&mut file.analysis.findings, &context);
+        }
         let role = match index.owner(&candidate.path) {
             Some(package) => roles
                 .get(&package.dir)
@@ -309,6 +323,14 @@ fn report_findings(
     let applicable: Vec<_> = findings
         .into_iter()
         .filter(|finding| !finding.library_only || is_library)
+        .map(|mut finding| {
+            // A fix that still waits for the crate-wide pass (the fixer's
+            // re-check of one file) is incomplete: never offer half of it.
+            if finding.crate_fix.is_some() {
+                finding.fix = None;
+            }
+            finding
+        })
         .collect();
     // Inline suppressions see every applicable finding, whatever its level,
     // so a suppression of an allowed lint is not reported as unused.
@@ -328,6 +350,36 @@ fn report_findings(
             ))
         })
         .collect()
+}
+
+/// The sources of every package that has a finding whose fix reaches across
+/// files; other packages need none, so nothing is copied for them.
+fn crate_files_for_completion(
+    index: &PackageIndex,
+    analysed: &HashMap<PathBuf, Analysed>,
+) -> HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> {
+    let mut wanted: Vec<&Path> = analysed
+        .values()
+        .filter(|file| file.analysis.findings.iter().any(|f| f.crate_fix.is_some()))
+        .filter_map(|file| index.owner(&file.path).map(|p| p.dir.as_path()))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut out: HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> = HashMap::new();
+    for file in analysed.values() {
+        let Some(package) = index.owner(&file.path) else {
+            continue;
+        };
+        if wanted.contains(&package.dir.as_path()) {
+            out.entry(package.dir.clone())
+                .or_default()
+                .push((file.path.clone(), file.source.clone()));
+        }
+    }
+    for files in out.values_mut() {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    out
 }
 
 fn library_role() -> FileRole {
@@ -505,7 +557,9 @@ fn walk_note(error: &ignore::Error, display: &dyn Fn(&Path) -> String) -> FileNo
                 };
             }
             ignore::Error::Io(io) => {
-                let shown = path.as_deref().map_or_else(|| "<walk>".to_string(), display);
+                let shown = path
+                    .as_deref()
+                    .map_or_else(|| "<walk>".to_string(), display);
                 let reason = match io.kind() {
                     std::io::ErrorKind::NotFound => "a broken symbolic link".to_string(),
                     _ => io.to_string(),
@@ -515,7 +569,9 @@ fn walk_note(error: &ignore::Error, display: &dyn Fn(&Path) -> String) -> FileNo
             _ => break,
         }
     }
-    let shown = path.as_deref().map_or_else(|| "<walk>".to_string(), display);
+    let shown = path
+        .as_deref()
+        .map_or_else(|| "<walk>".to_string(), display);
     error_note(&shown, &inner.to_string())
 }
 

@@ -77,6 +77,21 @@ fn cache_root(cwd: &Path, config: &Config) -> PathBuf {
     found.unwrap_or_else(|| cwd.to_path_buf())
 }
 
+/// The directory whose git repository `--changed-since` asks: the first
+/// checked path's, else the current directory's.
+fn git_dir(cwd: &Path, paths: &[PathBuf]) -> PathBuf {
+    let Some(first) = paths.first() else {
+        return cwd.to_path_buf();
+    };
+    let path = cwd.join(first);
+    if path.is_dir() {
+        path
+    } else {
+        path.parent()
+            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf)
+    }
+}
+
 fn run_check(args: &CheckArgs) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_default();
     let config = match &args.config {
@@ -108,7 +123,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     };
     // Asking git first: a bad revision is a usage error before any work.
     let changed = match &args.changed_since {
-        Some(rev) => match temper::git::changed_since(&cwd, rev) {
+        Some(rev) => match temper::git::changed_since(&git_dir(&cwd, &args.paths), rev) {
             Ok(changed) => Some(changed),
             Err(error) => return report_error(error),
         },

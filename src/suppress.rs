@@ -24,6 +24,7 @@ pub static UNUSED_SUPPRESSION_LINT: Lint = Lint {
     summary: "a `// temper: allow(..)` comment that suppresses no finding",
     docs: include_str!("unused_suppression.md"),
     check: no_check,
+    complete: None,
 };
 
 /// Detection happens after the other lints ran, in [`apply`].

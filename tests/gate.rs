@@ -756,6 +756,26 @@ fn cache_serves_unchanged_files_and_misses_on_changes() {
     assert_eq!(third.stdout, b"[]\n");
     assert_ne!(fs::read_to_string(&cache).expect("read"), cached);
 
+    // A configuration change that changes analysis misses the cache.
+    fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub fn f(x: Option<u8>) -> u8 { x.frobnicate() }\n",
+    )
+    .expect("write");
+    let plain = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(plain.stdout, b"[]\n");
+    fs::write(
+        dir.path().join("temper.toml"),
+        "[library_unwrap]\nextra-methods = [\"frobnicate\"]\n",
+    )
+    .expect("write");
+    let configured = run(dir.path(), &["check", "--format", "json"]);
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_slice(&configured.stdout).expect("json");
+    assert_eq!(findings.len(), 1, "{}", stdout(&configured));
+    assert_eq!(findings[0]["lint"], "library_unwrap");
+    assert!(dir.path().join(".temper-cache/check-v1.json").is_file());
+
     // --no-cache neither reads nor writes.
     fs::remove_dir_all(dir.path().join(".temper-cache")).expect("rm");
     let output = run(dir.path(), &["check", "--no-cache"]);

@@ -87,7 +87,10 @@ async fn extracts_title_links_and_text_and_reports_guest_errors() {
         links,
         [("https://example.com/one", "link one"), ("/two", "second")]
     );
-    assert_eq!(page.text, "News First link one and second. Closing words here");
+    assert_eq!(
+        page.text,
+        "News First link one and second. Closing words here"
+    );
     assert_eq!(page.word_count, 9);
 
     let metadata = instance
@@ -102,7 +105,10 @@ async fn extracts_title_links_and_text_and_reports_guest_errors() {
         .extract("  \n ", "u", ExtractionMode::Full)
         .await
         .expect("call succeeds");
-    assert!(matches!(empty, Err(ExtractionError::EmptyInput)), "{empty:?}");
+    assert!(
+        matches!(empty, Err(ExtractionError::EmptyInput)),
+        "{empty:?}"
+    );
     let broken = instance
         .extract("<p>text <a href", "u", ExtractionMode::Full)
         .await
@@ -113,7 +119,10 @@ async fn extracts_title_links_and_text_and_reports_guest_errors() {
     );
 
     // Guest-level errors are answers, not failures: the instance goes back.
-    assert_eq!(instance.release().await.expect("release"), Released::Returned);
+    assert_eq!(
+        instance.release().await.expect("release"),
+        Released::Returned
+    );
     assert_eq!(pool.metrics().idle, 1);
 }
 
@@ -231,7 +240,11 @@ async fn idle_instances_cool_through_tiers_and_the_hottest_is_reused_first() {
     assert_eq!((second.tier(), second.uses()), (Tier::Cold, 2));
     let metrics = pool.metrics();
     assert_eq!(
-        (metrics.checkouts_created, metrics.checkouts_warm, metrics.checkouts_cold),
+        (
+            metrics.checkouts_created,
+            metrics.checkouts_warm,
+            metrics.checkouts_cold
+        ),
         (2, 1, 1)
     );
     first.release().await.expect("release");
@@ -245,7 +258,10 @@ async fn a_trapping_call_retires_its_instance_and_the_pool_keeps_serving() {
     let trapped = instance
         .extract(PAGE, "temper-test:trap", ExtractionMode::Full)
         .await;
-    assert!(matches!(trapped, Err(CallError::Trapped { .. })), "{trapped:?}");
+    assert!(
+        matches!(trapped, Err(CallError::Trapped { .. })),
+        "{trapped:?}"
+    );
     // wasmtime would refuse to re-enter it; the pool never tries.
     let again = instance.extract(PAGE, "u", ExtractionMode::Full).await;
     assert!(matches!(
@@ -263,7 +279,10 @@ async fn a_trapping_call_retires_its_instance_and_the_pool_keeps_serving() {
     assert!(matches!(page, Ok(Ok(_))));
     replacement.release().await.expect("release");
     let metrics = pool.metrics();
-    assert_eq!((metrics.created, metrics.retired.trapped, metrics.idle), (2, 1, 1));
+    assert_eq!(
+        (metrics.created, metrics.retired.trapped, metrics.idle),
+        (2, 1, 1)
+    );
 }
 
 #[tokio::test]
@@ -373,12 +392,19 @@ async fn the_breaker_opens_half_opens_and_closes() {
     assert!(breaker.try_acquire(now()).is_ok(), "one trial goes through");
     assert!(breaker.try_acquire(now()).is_err(), "only one at a time");
     breaker.on_failure(now());
-    assert_eq!(breaker.state(now()), BreakerState::Open, "a failed trial reopens");
+    assert_eq!(
+        breaker.state(now()),
+        BreakerState::Open,
+        "a failed trial reopens"
+    );
 
     tokio::time::advance(Duration::from_secs(5)).await;
     assert!(breaker.try_acquire(now()).is_ok());
     breaker.on_abandon();
-    assert!(breaker.try_acquire(now()).is_ok(), "an abandoned trial frees the slot");
+    assert!(
+        breaker.try_acquire(now()).is_ok(),
+        "an abandoned trial frees the slot"
+    );
     breaker.on_success();
     assert_eq!(breaker.state(now()), BreakerState::Closed);
     assert_eq!(breaker.consecutive_failures(), 0);
@@ -407,13 +433,20 @@ async fn the_pool_stops_creating_while_its_breaker_is_open() {
     );
     for _ in 0..2 {
         let failed = pool.checkout().await;
-        assert!(matches!(failed, Err(PoolError::Create { .. })), "{:?}", failed.err());
+        assert!(
+            matches!(failed, Err(PoolError::Create { .. })),
+            "{:?}",
+            failed.err()
+        );
     }
     assert_eq!(pool.breaker_state(), BreakerState::Open);
     let refused = pool.checkout().await;
     assert!(matches!(refused, Err(PoolError::BreakerOpen { .. })));
     let metrics = pool.metrics();
-    assert_eq!((metrics.creation_failures, metrics.breaker_rejections), (2, 1));
+    assert_eq!(
+        (metrics.creation_failures, metrics.breaker_rejections),
+        (2, 1)
+    );
 
     tokio::time::advance(Duration::from_secs(30)).await;
     assert_eq!(pool.breaker_state(), BreakerState::HalfOpen);
@@ -421,23 +454,36 @@ async fn the_pool_stops_creating_while_its_breaker_is_open() {
     assert!(matches!(trial, Err(PoolError::Create { .. })));
     assert_eq!(pool.breaker_state(), BreakerState::Open);
     let metrics = pool.metrics();
-    assert_eq!((metrics.creation_failures, metrics.in_use, metrics.created), (3, 0, 0));
+    assert_eq!(
+        (metrics.creation_failures, metrics.in_use, metrics.created),
+        (3, 0, 0)
+    );
 }
 
 #[tokio::test]
 async fn explicit_release_returns_the_instance_once() {
     let pool = pool(small(1));
     let mut instance = pool.checkout().await.expect("checkout");
-    let first = instance.extract(PAGE, "temper-test:calls", ExtractionMode::Metadata).await;
+    let first = instance
+        .extract(PAGE, "temper-test:calls", ExtractionMode::Metadata)
+        .await;
     assert_eq!(first.expect("call").expect("answer").word_count, 1);
-    assert_eq!(instance.release().await.expect("release"), Released::Returned);
+    assert_eq!(
+        instance.release().await.expect("release"),
+        Released::Returned
+    );
     let metrics = pool.metrics();
-    assert_eq!((metrics.in_use, metrics.idle, metrics.retired.total()), (0, 1, 0));
+    assert_eq!(
+        (metrics.in_use, metrics.idle, metrics.retired.total()),
+        (0, 1, 0)
+    );
 
     // Same instance, state kept: the default reuse policy.
     let mut again = pool.checkout().await.expect("checkout");
     assert_eq!(again.tier(), Tier::Hot);
-    let second = again.extract(PAGE, "temper-test:calls", ExtractionMode::Metadata).await;
+    let second = again
+        .extract(PAGE, "temper-test:calls", ExtractionMode::Metadata)
+        .await;
     assert_eq!(second.expect("call").expect("answer").word_count, 2);
     again.release().await.expect("release");
     assert_eq!(pool.metrics().created, 1);
@@ -455,7 +501,12 @@ async fn dropping_inside_a_runtime_returns_the_instance_once() {
     settle(&pool).await;
     let metrics = pool.metrics();
     assert_eq!(
-        (metrics.in_use, metrics.idle, metrics.retired.total(), metrics.created),
+        (
+            metrics.in_use,
+            metrics.idle,
+            metrics.retired.total(),
+            metrics.created
+        ),
         (0, 1, 0, 1)
     );
     let again = pool.checkout().await.expect("checkout");
@@ -477,12 +528,13 @@ fn dropping_outside_any_runtime_frees_the_instance_and_its_slot_once() {
     let metrics = pool.metrics();
     assert_eq!(metrics.in_use, 0);
     assert_eq!(metrics.retired.dropped_outside_runtime, 1);
-    assert_eq!(metrics.idle + metrics.retired.total() as usize, metrics.created as usize);
+    assert_eq!(
+        metrics.idle + metrics.retired.total() as usize,
+        metrics.created as usize
+    );
     // The slot came back: with a bound of one, this would otherwise wait.
     let next = executor.block_on(pool.checkout()).expect("checkout");
-    executor
-        .block_on(next.release())
-        .expect("release");
+    executor.block_on(next.release()).expect("release");
 }
 
 #[tokio::test]
@@ -492,10 +544,19 @@ async fn instances_are_retired_at_their_use_limit() {
         ..small(1)
     });
     let mut instance = pool.checkout().await.expect("checkout");
-    assert!(matches!(instance.extract(PAGE, "u", ExtractionMode::Full).await, Ok(Ok(_))));
-    assert_eq!(instance.release().await.expect("release"), Released::Returned);
+    assert!(matches!(
+        instance.extract(PAGE, "u", ExtractionMode::Full).await,
+        Ok(Ok(_))
+    ));
+    assert_eq!(
+        instance.release().await.expect("release"),
+        Released::Returned
+    );
     let mut instance = pool.checkout().await.expect("checkout");
-    assert!(matches!(instance.extract(PAGE, "u", ExtractionMode::Full).await, Ok(Ok(_))));
+    assert!(matches!(
+        instance.extract(PAGE, "u", ExtractionMode::Full).await,
+        Ok(Ok(_))
+    ));
     assert_eq!(
         instance.release().await.expect("release"),
         Released::Retired(RetireReason::MaxUses)
@@ -521,7 +582,10 @@ async fn fresh_per_checkout_shares_no_state() {
         );
     }
     let metrics = pool.metrics();
-    assert_eq!((metrics.created, metrics.retired.single_use, metrics.idle), (2, 2, 0));
+    assert_eq!(
+        (metrics.created, metrics.retired.single_use, metrics.idle),
+        (2, 2, 0)
+    );
 }
 
 #[tokio::test]
@@ -546,12 +610,17 @@ async fn the_pooling_allocator_serves_and_reuses() {
     // A trap frees its slot: two slots, three creations.
     for _ in 0..2 {
         let mut instance = pool.checkout().await.expect("checkout");
-        let trapped = instance.extract(PAGE, "temper-test:trap", ExtractionMode::Full).await;
+        let trapped = instance
+            .extract(PAGE, "temper-test:trap", ExtractionMode::Full)
+            .await;
         assert!(trapped.is_err());
         instance.release().await.expect("release");
     }
     let mut instance = pool.checkout().await.expect("checkout");
-    assert!(matches!(instance.extract(PAGE, "u", ExtractionMode::Full).await, Ok(Ok(_))));
+    assert!(matches!(
+        instance.extract(PAGE, "u", ExtractionMode::Full).await,
+        Ok(Ok(_))
+    ));
     instance.release().await.expect("release");
     assert_eq!(pool.metrics().created, 3);
 }
@@ -566,7 +635,10 @@ async fn closing_the_pool_refuses_checkouts_and_retires_returns() {
     assert!(matches!(pool.checkout().await, Err(PoolError::Closed)));
     assert!(matches!(held.release().await, Err(PoolError::Closed)));
     let metrics = pool.metrics();
-    assert_eq!((metrics.idle, metrics.in_use, metrics.retired.pool_closed), (0, 0, 2));
+    assert_eq!(
+        (metrics.idle, metrics.in_use, metrics.retired.pool_closed),
+        (0, 0, 2)
+    );
 }
 
 /// A small deterministic generator: the test needs variety, not security.

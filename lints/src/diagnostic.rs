@@ -122,6 +122,17 @@ pub struct Finding {
     /// The finding only applies when the file is compiled into a library target
     /// (the module tree decides that, after every file has been read).
     pub library_only: bool,
+    /// The fix is not complete until the lint has seen the crate's other files
+    /// (call sites to migrate, struct literals to update): a lint-private
+    /// payload for its `complete` hook. A finding that still carries one has a
+    /// fix that must not be applied.
+    pub crate_fix: Option<CrateFixRequest>,
+}
+
+/// What a lint needs to remember to finish a fix across the crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateFixRequest {
+    pub data: Vec<String>,
 }
 
 impl Finding {
@@ -136,6 +147,7 @@ impl Finding {
             notes: Vec::new(),
             fix: None,
             library_only: false,
+            crate_fix: None,
         }
     }
 
@@ -164,6 +176,12 @@ impl Finding {
 
     pub fn with_fix(mut self, fix: Fix) -> Finding {
         self.fix = Some(fix);
+        self
+    }
+
+    /// Asks for the crate-wide pass to complete this finding's fix.
+    pub fn needs_crate(mut self, data: Vec<String>) -> Finding {
+        self.crate_fix = Some(CrateFixRequest { data });
         self
     }
 

@@ -79,6 +79,27 @@ pub struct LintInput<'a> {
     pub facts: &'a CrateFacts,
 }
 
+/// The crate a finding's file belongs to, for fixes that reach across files.
+pub struct CrateContext<'a> {
+    /// The linted file (absolute).
+    pub file: &'a std::path::Path,
+    /// Every Rust file of the crate's package that was read, the linted file
+    /// included (absolute paths).
+    pub files: &'a [(std::path::PathBuf, std::sync::Arc<str>)],
+    pub edition: Edition,
+}
+
+/// Runs each lint's crate-wide completion over the findings that asked for it.
+pub fn complete_fixes(findings: &mut [Finding], context: &CrateContext<'_>) {
+    for finding in findings.iter_mut().filter(|f| f.crate_fix.is_some()) {
+        let Some(complete) = registry::lint(finding.lint).and_then(|lint| lint.complete) else {
+            finding.crate_fix = None;
+            continue;
+        };
+        complete(finding, context);
+    }
+}
+
 /// A syntax error, with its range in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {

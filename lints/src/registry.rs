@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Level;
 use crate::rules;
-use crate::{Finding, LintInput};
+use crate::{CrateContext, Finding, LintInput};
 
 /// Whether, and how reliably, a lint's findings come with a fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub struct Lint {
     /// *Example*, *Use instead* and *Fix safety*; printed by `temper explain`.
     pub docs: &'static str,
     pub check: fn(&LintInput<'_>, &mut Vec<Finding>),
+    /// Completes a finding marked with [`Finding::needs_crate`] using the
+    /// crate's other files; clears `crate_fix` when the fix is whole.
+    pub complete: Option<fn(&mut Finding, &CrateContext<'_>)>,
 }
 
 impl std::fmt::Debug for Lint {

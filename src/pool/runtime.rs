@@ -40,7 +40,9 @@ pub fn validate_against_world(bytes: &[u8]) -> Result<(), PoolError> {
         Some(header) if header == CORE_MODULE => {
             "a core WebAssembly module, not a component".to_string()
         }
-        Some(header) => format!("a WebAssembly binary with an unknown version or layer {header:02x?}"),
+        Some(header) => {
+            format!("a WebAssembly binary with an unknown version or layer {header:02x?}")
+        }
         None => format!("{} bytes without the WebAssembly header", bytes.len()),
     };
     Err(PoolError::NotAComponent { detail })

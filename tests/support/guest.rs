@@ -43,7 +43,11 @@ fn guest_target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => {
             let dir = PathBuf::from(dir);
-            let dir = if dir.is_absolute() { dir } else { repo_root().join(dir) };
+            let dir = if dir.is_absolute() {
+                dir
+            } else {
+                repo_root().join(dir)
+            };
             dir.join("guests")
         }
         _ => repo_root().join("target").join("guests"),

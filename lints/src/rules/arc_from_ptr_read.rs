@@ -22,6 +22,7 @@ pub static LINT: Lint = Lint {
     summary: "an `Arc` or `Rc` built from a bitwise copy of a value something else owns",
     docs: include_str!("arc_from_ptr_read.md"),
     check,
+    complete: None,
 };
 
 fn check(input: &LintInput<'_>, findings: &mut Vec<Finding>) {

@@ -22,6 +22,7 @@ pub static LINT: Lint = Lint {
     summary: "`Drop::drop` spawns or blocks on async work instead of a guarded fallback for an explicit async cleanup",
     docs: include_str!("drop_without_async_cleanup.md"),
     check,
+    complete: None,
 };
 
 const NAME: &str = "drop_without_async_cleanup";

@@ -16,6 +16,7 @@ pub static LINT: Lint = Lint {
     summary: "`unwrap` and `expect` calls that can panic in library code",
     docs: include_str!("library_unwrap.md"),
     check,
+    complete: None,
 };
 
 const NAME: &str = "library_unwrap";
