@@ -6,12 +6,14 @@
 //!
 //! - a parse-only pass with `ra_ap_syntax` (read + parse, nothing else), the
 //!   floor that `temper check` is compared against (target: check ≤ 1.3x);
+//! - `temper_lints::analyze` alone (parse + lints, no discovery), to tell the
+//!   lints' cost from the driver's;
 //! - `temper::check::run` in-process on the explicit list of files temper
 //!   checks (the like-for-like comparison) and on the crate directories
 //!   (discovery and the walk included);
 //! - the `temper check` binary as a child process (start-up and JSON output
 //!   included), with its peak RSS, also on 25 % and 50 % of the crates to show
-//!   that memory stays flat as the corpus grows;
+//!   whether memory stays flat as the corpus grows;
 //! - `ast-grep scan` with approximations of the three lints
 //!   (`benches/ast-grep/`), when `ast-grep` is installed (target: temper ≥ 3x
 //!   faster).
@@ -28,8 +30,9 @@
 //! - `TEMPER_BENCH_MAX_FILES=N`: take whole crates, in name order, until about
 //!   N `.rs` files (quick runs).
 //! - `TEMPER_BENCH_RUNS=N`: runs per measurement, best kept (default 3).
-//! - `TEMPER_BENCH_AST_GREP=PATH`: the ast-grep binary (default: `ast-grep`
-//!   on `PATH`).
+//! - `TEMPER_BENCH_AST_GREP=PATH`: the ast-grep binary (default: the one
+//!   behind pyenv's shim, else `ast-grep` on `PATH`; without it the comparison
+//!   is skipped, and `pip install ast-grep-cli` installs it).
 
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -41,7 +44,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use temper::check::{self, CheckOutcome, CheckRequest};
-use temper_lints::Edition;
+use temper_lints::{CrateFacts, Edition, Options};
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
@@ -63,18 +66,53 @@ fn main() -> BenchResult<()> {
         )
         .into());
     }
-    let root = common_root(&crates.iter().map(|c| c.dir.clone()).collect::<Vec<_>>());
+    let crate_dirs: Vec<PathBuf> = crates.iter().map(|c| c.dir.clone()).collect();
+    let root = common_root(&crate_dirs);
     eprintln!(
         "corpus: {} crates under {} (best of {} runs per figure)",
         crates.len(),
         root.display(),
         config.runs
     );
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_temper"));
+    let out_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut timings = Timings::default();
 
-    // One untimed check over the crate directories: warms the page cache and
-    // gives the set of files temper really checks (files no target reaches
-    // are skipped), which every other pass then uses.
-    let crate_dirs: Vec<PathBuf> = crates.iter().map(|c| c.dir.clone()).collect();
+    // The binary runs first, while this process is still small: a child's
+    // `ru_maxrss` starts from the parent's peak RSS (Linux carries the old
+    // address space's high-water mark across exec), so later, after the
+    // in-process passes have held the whole corpus, every child would report
+    // at least that.
+    let relative_dirs = relative_to(&root, &crate_dirs);
+    let mut cli = CliRuns::default();
+    for percent in [25, 50] {
+        let take = (crates.len() * percent).div_ceil(100).max(1);
+        if take >= crates.len() {
+            continue;
+        }
+        eprintln!("peak RSS: {percent} % of the crates ({take})");
+        let output = out_dir.join("bench-check-temper-subset.json");
+        let run = run_temper(&binary, &root, &relative_dirs[..take], 2, &output)?;
+        cli.subsets.push((percent, take, run));
+    }
+    for run in 1..=config.runs {
+        for threads in THREADS {
+            eprintln!("run {run}/{}: temper CLI, {threads} thread(s)", config.runs);
+            let output = out_dir.join("bench-check-temper.json");
+            let child = run_temper(&binary, &root, &relative_dirs, threads, &output)?;
+            timings.record("cli", threads, child.wall);
+            let peak = cli.peak_rss_kib.entry(threads).or_default();
+            *peak = (*peak).max(child.peak_rss_kib);
+            cli.exit_code = child.exit_code;
+            cli.counts = temper_json_counts(&output)?;
+        }
+    }
+    let rss_floor_kib = own_peak_rss_kib();
+
+    // One untimed in-process check over the crate directories gives the set
+    // of files temper really checks (files no target reaches are skipped),
+    // which the parse-only pass and ast-grep then use.
     eprintln!("discovery run...");
     let first = in_pool(2, || check_paths(&crate_dirs))?;
     let corpus = CorpusStats::from_outcome(&first, &crates);
@@ -90,7 +128,6 @@ fn main() -> BenchResult<()> {
         mb(corpus.bytes)
     );
 
-    let mut timings = Timings::default();
     for run in 1..=config.runs {
         for threads in THREADS {
             eprintln!(
@@ -100,6 +137,9 @@ fn main() -> BenchResult<()> {
             let (wall, parsed) = time(|| in_pool(threads, || parse_only(&files)))?;
             parsed?;
             timings.record("parse", threads, wall);
+            let (wall, analysed) = time(|| in_pool(threads, || analyze_only(&files)))?;
+            analysed?;
+            timings.record("analyze", threads, wall);
             let (wall, outcome) = time(|| in_pool(threads, || check_paths(&files)))?;
             drop(outcome);
             timings.record("check_files", threads, wall);
@@ -108,47 +148,6 @@ fn main() -> BenchResult<()> {
             timings.record("check_dirs", threads, wall);
         }
     }
-
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_temper"));
-    let out_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
-    std::fs::create_dir_all(&out_dir)?;
-    let relative_dirs = relative_to(&root, &crate_dirs);
-    let mut cli_rss: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut cli_counts = BTreeMap::new();
-    let mut cli_exit = None;
-    for run in 1..=config.runs {
-        for threads in THREADS {
-            eprintln!("run {run}/{}: temper CLI, {threads} thread(s)", config.runs);
-            let output = out_dir.join("bench-check-temper.json");
-            let child = run_temper(&binary, &root, &relative_dirs, threads, &output)?;
-            timings.record("cli", threads, child.wall);
-            let peak = cli_rss.entry(threads).or_default();
-            *peak = (*peak).max(child.peak_rss_kib);
-            cli_exit = child.exit_code;
-            cli_counts = temper_json_counts(&output)?;
-        }
-    }
-
-    // Peak RSS as the corpus grows; the full corpus is the CLI run above.
-    let mut rss_rows = Vec::new();
-    for percent in [25, 50] {
-        let take = (crates.len() * percent).div_ceil(100).max(1);
-        if take >= crates.len() {
-            continue;
-        }
-        eprintln!("peak RSS: {percent} % of the crates ({take})");
-        let output = out_dir.join("bench-check-temper-subset.json");
-        let child = run_temper(&binary, &root, &relative_dirs[..take], 2, &output)?;
-        rss_rows.push(RssRow::new(percent, &crates[..take], &corpus, child));
-    }
-    rss_rows.push(RssRow {
-        percent: 100,
-        crates: crates.len(),
-        files: corpus.files,
-        bytes: corpus.bytes,
-        peak_rss_kib: cli_rss.get(&2).copied().unwrap_or_default(),
-        wall: timings.best("cli", 2),
-    });
 
     let ast_grep = match find_ast_grep(&config) {
         Some(program) => Some(run_ast_grep_passes(
@@ -162,6 +161,19 @@ fn main() -> BenchResult<()> {
         None => None,
     };
 
+    let mut rss_rows: Vec<RssRow> = cli
+        .subsets
+        .iter()
+        .map(|(percent, take, run)| RssRow::new(*percent, &crates[..*take], &corpus, run))
+        .collect();
+    rss_rows.push(RssRow {
+        percent: 100,
+        crates: crates.len(),
+        files: corpus.files,
+        bytes: corpus.bytes,
+        peak_rss_kib: cli.peak_rss_kib.get(&2).copied().unwrap_or_default(),
+        wall: timings.best("cli", 2),
+    });
     let report = Report {
         config: &config,
         root: &root,
@@ -170,9 +182,9 @@ fn main() -> BenchResult<()> {
         notes,
         timings: &timings,
         rss_rows: &rss_rows,
+        rss_floor_kib,
         temper_counts: &temper_counts,
-        cli_counts: &cli_counts,
-        cli_exit,
+        cli: &cli,
         ast_grep: ast_grep.as_ref(),
     };
     let markdown = report.markdown()?;
@@ -181,6 +193,30 @@ fn main() -> BenchResult<()> {
     println!("{markdown}");
     println!("(written to {})", path.display());
     Ok(())
+}
+
+/// What the `temper check` binary did.
+#[derive(Default)]
+struct CliRuns {
+    /// Percent of the crates, number of crates, the run.
+    subsets: Vec<(usize, usize, ChildRun)>,
+    /// Highest over the runs on the whole corpus, per thread count.
+    peak_rss_kib: BTreeMap<usize, u64>,
+    exit_code: Option<i32>,
+    counts: BTreeMap<String, usize>,
+}
+
+/// This process's own peak RSS (`VmHWM`), the floor below which a child's
+/// `ru_maxrss` cannot go; 0 where `/proc` is missing.
+fn own_peak_rss_kib() -> u64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Settings from the environment.
@@ -231,6 +267,8 @@ struct Crate {
     dir: PathBuf,
     /// `.rs` files anywhere under `dir`, checked by temper or not.
     rs_files: usize,
+    /// Their total size.
+    rs_bytes: u64,
 }
 
 /// The corpus's crates in name order, cut to `TEMPER_BENCH_MAX_FILES`.
@@ -242,9 +280,13 @@ fn select_crates(config: &Config) -> BenchResult<Vec<Crate>> {
         if config.max_files.is_some_and(|max| total >= max) {
             break;
         }
-        let rs_files = count_rs_files(&dir)?;
+        let (rs_files, rs_bytes) = read_rs_files(&dir)?;
         total += rs_files;
-        crates.push(Crate { dir, rs_files });
+        crates.push(Crate {
+            dir,
+            rs_files,
+            rs_bytes,
+        });
     }
     Ok(crates)
 }
@@ -286,8 +328,11 @@ fn subdirs(dir: &Path) -> BenchResult<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-fn count_rs_files(dir: &Path) -> BenchResult<usize> {
+/// Counts and reads every `.rs` file under `dir`: reading warms the page
+/// cache before the first timed run, without keeping anything in memory.
+fn read_rs_files(dir: &Path) -> BenchResult<(usize, u64)> {
     let mut count = 0;
+    let mut bytes = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir)? {
@@ -298,10 +343,11 @@ fn count_rs_files(dir: &Path) -> BenchResult<usize> {
                 stack.push(path);
             } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs") {
                 count += 1;
+                bytes += io::copy(&mut File::open(&path)?, &mut io::sink())?;
             }
         }
     }
-    Ok(count)
+    Ok((count, bytes))
 }
 
 /// The deepest directory that holds every crate: children run there and get
@@ -331,6 +377,7 @@ fn relative_to(root: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
 struct CorpusStats {
     files: usize,
     rs_files_walked: usize,
+    rs_bytes_walked: u64,
     lines: usize,
     bytes: usize,
     /// Checked files and bytes per crate directory.
@@ -354,6 +401,7 @@ impl CorpusStats {
         CorpusStats {
             files: outcome.files.len(),
             rs_files_walked: crates.iter().map(|c| c.rs_files).sum(),
+            rs_bytes_walked: crates.iter().map(|c| c.rs_bytes).sum(),
             lines,
             bytes,
             per_crate,
@@ -395,6 +443,22 @@ fn parse_only(files: &[PathBuf]) -> io::Result<usize> {
         .sum()
 }
 
+/// Reads every file and runs `temper_lints::analyze` on it (parse and every
+/// lint) without discovery, classification or reporting: splits the cost of
+/// `check::run` into the lints' and the driver's.
+fn analyze_only(files: &[PathBuf]) -> io::Result<usize> {
+    let options = Options::default();
+    let facts = CrateFacts::default();
+    files
+        .par_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)?;
+            let analysis = temper_lints::analyze(&text, Edition::Edition2024, &options, &facts);
+            Ok(analysis.findings.len())
+        })
+        .sum()
+}
+
 fn count_findings<'a>(lints: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for lint in lints {
@@ -431,8 +495,8 @@ struct ChildRun {
     exit_code: Option<i32>,
 }
 
-/// Runs `command` to completion, with its own resource usage (`wait4`), so
-/// each run's peak RSS is its own whatever ran before it.
+/// Runs `command` to completion and takes its own resource usage (`wait4`),
+/// so no other child's peak is mixed in (the parent's can be: see `main`).
 fn run_child(command: &mut Command) -> BenchResult<ChildRun> {
     let start = Instant::now();
     let child = command.spawn()?;
@@ -606,7 +670,7 @@ struct RssRow {
 }
 
 impl RssRow {
-    fn new(percent: usize, crates: &[Crate], corpus: &CorpusStats, run: ChildRun) -> RssRow {
+    fn new(percent: usize, crates: &[Crate], corpus: &CorpusStats, run: &ChildRun) -> RssRow {
         let (files, bytes) = crates
             .iter()
             .filter_map(|c| corpus.per_crate.get(&c.dir))
@@ -630,9 +694,9 @@ struct Report<'a> {
     notes: usize,
     timings: &'a Timings,
     rss_rows: &'a [RssRow],
+    rss_floor_kib: u64,
     temper_counts: &'a BTreeMap<String, usize>,
-    cli_counts: &'a BTreeMap<String, usize>,
-    cli_exit: Option<i32>,
+    cli: &'a CliRuns,
     ast_grep: Option<&'a AstGrep>,
 }
 
@@ -669,16 +733,17 @@ impl Report<'_> {
         writeln!(md, "Command: `cargo bench --bench check`\n")?;
         writeln!(
             md,
-            "Corpus: {} crates from `{}` ({}), {} files checked ({} `.rs` files under the crates; \
-             temper skips files no Cargo target reaches), {} lines, {:.1} MB. \
-             Machine: {} cores. Each time is the best of {} run(s).\n",
+            "Corpus: {} crates from `{}` ({}): {} files checked, {} lines, {:.1} MB \
+             ({} `.rs` files, {:.1} MB, under the crates: temper skips files no Cargo target \
+             reaches). Machine: {} cores. Each time is the best of {} run(s).\n",
             self.crates,
             self.config.corpus.display(),
             self.root.display(),
             c.files,
-            c.rs_files_walked,
             c.lines,
             mb(c.bytes),
+            c.rs_files_walked,
+            c.rs_bytes_walked as f64 / 1e6,
             std::thread::available_parallelism().map_or(0, |n| n.get()),
             self.config.runs,
         )?;
@@ -698,6 +763,10 @@ impl Report<'_> {
             )
         };
         row("parse only (`ra_ap_syntax`, read + parse)", "parse")?;
+        row(
+            "`temper_lints::analyze` (read + parse + lints, no discovery)",
+            "analyze",
+        )?;
         row("`check::run`, the same files listed", "check_files")?;
         row(
             "`check::run`, the crate directories (walk + discovery)",
@@ -731,6 +800,7 @@ impl Report<'_> {
             "parse",
             "≤ 1.3x",
         )?;
+        ratio_row("analyze / parse only", "analyze", "parse", "")?;
         ratio_row("check (crate dirs) / parse only", "check_dirs", "parse", "")?;
         ratio_row("check binary / parse only", "cli", "parse", "")?;
         if self.ast_grep.is_some() {
@@ -743,21 +813,35 @@ impl Report<'_> {
             md,
             "Peak RSS of the `temper check -j 2` binary as the corpus grows (crates in name order):\n"
         )?;
-        writeln!(md, "| crates | files | MB | wall | peak RSS |")?;
-        writeln!(md, "|---:|---:|---:|---:|---:|")?;
+        writeln!(md, "| crates | files | MB | wall | peak RSS | RSS / MB |")?;
+        writeln!(md, "|---:|---:|---:|---:|---:|---:|")?;
         for r in self.rss_rows {
+            // At or below this process's own peak when the child ran, the
+            // figure is the inherited floor, not the child's.
+            let floor = if r.peak_rss_kib <= self.rss_floor_kib {
+                " (floor)"
+            } else {
+                ""
+            };
+            let rss_mib = r.peak_rss_kib as f64 / 1024.0;
             writeln!(
                 md,
-                "| {} ({} %) | {} | {:.1} | {:.2} s | {:.0} MiB |",
+                "| {} ({} %) | {} | {:.1} | {:.2} s | {:.0} MiB{floor} | {:.2} |",
                 r.crates,
                 r.percent,
                 r.files,
                 mb(r.bytes),
                 r.wall.as_secs_f64(),
-                r.peak_rss_kib as f64 / 1024.0
+                rss_mib,
+                rss_mib / mb(r.bytes).max(f64::EPSILON),
             )?;
         }
-        writeln!(md)?;
+        writeln!(
+            md,
+            "\nThe bench process's own peak RSS while the binary ran: {:.0} MiB (a child's \
+             figure cannot go below it).\n",
+            self.rss_floor_kib as f64 / 1024.0
+        )?;
 
         writeln!(
             md,
@@ -772,7 +856,7 @@ impl Report<'_> {
                 md,
                 "| `{lint}` | {} | {} | {} |",
                 count(self.temper_counts),
-                count(self.cli_counts),
+                count(&self.cli.counts),
                 self.ast_grep
                     .map_or_else(|| "–".to_string(), |a| count(&a.counts).to_string())
             )?;
@@ -783,7 +867,7 @@ impl Report<'_> {
             md,
             "Notes: the binary wrote JSON to a file (exit code {:?}); {} note(s) about inputs \
              (syntax errors, unreadable files).",
-            self.cli_exit, self.notes
+            self.cli.exit_code, self.notes
         )?;
         match self.ast_grep {
             Some(a) => writeln!(

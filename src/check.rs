@@ -296,10 +296,25 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
 
 /// Lints `source` as the new text of `file`, keeping what [`run`] decided
 /// about it (package facts, library or not, levels): the fixer's re-check
-/// after each round of edits.
-pub fn recheck(request: &CheckRequest, file: &CheckedFile, source: &str) -> Vec<Reported> {
-    let analysis =
+/// after each round of edits. `crate_files` are the current texts of the
+/// files of its package (the file included, absolute paths), for completing
+/// fixes that reach across files, as [`run`] does.
+pub fn recheck(
+    request: &CheckRequest,
+    file: &CheckedFile,
+    source: &str,
+    crate_files: &[(PathBuf, Arc<str>)],
+) -> Vec<Reported> {
+    let mut analysis =
         temper_lints::analyze(source, Edition::Edition2024, &request.options, &file.facts);
+    if analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
+        let context = temper_lints::CrateContext {
+            file: &file.path,
+            files: crate_files,
+            edition: Edition::Edition2024,
+        };
+        temper_lints::complete_fixes(&mut analysis.findings, &context);
+    }
     let shared: Arc<str> = Arc::from(source);
     report_findings(
         request,
@@ -319,7 +334,6 @@ fn report_findings(
     is_library: bool,
     findings: Vec<temper_lints::Finding>,
 ) -> Vec<Reported> {
-    let line_index = LineIndex::new(source);
     let applicable: Vec<_> = findings
         .into_iter()
         .filter(|finding| !finding.library_only || is_library)
@@ -334,8 +348,13 @@ fn report_findings(
         .collect();
     // Inline suppressions see every applicable finding, whatever its level,
     // so a suppression of an allowed lint is not reported as unused.
-    crate::suppress::apply(source, applicable)
-        .into_iter()
+    let kept = crate::suppress::apply(source, applicable);
+    if kept.is_empty() {
+        // Most files: no line index to build.
+        return Vec::new();
+    }
+    let line_index = LineIndex::new(source);
+    kept.into_iter()
         .filter_map(|finding| {
             let level = request.levels.level(finding.lint);
             if level == Level::Allow {

@@ -107,8 +107,9 @@ pub enum ManifestError {
     Parse {
         path: String,
         message: String,
+        // Shared so the error stays small (clippy's result_large_err).
         #[source_code]
-        source_code: NamedSource<String>,
+        source_code: std::sync::Arc<NamedSource<String>>,
         #[label("{message}")]
         span: Option<SourceSpan>,
     },
@@ -127,7 +128,7 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
         span: e
             .span()
             .map(|s| SourceSpan::from((s.start, s.end.saturating_sub(s.start)))),
-        source_code: NamedSource::new(display, text.clone()),
+        source_code: std::sync::Arc::new(NamedSource::new(display, text.clone())),
     })?;
     let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
     let package = table.get("package").and_then(toml::Value::as_table);

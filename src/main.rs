@@ -392,6 +392,7 @@ fn list_lints() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+#[cfg(not(all(feature = "wit", feature = "runtime")))]
 fn unavailable(feature: &str, command: &str) -> ExitCode {
     usage_error(&format!(
         "`temper {command}` needs the `{feature}` feature; build with `cargo build --features {feature}` (or `cargo install temper --features {feature}`)"

@@ -16,8 +16,20 @@ pub fn check_source(
     let analysis = temper_lints::analyze(source, Edition::Edition2024, options, facts);
     let shared: Arc<str> = Arc::from(source);
     let index = LineIndex::new(source);
-    analysis
-        .findings
+    let mut findings = analysis.findings;
+    // The crate is this one file: fixes that reach across the crate (struct
+    // literals to update) are completed against it, as `temper check` would.
+    if findings.iter().any(|f| f.crate_fix.is_some()) {
+        let file = std::path::PathBuf::from(path);
+        let files = [(file.clone(), shared.clone())];
+        let context = temper_lints::CrateContext {
+            file: &file,
+            files: &files,
+            edition: Edition::Edition2024,
+        };
+        temper_lints::complete_fixes(&mut findings, &context);
+    }
+    findings
         .into_iter()
         .filter_map(|finding| {
             let level = registry::lint(finding.lint)?.default_level;

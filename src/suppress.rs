@@ -33,10 +33,15 @@ fn no_check(_: &LintInput<'_>, _: &mut Vec<Finding>) {}
 /// Every lint temper reports, sorted by name: the analysis lints and
 /// `unused_suppression`.
 pub fn all_lints() -> impl Iterator<Item = &'static Lint> + Clone {
-    let mut all: Vec<&'static Lint> = temper_lints::LINTS.to_vec();
-    all.push(&UNUSED_SUPPRESSION_LINT);
-    all.sort_by_key(|lint| lint.name);
-    all.into_iter()
+    static ALL: std::sync::OnceLock<Vec<&'static Lint>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static Lint> = temper_lints::LINTS.to_vec();
+        all.push(&UNUSED_SUPPRESSION_LINT);
+        all.sort_by_key(|lint| lint.name);
+        all
+    })
+    .iter()
+    .copied()
 }
 
 /// The marker a suppression comment starts with, after `//`.

@@ -22,8 +22,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use temper::fix::engine::{self, Engine, Rejection, SourceFile};
 use temper::fix::syntax;
+use temper::report::LineIndex;
 use temper::report::{Reported, Style, render_finding};
-use temper_lints::{Applicability, CrateFacts, FixAvailability, LINTS, Logging, Options, registry};
+use temper_lints::{
+    Applicability, CrateContext, CrateFacts, Edition, FixAvailability, LINTS, Logging, Options,
+    registry,
+};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -149,12 +153,45 @@ fn check_case(path: &Path) -> Result<(), String> {
             Err(_) => errors.push(format!("{} is missing; actual:\n{rendered}", relative(&stderr))),
         }
     }
-    check_fixes(path, &display, &source, &findings, &mut errors)?;
+    check_fixes(path, &display, &source, &mut errors)?;
     if errors.is_empty() {
         Ok(())
     } else {
         Err(format!("{display}:\n  {}", errors.join("\n  ")))
     }
+}
+
+/// The findings of a case with their fixes completed as `temper fix` sees
+/// them: the case is a crate of one file, so fixes that reach across files
+/// (call sites, struct literals) are completed within it.
+fn fix_findings(path: &Path, display: &str, text: &str, facts: &CrateFacts) -> Vec<Reported> {
+    let mut analysis =
+        temper_lints::analyze(text, Edition::Edition2024, &Options::default(), facts);
+    let files = [(path.to_path_buf(), Arc::<str>::from(text))];
+    temper_lints::complete_fixes(
+        &mut analysis.findings,
+        &CrateContext {
+            file: path,
+            files: &files,
+            edition: Edition::Edition2024,
+        },
+    );
+    let shared: Arc<str> = Arc::from(text);
+    let index = LineIndex::new(text);
+    analysis
+        .findings
+        .into_iter()
+        .filter_map(|finding| {
+            let level = registry::lint(finding.lint)?.default_level;
+            Some(Reported::new(
+                display.to_string(),
+                shared.clone(),
+                &index,
+                level,
+                finding,
+            ))
+        })
+        .collect()
 }
 
 /// Applies every applicable fix of a case to a fixpoint, compares the result
@@ -163,13 +200,12 @@ fn check_fixes(
     path: &Path,
     display: &str,
     source: &str,
-    findings: &[Reported],
     errors: &mut Vec<String>,
 ) -> Result<(), String> {
     let facts = facts(source);
-    let options = Options::default();
-    let relint = |_: &Path, text: &str| -> Vec<Reported> {
-        temper::single::check_source(display, text, &options, &facts)
+    let findings = fix_findings(path, display, source, &facts);
+    let relint = |_: &Path, text: &str, _: &[(PathBuf, Arc<str>)]| -> Vec<Reported> {
+        fix_findings(path, display, text, &facts)
     };
     let engine = Engine {
         threshold: Applicability::Unsafe,
@@ -177,7 +213,7 @@ fn check_fixes(
         relint: &relint,
     };
 
-    for reported in findings {
+    for reported in &findings {
         let Some(lint) = registry::lint(reported.finding.lint) else {
             continue;
         };
@@ -206,7 +242,7 @@ fn check_fixes(
         blocked: None,
         parse_errors: None,
     };
-    let first = engine.run(vec![file(source, findings.to_vec())], &HashMap::new());
+    let first = engine.run(vec![file(source, findings)], &HashMap::new());
     let fixed = first
         .files
         .first()
@@ -238,7 +274,7 @@ fn check_fixes(
     if input_syn && let Err(message) = syntax::syn_parse(&fixed) {
         errors.push(format!("the fixed text does not parse with syn: {message}"));
     }
-    let again = relint(path, &fixed);
+    let again = fix_findings(path, display, &fixed, &facts);
     for reported in &again {
         if reported
             .finding

@@ -655,8 +655,9 @@ impl XorShift {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_checkouts_with_random_cancellation_leave_nothing_behind() {
-    const TASKS: u64 = 8;
-    const PER_TASK: u64 = 1_250;
+    // Four times the slots, so checkouts often wait and get cancelled there.
+    const TASKS: u64 = 16;
+    const PER_TASK: u64 = 625;
     let pool = pool(PoolConfig {
         max_uses: Some(50),
         ..small(4)
@@ -670,8 +671,8 @@ async fn ten_thousand_checkouts_with_random_cancellation_leave_nothing_behind() 
             let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ (task + 1));
             for _ in 0..PER_TASK {
                 let roll = rng.next();
-                let limit = Duration::from_micros(1 + roll % 400);
-                let explicit_release = roll % 3 != 0;
+                let limit = Duration::from_micros(1 + roll % 1_000);
+                let explicit_release = !roll.is_multiple_of(3);
                 let work = async {
                     let mut instance = pool.checkout().await?;
                     let answer = instance.extract(PAGE, "u", ExtractionMode::Metadata).await;

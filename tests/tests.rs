@@ -3,6 +3,7 @@
 
 mod cli;
 mod fix;
+mod fix_crates;
 mod gate;
 mod lint_fixtures;
 #[cfg(feature = "runtime")]

@@ -2,7 +2,8 @@
 //! and what was left, the diff, and exit codes.
 
 use super::{FixOutcome, FixRequest, Mode};
-use crate::check::{CheckRequest, Levels};
+use crate::check::{CheckRequest, RunSettings};
+use crate::config;
 use crate::report::{self, Style};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use temper_lints::{LINTS, Level, registry};
+use temper_lints::Level;
 
 /// Arguments of `temper fix`.
 #[derive(Debug, Args)]
@@ -43,6 +44,10 @@ pub struct FixArgs {
     /// Set a lint to deny (repeatable); `-D warnings` denies every warning.
     #[arg(short = 'D', long = "deny", value_name = "LINT")]
     pub deny: Vec<String>,
+    /// Read configuration from this `temper.toml` (or Cargo.toml) instead of
+    /// the nearest one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// When to use colour in messages (`NO_COLOR` is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -63,36 +68,23 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn levels(args: &FixArgs) -> Result<Levels, String> {
-    let mut levels = Levels::default();
-    for (names, level) in [
-        (&args.allow, Level::Allow),
-        (&args.warn, Level::Warn),
-        (&args.deny, Level::Deny),
-    ] {
-        for name in names {
-            if level == Level::Deny && name == "warnings" {
-                continue;
-            }
-            let Some(lint) = registry::lint(name) else {
-                let known: Vec<&str> = LINTS.iter().map(|l| l.name).collect();
-                return Err(format!(
-                    "unknown lint `{name}`; known lints: {}",
-                    known.join(", ")
-                ));
-            };
-            levels.set(lint.name, level);
-        }
-    }
-    if args.deny.iter().any(|n| n == "warnings") {
-        levels.deny_warnings();
-    }
-    Ok(levels)
-}
-
 /// Runs `temper fix` and maps the outcome to an exit code.
 pub fn run(args: &FixArgs) -> ExitCode {
-    let levels = match levels(args) {
+    // The same configuration `temper check` reads, so fix sees what check
+    // reports: levels, per-lint options, excludes.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = match &args.config {
+        Some(file) => config::load(&cwd.join(file), &cwd),
+        None => config::discover(&cwd, &args.paths),
+    };
+    let config = match config {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{:?}", miette::Report::new(error));
+            return ExitCode::from(2);
+        }
+    };
+    let levels = match config.levels_with(&args.allow, &args.warn, &args.deny) {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
@@ -105,8 +97,12 @@ pub fn run(args: &FixArgs) -> ExitCode {
     let request = FixRequest {
         check: CheckRequest {
             paths: args.paths.clone(),
-            options: Default::default(),
+            options: config.options.clone(),
             levels,
+        },
+        settings: RunSettings {
+            exclude: config.exclude.clone(),
+            cache_dir: None,
         },
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },

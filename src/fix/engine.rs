@@ -16,8 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use temper_lints::{Applicability, Fix, Level};
 
-/// Lints a file's new text as `temper check` would report it.
-pub type Relint<'a> = dyn Fn(&Path, &str) -> Vec<Reported> + Sync + 'a;
+/// Lints a file's new text as `temper check` would report it: the file's
+/// path, its text, and the current texts of every file of its package (the
+/// file included) for fixes that reach across files.
+pub type Relint<'a> = dyn Fn(&Path, &str, &[(PathBuf, Arc<str>)]) -> Vec<Reported> + Sync + 'a;
 
 /// The default round cap: ruff's loop is capped the same way, for the same
 /// reason (two fixes that undo each other must not loop forever).
@@ -190,7 +192,7 @@ struct State {
     path: PathBuf,
     display: String,
     original: Arc<str>,
-    text: String,
+    text: Arc<str>,
     findings: Vec<Reported>,
     base_dir: PathBuf,
     blocked: Option<String>,
@@ -239,7 +241,7 @@ impl Engine<'_> {
             .map(|input| State {
                 path: input.path,
                 display: input.display,
-                text: input.text.to_string(),
+                text: input.text.clone(),
                 original: input.text,
                 findings: input.findings,
                 base_dir: input.base_dir,
@@ -318,7 +320,7 @@ impl Engine<'_> {
                     path: f.path,
                     display: f.display,
                     original: f.original,
-                    text: f.text,
+                    text: f.text.to_string(),
                     findings: f.findings,
                     blocked: f.blocked,
                 })
@@ -413,10 +415,25 @@ impl Engine<'_> {
                 to_relint.insert(i);
             }
         }
+        // Files of one package share a base directory: that is the crate a
+        // cross-file fix may reach into.
+        let mut packages: HashMap<&Path, Vec<(PathBuf, Arc<str>)>> = HashMap::new();
+        for file in files.iter() {
+            packages
+                .entry(file.base_dir.as_path())
+                .or_default()
+                .push((file.path.clone(), file.text.clone()));
+        }
         let relint = self.relint;
         let fresh: Vec<(usize, Vec<Reported>)> = to_relint
             .into_par_iter()
-            .map(|i| (i, relint(&files[i].path, &files[i].text)))
+            .map(|i| {
+                let file = &files[i];
+                let crate_files = packages
+                    .get(file.base_dir.as_path())
+                    .map_or(&[][..], Vec::as_slice);
+                (i, relint(&file.path, &file.text, crate_files))
+            })
             .collect();
         for (i, findings) in fresh {
             files[i].findings = findings;
@@ -530,7 +547,7 @@ fn fix_key(
             let (file, text, item) = match target {
                 Ok(i) => (
                     files[*i].path.clone(),
-                    files[*i].text.as_str(),
+                    &*files[*i].text,
                     files[*i].item_header(&edit.range),
                 ),
                 Err(path) => (path.clone(), "", String::new()),
@@ -606,6 +623,16 @@ fn validate(
         }
         out.push((target, range, edit.replacement.clone()));
     }
+    if out
+        .iter()
+        .all(|(target, range, new)| files[*target].text.get(range.clone()) == Some(new.as_str()))
+    {
+        // Applying it would loop: the finding stays, and so does the fix.
+        return Err(Rejection::Invalid(format!(
+            "`{}` changes nothing",
+            fix.message
+        )));
+    }
     let mut sorted: Vec<&(usize, Range<usize>, String)> = out.iter().collect();
     sorted.sort_by_key(|(target, range, _)| (*target, range.start, range.end));
     for pair in sorted.windows(2) {
@@ -680,8 +707,8 @@ fn apply_round(
                     state.ra_errors = Some(ra_errors);
                     state.syn_ok = syn_ok;
                 }
-                if state.text != text {
-                    state.text = text;
+                if *state.text != *text {
+                    state.text = Arc::from(text);
                     state.items = std::sync::OnceLock::new();
                     changed.insert(target);
                 }
@@ -773,7 +800,8 @@ pub fn map_range(moves: &Moves, range: &Range<usize>) -> Range<usize> {
 fn map_offset(moves: &Moves, offset: usize, end: bool) -> usize {
     let mut delta: isize = 0;
     for (old, new) in moves {
-        if old.end <= offset && !(old.is_empty() && old.start == offset && !end) {
+        // Text inserted at `offset` lands before whatever started there.
+        if old.end <= offset {
             delta += new.len() as isize - old.len() as isize;
         } else if old.start < offset && offset < old.end {
             return if end { new.end } else { new.start };

@@ -13,7 +13,7 @@ pub mod syntax;
 pub mod verify;
 pub mod write;
 
-use crate::check::{self, CheckRequest, CheckedFile};
+use crate::check::{self, CheckRequest, CheckedFile, RunSettings};
 use crate::discover;
 use crate::report::{FileNote, NoteSeverity, Reported};
 use engine::{AppliedFix, Engine, FixKey, Fixpoint, Left, Rejection, SourceFile};
@@ -34,9 +34,12 @@ pub enum Mode {
 }
 
 /// What to fix and how.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FixRequest {
     pub check: CheckRequest,
+    /// Configured excludes (the analysis cache is not used: fixing re-lints
+    /// texts that are not on disk yet).
+    pub settings: RunSettings,
     /// Apply `Unsafe` fixes too (`--unsafe-fixes`).
     pub unsafe_fixes: bool,
     pub mode: Mode,
@@ -49,6 +52,7 @@ impl Default for FixRequest {
     fn default() -> FixRequest {
         FixRequest {
             check: CheckRequest::default(),
+            settings: RunSettings::default(),
             unsafe_fixes: false,
             mode: Mode::Write,
             verify: false,
@@ -119,7 +123,7 @@ pub fn run(request: &FixRequest) -> FixOutcome {
 /// [`run`] with test hooks.
 #[doc(hidden)]
 pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
-    let checked = check::run(&request.check);
+    let checked = check::run_with(&request.check, &request.settings);
     let mut outcome = FixOutcome {
         notes: checked.notes,
         errors: checked.errors,
@@ -155,10 +159,10 @@ pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
         .into_iter()
         .map(|f| (f.path.clone(), f))
         .collect();
-    let relint = move |path: &Path, text: &str| -> Vec<Reported> {
+    let relint = move |path: &Path, text: &str, crate_files: &[(PathBuf, Arc<str>)]| {
         by_path
             .get(path)
-            .map(|file| check::recheck(&request.check, file, text))
+            .map(|file| check::recheck(&request.check, file, text, crate_files))
             .unwrap_or_default()
     };
     let engine = Engine {

@@ -78,6 +78,13 @@ pub fn write_if_unchanged(
     temp.write_all(text.as_bytes()).map_err(io)?;
     temp.as_file().sync_all().map_err(io)?;
     fs::set_permissions(temp.path(), metadata.permissions()).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Keep the owner too when we may (root fixing a user's checkout);
+        // anyone else cannot give files away and keeps their own.
+        let _ = std::os::unix::fs::chown(temp.path(), Some(metadata.uid()), Some(metadata.gid()));
+    }
     if let Some(hook) = before_write {
         hook(path);
     }

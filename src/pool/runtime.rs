@@ -24,11 +24,42 @@ pub const WORLD: &str = "temper:extractor/extractor@0.1.0";
 
 /// Checks a component against [`WORLD`] before anything is compiled.
 ///
-/// This is where the WIT validator (`temper::wit`) plugs in. Until then it
-/// rejects what is not a component (core modules, other files) with a clear
-/// error; whether the exports match the world is checked by the generated
-/// bindings when the component is pre-linked, in [`Runtime::from_bytes`].
+/// Checks the bytes' header first (a core module or another file gets a clear
+/// error of its own), then runs the WIT validator (`temper::wit`) against the
+/// world compiled into this crate (`wit/extractor.wit`), so a drifted guest is
+/// explained difference by difference before anything is compiled.
 pub fn validate_against_world(bytes: &[u8]) -> Result<(), PoolError> {
+    check_header(bytes)?;
+    let expected =
+        crate::wit::load_world_source("wit/extractor.wit", EXTRACTOR_WIT, Some("extractor"))
+            .map_err(|error| PoolError::WorldMismatch {
+                world: WORLD,
+                detail: error.to_string(),
+            })?;
+    let report =
+        crate::wit::validate(bytes, &expected).map_err(|error| PoolError::NotAComponent {
+            detail: error.to_string(),
+        })?;
+    if report.is_compatible() {
+        return Ok(());
+    }
+    let detail = report
+        .problems
+        .iter()
+        .filter(|problem| problem.severity == crate::wit::Severity::Error)
+        .map(|problem| problem.message.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(PoolError::WorldMismatch {
+        world: WORLD,
+        detail,
+    })
+}
+
+/// The world the pool serves, as the validator reads it.
+const EXTRACTOR_WIT: &str = include_str!("../../wit/extractor.wit");
+
+fn check_header(bytes: &[u8]) -> Result<(), PoolError> {
     // The binary header: magic, then a 16-bit version and a 16-bit layer
     // (layer 0 is a core module, layer 1 a component).
     const MAGIC: &[u8] = b"\0asm";
@@ -64,7 +95,8 @@ struct RuntimeInner {
     config: RuntimeConfig,
     /// `call_timeout` in epoch ticks.
     timeout_ticks: u64,
-    ticker: Ticker,
+    /// Held for its `Drop`, which stops the epoch thread with the runtime.
+    _ticker: Ticker,
 }
 
 impl Runtime {
@@ -106,7 +138,7 @@ impl Runtime {
                 pre,
                 config,
                 timeout_ticks,
-                ticker,
+                _ticker: ticker,
             }),
         })
     }

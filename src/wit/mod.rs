@@ -79,7 +79,7 @@ pub use report::{Location, Problem, ProblemKind, Severity, Style, ValidationRepo
 pub use version::{
     is_compatible as versions_compatible, is_compatible_opt as versions_compatible_opt,
 };
-pub use world::{ExpectedWorld, dummy_component, load_world};
+pub use world::{ExpectedWorld, dummy_component, load_world, load_world_source};
 
 /// The largest component accepted, 256 MiB: real guests are a few MiB, and a
 /// larger file is far more likely a wrong path than a component.

@@ -115,6 +115,39 @@ pub fn load_world(wit_path: &Path, world: Option<&str>) -> Result<ExpectedWorld,
     })
 }
 
+/// Parses a single WIT document held in memory (`name` is what reports call
+/// it) and selects `world` as [`load_world`] does: for a world compiled into a
+/// program, such as the pool's.
+pub fn load_world_source(
+    name: &str,
+    source: &str,
+    world: Option<&str>,
+) -> Result<ExpectedWorld, WitError> {
+    let mut resolve = Resolve::default();
+    let package = resolve
+        .push_source(name, source)
+        .map_err(|err| WitError::WitInvalid {
+            path: name.to_owned(),
+            message: format!("{err:#}"),
+        })?;
+    let world_id = select_world(&resolve, package, world, name)?;
+    let world_name = world_name(&resolve, world_id);
+    let files = resolve
+        .source_map
+        .source_names()
+        .map(|file| SourceFile {
+            name: file.to_owned(),
+            contents: Arc::from(source),
+        })
+        .collect();
+    Ok(ExpectedWorld {
+        resolve: Arc::new(resolve),
+        world: world_id,
+        sources: Arc::new(Sources { files }),
+        name: world_name,
+    })
+}
+
 fn select_world(
     resolve: &Resolve,
     package: PackageId,

@@ -9,6 +9,9 @@
 //! encoded component imports nothing; the pool instantiates it with an empty
 //! linker. The Rust source is the same either way.
 
+// Shared by the tests and the benchmark, and each reads only part of it.
+#![allow(dead_code)]
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,6 +7,10 @@
 //! (`ptr::read` and friends, `.read()` on a raw pointer, `mem::transmute_copy`)
 //! whose source is provably owned elsewhere: the `&self` receiver, a `&T`
 //! parameter, a field of those, or a local that is still dropped.
+//!
+//! The fix borrows the `Arc` instead: [`fix`] rewrites the function,
+//! [`callers`] judges (and where needed rewrites) its call sites across the
+//! crate, with the small declaration-based type model of [`types`].
 
 use crate::diagnostic::Level;
 use crate::registry::{FixAvailability, Lint};
@@ -15,6 +19,10 @@ use crate::{Finding, LintInput};
 use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasName, HasTypeBounds};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode};
 
+mod callers;
+mod fix;
+mod types;
+
 pub static LINT: Lint = Lint {
     name: "arc_from_ptr_read",
     default_level: Level::Deny,
@@ -22,7 +30,7 @@ pub static LINT: Lint = Lint {
     summary: "an `Arc` or `Rc` built from a bitwise copy of a value something else owns",
     docs: include_str!("arc_from_ptr_read.md"),
     check,
-    complete: None,
+    complete: Some(callers::complete),
 };
 
 fn check(input: &LintInput<'_>, findings: &mut Vec<Finding>) {
@@ -298,7 +306,7 @@ fn check_owner(
             ),
         );
     }
-    Some(finding)
+    Some(fix::attach(finding, input, tree, call, ctor, place, &scope))
 }
 
 fn check_from_raw(
@@ -339,7 +347,9 @@ fn check_from_raw(
             ),
         );
     }
-    Some(finding)
+    Some(fix::attach(
+        finding, input, tree, call, ctor, &place, &scope,
+    ))
 }
 
 /// `self as *const Self`, `&x as *const T`, `x as *const T` for a `&T`

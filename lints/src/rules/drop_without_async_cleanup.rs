@@ -15,6 +15,8 @@ use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode};
 use std::ops::Range;
 
+mod fix;
+
 pub static LINT: Lint = Lint {
     name: "drop_without_async_cleanup",
     default_level: Level::Warn,
@@ -22,7 +24,7 @@ pub static LINT: Lint = Lint {
     summary: "`Drop::drop` spawns or blocks on async work instead of a guarded fallback for an explicit async cleanup",
     docs: include_str!("drop_without_async_cleanup.md"),
     check,
-    complete: None,
+    complete: Some(fix::complete),
 };
 
 const NAME: &str = "drop_without_async_cleanup";
@@ -179,6 +181,7 @@ struct DropScan<'t> {
 
 /// An explicit cleanup method of the dropped type.
 struct Cleanup {
+    func: ast::Fn,
     name: String,
     name_span: Range<usize>,
     /// Takes `self` by value: `drop` runs right after it returns.
@@ -307,6 +310,8 @@ fn check_drop_impl(
     };
     let header_label = "`Drop::drop` cannot await";
     let cleanups = cleanups(input, impls, &type_name, &scan.async_calls);
+    let first_finding = findings.len();
+    let mut unguarded_work = false;
 
     // Defects 1 and 2: is there an explicit cleanup, and does `drop` know it ran?
     if cleanups.is_empty() {
@@ -335,6 +340,7 @@ fn check_drop_impl(
             cleanup.forgets || cleanup.writes.iter().any(|field| guards.contains(field))
         })
     }) {
+        unguarded_work = true;
         let cleanup = &cleanups[0];
         let name = &cleanup.name;
         let cleanup_label = match &cleanup.same_work {
@@ -422,6 +428,27 @@ fn check_drop_impl(
             finding = finding.with_label(other.span.clone(), "also blocks");
         }
         findings.push(finding.with_note(TARGET_SHAPE));
+    }
+
+    // One finding of the impl carries the whole rewrite, so the fixes of one
+    // `Drop` never compete for the same text; built only when there is a finding.
+    if let Some(carrier) = findings.get_mut(first_finding) {
+        let site = fix::Site {
+            input,
+            impls,
+            drop_impl,
+            body: &body,
+            scan: &scan,
+            cleanups: &cleanups,
+            type_name: &type_name,
+            imports,
+            defects: fix::Defects {
+                no_cleanup: cleanups.is_empty(),
+                unguarded: unguarded_work,
+                blocking: !blocking.is_empty(),
+            },
+        };
+        fix::attach(&site, carrier);
     }
     Some(())
 }
@@ -938,6 +965,7 @@ fn cleanup_method(
         }
     }
     Some(Cleanup {
+        func: func.clone(),
         name: name.text().to_string(),
         name_span: file_tree.node_range(name.syntax()),
         consumes: self_param.amp_token().is_none() && self_param.ty().is_none(),

@@ -9,6 +9,8 @@ use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use std::ops::Range;
 
+mod fix;
+
 pub static LINT: Lint = Lint {
     name: "library_unwrap",
     default_level: Level::Warn,
@@ -121,7 +123,7 @@ fn check(input: &LintInput<'_>, findings: &mut Vec<Finding>) {
                 SyntaxKind::METHOD_CALL_EXPR => method_call_site(&node, options),
                 _ => ufcs_site(&node, &options.extra_methods),
             };
-            let Some(site) = site else {
+            let Some(mut site) = site else {
                 continue;
             };
             if !applies(tree, &site, input) {
@@ -134,7 +136,14 @@ fn check(input: &LintInput<'_>, findings: &mut Vec<Finding>) {
             } else {
                 None
             };
-            findings.push(finding(tree, &site, range, macro_name, input));
+            // What the receiver evidently is sharpens the label and the help,
+            // and decides how sure the fix is.
+            let kind = fix::receiver_kind(tree, &site, input);
+            if site.receiver == Receiver::Unknown {
+                site.receiver = kind.receiver();
+            }
+            let plan = fix::plan(tree, &site, kind, input, macros.as_deref().unwrap_or(&[]));
+            findings.push(finding(tree, &site, range, macro_name, input, plan));
         }
     }
 }
@@ -517,11 +526,13 @@ fn finding(
     range: Range<usize>,
     macro_name: Option<String>,
     input: &LintInput<'_>,
+    plan: fix::Plan,
 ) -> Finding {
     let name = site.method.name();
+    let help = plan.help.unwrap_or_else(|| help(tree, site, input));
     let mut finding = Finding::new(NAME, range, format!("`{name}` in library code"))
         .with_primary_label(primary_label(site))
-        .with_help(help(tree, site, input))
+        .with_help(help)
         .library_only();
     if let Some(mac) = macro_name {
         finding = finding.with_note(format!(
@@ -532,6 +543,12 @@ fn finding(
         finding = finding.with_note(format!(
             "the `{name}` message can become the error's context instead of a panic message"
         ));
+    }
+    if let Some(note) = plan.note {
+        finding = finding.with_note(note);
+    }
+    if let Some(fix) = plan.fix {
+        finding = finding.with_fix(fix);
     }
     finding
 }
@@ -650,8 +667,15 @@ fn propagate_help(site: &Site<'_>, kind: Fallible, input: &LintInput<'_>) -> Str
     match kind {
         Fallible::Option => match site.receiver {
             Receiver::Result => "propagate with `.ok()?`".to_string(),
-            _ => "propagate with `?` (a `Result` needs `.ok()?`)".to_string(),
+            Receiver::Option => "propagate with `?`".to_string(),
+            Receiver::Unknown => "propagate with `?` (a `Result` needs `.ok()?`)".to_string(),
         },
+        // A `Result` with a standard error converts into `anyhow::Error`.
+        Fallible::Result {
+            dynamic_error: true,
+        } if site.receiver == Receiver::Result && site.message.is_none() => {
+            "propagate the error with `?`".to_string()
+        }
         Fallible::Result {
             dynamic_error: true,
         } if input.facts.uses_anyhow => {
@@ -762,6 +786,207 @@ mod tests {
     fn delegating_wrapper_and_lazy_static_closure() {
         let source = "impl<T> Checked<T> {\n    pub fn unwrap(self) -> T {\n        self.0.unwrap()\n    }\n}\nstatic CONFIG: LazyLock<Config> = LazyLock::new(|| load().unwrap());\nconst N: usize = parse(\"4\").unwrap();\n";
         assert_eq!(lines(source), [6]);
+    }
+
+    /// The applicability and the fixed text of each finding's fix, applied
+    /// alone.
+    fn fixes(source: &str, facts: &CrateFacts) -> Vec<(&'static str, String)> {
+        analyze(source, Edition::Edition2024, &Options::default(), facts)
+            .findings
+            .into_iter()
+            .filter(|f| f.lint == "library_unwrap")
+            .filter_map(|f| f.fix)
+            .map(|fix| {
+                let mut text = source.to_string();
+                let mut edits = fix.edits.clone();
+                edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+                for edit in edits {
+                    text.replace_range(edit.range, &edit.replacement);
+                }
+                (fix.applicability.as_str(), text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn option_functions_propagate_with_question_mark() {
+        let none = CrateFacts::default();
+        assert_eq!(
+            fixes(
+                "fn f(x: Option<u8>) -> Option<u8> { let v = x.unwrap(); Some(v) }",
+                &none
+            ),
+            [(
+                "safe",
+                "fn f(x: Option<u8>) -> Option<u8> { let v = x?; Some(v) }".to_string()
+            )]
+        );
+        // A reference parameter cannot be the operand of `?`.
+        assert_eq!(
+            fixes(
+                "fn f(x: &Option<u8>) -> Option<u8> { x.unwrap(); None }",
+                &none
+            )[0]
+            .0,
+            "unsafe"
+        );
+        assert_eq!(
+            fixes(
+                "fn f(s: &str) -> Option<u8> { Some(Result::unwrap(s.parse::<u8>())) }",
+                &none
+            ),
+            [(
+                "safe",
+                "fn f(s: &str) -> Option<u8> { Some(s.parse::<u8>().ok()?) }".to_string()
+            )]
+        );
+        assert_eq!(
+            fixes("fn f(a: Option<u8>, b: Option<u8>) -> Option<u8> { Some(Option::unwrap(a.or(b))) }", &none)[0].1,
+            "fn f(a: Option<u8>, b: Option<u8>) -> Option<u8> { Some(a.or(b)?) }"
+        );
+        assert_eq!(
+            fixes("fn f(x: Option<Option<u8>>) -> Option<u8> { Option::unwrap(x.unwrap_or(None).or(None)) ; None }", &none)[0].1,
+            "fn f(x: Option<Option<u8>>) -> Option<u8> { x.unwrap_or(None).or(None)? ; None }"
+        );
+        // A comment inside the removed text is lost: only with --unsafe-fixes.
+        assert_eq!(
+            fixes("fn f(v: &[u8]) -> Option<u8> { v.first().copied().expect(/* why */ \"one\"); None }", &none)[0].0,
+            "unsafe"
+        );
+    }
+
+    #[test]
+    fn anyhow_context_and_its_import() {
+        let anyhow = CrateFacts {
+            uses_anyhow: true,
+            ..CrateFacts::default()
+        };
+        let source = "//! Doc.\n\nmod inner {\n    fn f(v: &[u8]) -> anyhow::Result<u8> {\n        Ok(*v.first().expect(\"one\"))\n    }\n}\n";
+        assert_eq!(
+            fixes(source, &anyhow),
+            [(
+                "safe",
+                "//! Doc.\n\nmod inner {\n    use anyhow::Context as _;\n\n    fn f(v: &[u8]) -> anyhow::Result<u8> {\n        Ok(*v.first().context(\"one\")?)\n    }\n}\n".to_string()
+            )]
+        );
+        // An unqualified `Result` may be the crate's own alias.
+        let alias = "use std::fs; // files\nfn f() -> Result<String> { Ok(fs::read_to_string(\"a\").expect(\"a\")) }\n";
+        assert_eq!(
+            fixes(alias, &anyhow),
+            [(
+                "unsafe",
+                "use std::fs; // files\nuse anyhow::Context as _;\nfn f() -> Result<String> { Ok(fs::read_to_string(\"a\").context(\"a\")?) }\n".to_string()
+            )]
+        );
+        // Already imported: no second import.
+        let imported = "use anyhow::{Context, Result};\nfn f(v: Vec<u8>) -> Result<u8> { Ok(v.last().copied().unwrap()) }\n";
+        assert_eq!(
+            fixes(imported, &anyhow)[0].1,
+            "use anyhow::{Context, Result};\nfn f(v: Vec<u8>) -> Result<u8> { Ok(v.last().copied().context(\"`v.last().copied()` is None\")?) }\n"
+        );
+    }
+
+    #[test]
+    fn eyre_custom_and_boxed_errors() {
+        let eyre = CrateFacts {
+            uses_eyre: true,
+            ..CrateFacts::default()
+        };
+        assert_eq!(
+            fixes("fn f() -> eyre::Result<String> { Ok(std::fs::read_to_string(\"a\").expect(\"a\")) }", &eyre),
+            [(
+                "safe",
+                "use eyre::WrapErr as _;\n\nfn f() -> eyre::Result<String> { Ok(std::fs::read_to_string(\"a\").wrap_err(\"a\")?) }".to_string()
+            )]
+        );
+        // eyre's `WrapErr` has no `Option` implementation.
+        assert!(
+            fixes(
+                "fn f(v: &[u8]) -> eyre::Result<u8> { Ok(*v.first().unwrap()) }",
+                &eyre
+            )
+            .is_empty()
+        );
+        let none = CrateFacts::default();
+        assert_eq!(
+            fixes("fn f() -> Result<String, Box<dyn std::error::Error>> { Ok(std::env::var(\"A\").unwrap()) }", &none)[0].0,
+            "safe"
+        );
+        assert_eq!(
+            fixes("fn f() -> Result<u8, MyError> { Ok(g().unwrap()) }", &none)[0].0,
+            "unsafe"
+        );
+        // `?` on an `Option` cannot produce `MyError`; a lock's error borrows
+        // the guard.
+        assert!(
+            fixes(
+                "fn f(v: &[u8]) -> Result<u8, MyError> { Ok(*v.first().unwrap()) }",
+                &none
+            )
+            .is_empty()
+        );
+        assert!(
+            fixes(
+                "fn f(m: &Mutex<u8>) -> std::io::Result<u8> { Ok(*m.lock().unwrap()) }",
+                &none
+            )
+            .is_empty()
+        );
+        assert!(
+            fixes(
+                "const fn f(x: Option<u8>) -> Option<u8> { Some(x.unwrap()) }",
+                &none
+            )
+            .is_empty()
+        );
+        // `Path::strip_prefix` returns a `Result`, `str::strip_prefix` an
+        // `Option`: unknown, so unsafe.
+        assert_eq!(
+            fixes(
+                "fn f(p: &Path, b: &Path) -> Option<&Path> { Some(p.strip_prefix(b).unwrap()) }",
+                &none
+            )[0]
+            .0,
+            "unsafe"
+        );
+        // A crate's own `fs` module is not `std::fs`.
+        assert_eq!(
+            fixes(
+                "fn f() -> std::io::Result<u8> { Ok(crate::fs::load().unwrap()) }",
+                &none
+            )[0]
+            .0,
+            "unsafe"
+        );
+    }
+
+    #[test]
+    fn macro_arguments_by_macro() {
+        let none = CrateFacts::default();
+        let known = fixes(
+            "fn f(v: &[u8]) -> Option<String> { Some(format!(\"{}\", v.first().unwrap())) }",
+            &none,
+        );
+        assert_eq!(
+            known[0],
+            (
+                "safe",
+                "fn f(v: &[u8]) -> Option<String> { Some(format!(\"{}\", v.first()?)) }"
+                    .to_string()
+            )
+        );
+        let logging = fixes(
+            "fn f(v: &[u8]) -> Option<u8> { log::info!(\"{}\", v.first().unwrap()); None }",
+            &none,
+        );
+        assert_eq!(logging[0].0, "unsafe");
+        assert!(
+            fixes(
+                "fn f(v: &[u8]) -> Option<u8> { my::retry!(v.first().unwrap()); None }",
+                &none
+            )
+            .is_empty()
+        );
     }
 
     #[test]

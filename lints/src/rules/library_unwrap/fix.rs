@@ -1,0 +1,1132 @@
+//! The `library_unwrap` fix: propagate with `?`, `.ok()?`, `.context(..)?` or
+//! `.wrap_err(..)?` instead of panicking, and decide how sure that is without
+//! type information.
+
+use super::{Method, Receiver, Site, squeeze};
+use crate::LintInput;
+use crate::context::{self, Enclosing};
+use crate::diagnostic::{Applicability, Edit, Fix};
+use crate::trees::Tree;
+use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasModuleItem, HasName};
+use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange};
+use std::ops::Range;
+
+/// What the receiver evidently is, from the way it was produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Unknown,
+    Option,
+    Result(ErrorKind),
+}
+
+impl Kind {
+    pub(super) fn receiver(self) -> Receiver {
+        match self {
+            Kind::Unknown => Receiver::Unknown,
+            Kind::Option => Receiver::Option,
+            Kind::Result(_) => Receiver::Result,
+        }
+    }
+}
+
+/// What the error of an evident `Result` receiver is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ErrorKind {
+    /// `std::io::Error`.
+    Io,
+    /// Another standard error type (`ParseIntError`, `VarError`, ..):
+    /// `'static`, `Send`, `Sync` and `std::error::Error`.
+    Std,
+    /// A `PoisonError` / `TryLockError` that borrows the guard.
+    Lock,
+    Unknown,
+}
+
+/// The fix for one call, or why there is none.
+pub(super) struct Plan {
+    pub fix: Option<Fix>,
+    /// Why there is no fix, when the help does not already say it.
+    pub note: Option<String>,
+    /// A better help than the return type alone gives.
+    pub help: Option<String>,
+}
+
+impl Plan {
+    fn none() -> Plan {
+        Plan {
+            fix: None,
+            note: None,
+            help: None,
+        }
+    }
+
+    fn because(note: impl Into<String>) -> Plan {
+        Plan {
+            note: Some(note.into()),
+            ..Plan::none()
+        }
+    }
+}
+
+/// How the call is rewritten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `x?`
+    Try,
+    /// `x.ok()?`: a `Result` in a function returning `Option`.
+    OkTry,
+    /// `x.context(..)?` (anyhow) or `x.wrap_err(..)?` (eyre).
+    Context(Library),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Library {
+    Anyhow,
+    Eyre,
+}
+
+impl Library {
+    fn method(self) -> &'static str {
+        match self {
+            Library::Anyhow => "context",
+            Library::Eyre => "wrap_err",
+        }
+    }
+
+    /// The variant that takes a closure building the message.
+    fn lazy_method(self) -> &'static str {
+        match self {
+            Library::Anyhow => "with_context",
+            Library::Eyre => "wrap_err_with",
+        }
+    }
+}
+
+/// What the enclosing function returns, read from its signature.
+#[derive(Debug, Clone, Copy, Default)]
+struct Returns {
+    option: bool,
+    /// `Result<T>` with an error that may be `anyhow::Error` / `eyre::Report`.
+    dynamic_error: bool,
+    /// The signature names anyhow's error (`anyhow::Result<T>`,
+    /// `Result<T, anyhow::Error>`, or `Result<T>` after `use anyhow::Result`).
+    anyhow: bool,
+    /// The same for eyre and color-eyre.
+    eyre: bool,
+    /// The error is `std::io::Error`.
+    io: bool,
+    /// The error is `Box<dyn Error ..>`, which every standard error converts to.
+    boxed: bool,
+}
+
+/// Macros whose arguments std evaluates in place, in the calling function, so
+/// a `?` there returns from that function as it would outside the macro.
+const STD_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "eprint",
+    "eprintln",
+    "format",
+    "format_args",
+    "panic",
+    "print",
+    "println",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+];
+
+/// Logging and error macros of other crates that also evaluate their arguments
+/// in the calling function today, but whose expansion is theirs to change: a
+/// fix inside them is at most unsafe.
+const CRATE_MACROS: &[&str] = &[
+    "anyhow",
+    "bail",
+    "debug",
+    "debug_span",
+    "ensure",
+    "error",
+    "error_span",
+    "event",
+    "eyre",
+    "info",
+    "info_span",
+    "json",
+    "span",
+    "trace",
+    "trace_span",
+    "warn",
+    "warn_span",
+];
+
+/// Methods, with their argument count, that return an `Option` on every
+/// common type that has them, so an `unwrap` called on their result unwraps an
+/// `Option`. Left out on purpose: `to_str` (`CStr::to_str` returns a
+/// `Result`), `strip_prefix` (`Path::strip_prefix` does too), `get` with a
+/// turbofish (`config::Config::get::<T>` does too), `peek` with an argument
+/// (`TcpStream::peek`), `max` / `min` with one (`Ord::max`).
+const OPTION_METHODS: &[(&str, usize)] = &[
+    ("back", 0),
+    ("checked_add", 1),
+    ("checked_div", 1),
+    ("checked_mul", 1),
+    ("checked_neg", 0),
+    ("checked_pow", 1),
+    ("checked_rem", 1),
+    ("checked_shl", 1),
+    ("checked_shr", 1),
+    ("checked_sub", 1),
+    ("extension", 0),
+    ("file_name", 0),
+    ("file_stem", 0),
+    ("find", 1),
+    ("find_map", 1),
+    ("first", 0),
+    ("first_mut", 0),
+    ("front", 0),
+    ("get", 1),
+    ("get_mut", 1),
+    ("last", 0),
+    ("last_mut", 0),
+    ("max", 0),
+    ("max_by", 1),
+    ("max_by_key", 1),
+    ("min", 0),
+    ("min_by", 1),
+    ("min_by_key", 1),
+    ("next", 0),
+    ("next_back", 0),
+    ("nth", 1),
+    ("parent", 0),
+    ("peek", 0),
+    ("pop", 0),
+    ("pop_back", 0),
+    ("pop_front", 0),
+    ("position", 1),
+    ("rposition", 1),
+    ("rsplit_once", 1),
+    ("split_once", 1),
+    ("strip_suffix", 1),
+    ("upgrade", 0),
+];
+
+/// Methods, with their argument count, that return `std::io::Result` on the
+/// std types that have them. `try_clone` is left out: reqwest's returns an
+/// `Option`.
+const IO_METHODS: &[(&str, usize)] = &[
+    ("canonicalize", 0),
+    ("flush", 0),
+    ("local_addr", 0),
+    ("metadata", 0),
+    ("peer_addr", 0),
+    ("read", 1),
+    ("read_dir", 0),
+    ("read_exact", 1),
+    ("read_line", 1),
+    ("read_to_end", 1),
+    ("read_to_string", 1),
+    ("set_len", 1),
+    ("set_nonblocking", 1),
+    ("sync_all", 0),
+    ("write", 1),
+    ("write_all", 1),
+];
+
+/// `std::fs` functions: all return `std::io::Result`.
+const FS_FUNCTIONS: &[&str] = &[
+    "canonicalize",
+    "copy",
+    "create_dir",
+    "create_dir_all",
+    "exists",
+    "hard_link",
+    "metadata",
+    "read",
+    "read_dir",
+    "read_link",
+    "read_to_string",
+    "remove_dir",
+    "remove_dir_all",
+    "remove_file",
+    "rename",
+    "set_permissions",
+    "symlink_metadata",
+    "write",
+];
+
+/// Methods that return a `Result` with a standard error type, whatever
+/// std type has them (`Instant::elapsed` returns a `Duration`, which has no
+/// `unwrap`).
+const STD_RESULT_METHODS: &[(&str, usize)] = &[("duration_since", 1), ("elapsed", 0)];
+
+/// Awaited methods that return a `Result` with a standard error type: tokio's
+/// semaphore.
+const AWAITED_STD_RESULT_METHODS: &[&str] = &["acquire", "acquire_many", "acquire_owned"];
+
+/// Types whose `FromStr` / `TryFrom` errors are standard error types.
+const STD_PARSE_TYPES: &[&str] = &[
+    "bool",
+    "char",
+    "f32",
+    "f64",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "IpAddr",
+    "Ipv4Addr",
+    "Ipv6Addr",
+    "SocketAddr",
+    "SocketAddrV4",
+    "SocketAddrV6",
+];
+
+/// The fix for `site`, found in `tree`: only computed for a finding.
+pub(super) fn plan(
+    tree: &Tree,
+    site: &Site<'_>,
+    kind: Kind,
+    input: &LintInput<'_>,
+    macros: &[(Range<usize>, String)],
+) -> Plan {
+    // `.map(Option::unwrap)`: the help suggests collecting into a `Result`,
+    // which changes the surrounding expression, not just this path.
+    if site.as_value {
+        return Plan::none();
+    }
+    let Some(returns) = returns(tree, site, input) else {
+        // The help already says what the function would need.
+        return Plan::none();
+    };
+    if let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, &site.node)
+        && func.const_token().is_some()
+    {
+        return Plan::because("no automatic fix: `?` is not allowed in a `const fn`");
+    }
+    match site.method {
+        Method::UnwrapErr | Method::ExpectErr => {
+            return Plan::because(
+                "no automatic fix: `?` propagates an `Err`, while this call fails on an `Ok`",
+            );
+        }
+        Method::Extra(name) => {
+            return Plan::because(format!(
+                "no automatic fix: what `{name}` fails on, and how, is unknown"
+            ));
+        }
+        Method::Unwrap | Method::Expect => {}
+    }
+    let mut cap = Applicability::Safe;
+    if tree.is_macro() {
+        let range = tree.file_range(site.span);
+        for (_, name) in macros
+            .iter()
+            .filter(|(args, _)| args.start <= range.start && range.end <= args.end)
+        {
+            let last = name.rsplit("::").next().unwrap_or(name);
+            if CRATE_MACROS.contains(&last) {
+                cap = Applicability::Unsafe;
+            } else if !STD_MACROS.contains(&last) {
+                return Plan::because(format!(
+                    "no automatic fix inside `{name}!`: its expansion may not evaluate the argument where `?` could return"
+                ));
+            }
+        }
+    }
+    let (shape, applicability) = match decide(site.method, kind, returns, input) {
+        Ok(decision) => decision,
+        Err(note) if kind == Kind::Result(ErrorKind::Lock) => {
+            return Plan {
+                help: Some(
+                    "map the poisoned lock's error into the function's error with `.map_err(..)?`"
+                        .to_string(),
+                ),
+                ..Plan::because(note)
+            };
+        }
+        Err(note) => return Plan::because(note),
+    };
+    let Some((edits, intact)) = edits(tree, site, kind, shape, input) else {
+        return Plan::none();
+    };
+    let mut applicability = applicability.min(cap);
+    // A comment inside the replaced text would be lost.
+    if !intact {
+        applicability = applicability.min(Applicability::Unsafe);
+    }
+    Plan {
+        fix: Some(Fix {
+            message: fix_message(site, shape),
+            applicability,
+            edits,
+        }),
+        ..Plan::none()
+    }
+}
+
+/// The return type of the function or closure whose body `?` would leave.
+fn returns(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> Option<Returns> {
+    let ret = match context::enclosing_body(tree, &site.node)? {
+        Enclosing::Fn(func) => func.ret_type(),
+        // A closure with a declared fallible return type is a function for
+        // `?`; without one, `?` would change the closure's inferred type.
+        Enclosing::Closure(closure) => closure.ret_type(),
+        // `?` in an `async` block leaves the block, not the function.
+        Enclosing::AsyncBlock(_) => None,
+    }?;
+    let ty = ret.ty()?;
+    let fallible = super::fallible(&ty)?;
+    let mut text = squeeze(&ty.syntax().text().to_string()).replace(' ', "");
+    if let Some(inner) = text.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) {
+        text = inner.to_string();
+    }
+    let mut out = Returns::default();
+    match fallible {
+        super::Fallible::Option => out.option = true,
+        super::Fallible::Result { dynamic_error } => {
+            out.dynamic_error = dynamic_error;
+            let unqualified = text.starts_with("Result<") && !text.contains(',');
+            out.anyhow = text.starts_with("anyhow::Result<")
+                || text.ends_with(",anyhow::Error>")
+                || (unqualified && imports_result_of(input, &["anyhow"]));
+            out.eyre = text.starts_with("eyre::Result<")
+                || text.starts_with("color_eyre::Result<")
+                || text.starts_with("color_eyre::eyre::Result<")
+                || text.ends_with("eyre::Report>")
+                || (unqualified && imports_result_of(input, &["eyre", "color_eyre"]));
+            out.io = text.starts_with("io::Result<")
+                || text.starts_with("std::io::Result<")
+                || text.ends_with(",io::Error>")
+                || text.ends_with(",std::io::Error>");
+            out.boxed = text.contains(",Box<dyn") && text.contains("Error");
+        }
+    }
+    Some(out)
+}
+
+/// Whether a `use` item of the file imports `Result` from one of `crates`.
+fn imports_result_of(input: &LintInput<'_>, crates: &[&str]) -> bool {
+    input
+        .file
+        .syntax()
+        .descendants()
+        .filter_map(ast::Use::cast)
+        .any(|item| {
+            let text: String = item
+                .syntax()
+                .text()
+                .to_string()
+                .split_whitespace()
+                .collect();
+            crates
+                .iter()
+                .any(|krate| text.starts_with(&format!("use{krate}::")))
+                && has_word(&text, "Result")
+        })
+}
+
+/// `word` as a whole identifier in `text`.
+fn has_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident_char) && !after.is_some_and(is_ident_char)
+    })
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The shape and applicability, or the note saying why there is no fix.
+fn decide(
+    method: Method<'_>,
+    kind: Kind,
+    returns: Returns,
+    input: &LintInput<'_>,
+) -> Result<(Shape, Applicability), String> {
+    use Applicability::{Safe, Unsafe};
+    if returns.option {
+        return Ok(match kind {
+            Kind::Option => (Shape::Try, Safe),
+            // `.ok()` turns any `Result` into the `Option` the function returns.
+            Kind::Result(_) => (Shape::OkTry, Safe),
+            // A `Result` receiver would need `.ok()?`; `--verify` catches it.
+            Kind::Unknown => (Shape::Try, Unsafe),
+        });
+    }
+    let library = match (returns.dynamic_error, input.facts) {
+        (true, facts) if facts.uses_anyhow => Some(Library::Anyhow),
+        (true, facts) if facts.uses_eyre => Some(Library::Eyre),
+        _ => None,
+    };
+    // A poisoned lock's error borrows the guard: neither `?` nor `.context`
+    // turns it into an owned error type.
+    if kind == Kind::Result(ErrorKind::Lock) {
+        return Err(
+            "no automatic fix: a poisoned lock's error borrows the guard, so `?` cannot return it"
+                .to_string(),
+        );
+    }
+    let expect = method == Method::Expect;
+    let std_error = matches!(kind, Kind::Result(ErrorKind::Io | ErrorKind::Std));
+    match library {
+        Some(library) => {
+            // The signature proves the error type; an unqualified `Result<T>`
+            // could be the crate's own alias.
+            let evident = match library {
+                Library::Anyhow => returns.anyhow,
+                Library::Eyre => returns.eyre,
+            };
+            let sure = if evident { Safe } else { Unsafe };
+            match kind {
+                // eyre's `WrapErr` is implemented for `Result` only.
+                Kind::Option if library == Library::Eyre => Err(
+                    "no automatic fix: eyre's `.wrap_err(..)` does not apply to an `Option`; use `.ok_or_else(|| eyre!(..))?`"
+                        .to_string(),
+                ),
+                // A standard error converts into anyhow's and eyre's with `?`.
+                _ if std_error && !expect => Ok((Shape::Try, sure)),
+                Kind::Result(ErrorKind::Unknown) if !expect => Ok((Shape::Try, Unsafe)),
+                // anyhow's `Context` covers both `Option` and `Result`.
+                Kind::Option => Ok((Shape::Context(library), sure)),
+                _ if std_error => Ok((Shape::Context(library), sure)),
+                // Whether the error is a `std::error::Error + Send + Sync +
+                // 'static` is unknown.
+                _ if library == Library::Eyre && !expect => Ok((Shape::Try, Unsafe)),
+                _ => Ok((Shape::Context(library), Unsafe)),
+            }
+        }
+        None => match kind {
+            Kind::Option => Err(
+                "no automatic fix: an `Option` needs an error value of the function's error type"
+                    .to_string(),
+            ),
+            Kind::Result(ErrorKind::Io) if returns.io => Ok((Shape::Try, Safe)),
+            Kind::Result(ErrorKind::Io | ErrorKind::Std) if returns.boxed => Ok((Shape::Try, Safe)),
+            // The error may not convert into the function's error type.
+            Kind::Result(_) | Kind::Unknown => Ok((Shape::Try, Unsafe)),
+        },
+    }
+}
+
+fn fix_message(site: &Site<'_>, shape: Shape) -> String {
+    match shape {
+        Shape::Try if site.message.is_some() => {
+            "propagate with `?` (the `expect` message is dropped)".to_string()
+        }
+        Shape::Try => "propagate with `?`".to_string(),
+        Shape::OkTry => "propagate with `.ok()?`".to_string(),
+        Shape::Context(library) => match &site.message {
+            Some(_) if !message_arg(site).as_ref().is_some_and(message_is_static) => {
+                format!("propagate the error with `.{}(..)?`", library.lazy_method())
+            }
+            _ => format!("propagate the error with `.{}(..)?`", library.method()),
+        },
+    }
+}
+
+/// The receiver's expression: `x` in `x.unwrap()` and `Option::unwrap(x)`.
+fn receiver_expr(site: &Site<'_>) -> Option<ast::Expr> {
+    if let Some(call) = ast::MethodCallExpr::cast(site.node.clone()) {
+        return call.receiver();
+    }
+    ast::CallExpr::cast(site.node.clone())?
+        .arg_list()?
+        .args()
+        .next()
+}
+
+/// What the receiver evidently is.
+pub(super) fn receiver_kind(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> Kind {
+    let receiver = receiver_expr(site);
+    let found = receiver
+        .as_ref()
+        .map_or(Kind::Unknown, |expr| kind_of(tree, expr, input, 0));
+    match (site.receiver, found) {
+        (Receiver::Option, _) => Kind::Option,
+        (Receiver::Result, Kind::Result(error)) => Kind::Result(error),
+        (Receiver::Result, _) => Kind::Result(ErrorKind::Unknown),
+        (Receiver::Unknown, found) => found,
+    }
+}
+
+fn kind_of(tree: &Tree, expr: &ast::Expr, input: &LintInput<'_>, depth: usize) -> Kind {
+    // Chains are short; the cap only bounds pathological input.
+    if depth > 16 {
+        return Kind::Unknown;
+    }
+    match expr {
+        ast::Expr::ParenExpr(paren) => paren.expr().map_or(Kind::Unknown, |inner| {
+            kind_of(tree, &inner, input, depth + 1)
+        }),
+        ast::Expr::AwaitExpr(awaited) => match awaited.expr() {
+            Some(ast::Expr::MethodCallExpr(call)) => {
+                let name = call.name_ref().map(|n| n.text().to_string());
+                match name.as_deref() {
+                    Some(name) if AWAITED_STD_RESULT_METHODS.contains(&name) => {
+                        Kind::Result(ErrorKind::Std)
+                    }
+                    _ => Kind::Unknown,
+                }
+            }
+            Some(ast::Expr::CallExpr(call)) => path_call_kind(&call),
+            _ => Kind::Unknown,
+        },
+        ast::Expr::MethodCallExpr(call) => method_kind(tree, call, input, depth),
+        ast::Expr::CallExpr(call) => path_call_kind(call),
+        ast::Expr::PathExpr(path) => param_kind(tree, expr, path),
+        ast::Expr::FieldExpr(field) => field_kind(tree, field, input),
+        // `write!` and `writeln!` return `fmt::Result` or `io::Result`.
+        ast::Expr::MacroExpr(mac) => {
+            let name = mac
+                .macro_call()
+                .and_then(|call| crate::trees::macro_name(&call));
+            match name.as_deref() {
+                Some("write" | "writeln") => Kind::Result(ErrorKind::Unknown),
+                _ => Kind::Unknown,
+            }
+        }
+        _ => Kind::Unknown,
+    }
+}
+
+fn method_kind(
+    tree: &Tree,
+    call: &ast::MethodCallExpr,
+    input: &LintInput<'_>,
+    depth: usize,
+) -> Kind {
+    let Some(name) = call.name_ref() else {
+        return Kind::Unknown;
+    };
+    let name = name.text();
+    let arity = call.arg_list().map_or(0, |args| args.args().count());
+    let inner = || {
+        call.receiver()
+            .map_or(Kind::Unknown, |r| kind_of(tree, &r, input, depth + 1))
+    };
+    match (name, arity) {
+        ("ok" | "err", 0) => Kind::Option,
+        ("lock" | "read" | "write" | "try_lock" | "try_read" | "try_write", 0) => {
+            Kind::Result(ErrorKind::Lock)
+        }
+        ("map_err" | "ok_or" | "ok_or_else" | "or" | "or_else", 1) => match inner() {
+            Kind::Option if matches!(name, "or" | "or_else") => Kind::Option,
+            _ => Kind::Result(ErrorKind::Unknown),
+        },
+        // These keep an `Option` an `Option` and a `Result` a `Result` with the
+        // same error; on an iterator they return something without `unwrap`.
+        ("copied" | "cloned", 0) | ("map" | "inspect" | "and_then" | "filter", 1) => inner(),
+        // On a `Result` the error becomes a reference, which converts into
+        // nothing with `?`.
+        ("as_ref" | "as_mut" | "as_deref" | "as_deref_mut", 0) => match inner() {
+            Kind::Option => Kind::Option,
+            Kind::Result(_) => Kind::Result(ErrorKind::Unknown),
+            Kind::Unknown => Kind::Unknown,
+        },
+        // `Option::take` / `Option::replace`; `Cell::take` and `mem::take`
+        // return the value itself.
+        ("take", 0) | ("replace", 1) | ("flatten", 0) => match inner() {
+            Kind::Option => Kind::Option,
+            _ => Kind::Unknown,
+        },
+        ("parse", 0) => {
+            let turbofish = call
+                .generic_arg_list()
+                .map(|list| squeeze(&list.syntax().text().to_string()).replace(' ', ""));
+            match turbofish {
+                Some(args) if STD_PARSE_TYPES.iter().any(|ty| args == format!("::<{ty}>")) => {
+                    Kind::Result(ErrorKind::Std)
+                }
+                _ => Kind::Result(ErrorKind::Unknown),
+            }
+        }
+        ("try_into", 0) => Kind::Result(ErrorKind::Unknown),
+        ("get" | "get_mut", 1) if call.generic_arg_list().is_some() => Kind::Unknown,
+        (name, arity) if OPTION_METHODS.contains(&(name, arity)) => Kind::Option,
+        (name, arity) if IO_METHODS.contains(&(name, arity)) => Kind::Result(ErrorKind::Io),
+        (name, arity) if STD_RESULT_METHODS.contains(&(name, arity)) => {
+            Kind::Result(ErrorKind::Std)
+        }
+        _ => Kind::Unknown,
+    }
+}
+
+/// `std::fs::read(..)`, `File::open(..)`, `env::var(..)`, `u16::try_from(..)`.
+fn path_call_kind(call: &ast::CallExpr) -> Kind {
+    let Some(path) = context::callee_path(call) else {
+        return Kind::Unknown;
+    };
+    let segments = context::path_segments(&path);
+    let names: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match names.as_slice() {
+        // `tokio::fs` mirrors `std::fs`; both return `io::Result`. Other
+        // names may be the crate's own `fs` module.
+        [.., "fs", name] if FS_FUNCTIONS.contains(name) => Kind::Result(ErrorKind::Io),
+        [.., "File" | "OpenOptions", "open" | "create" | "create_new"]
+        | [.., "TcpStream", "connect"]
+        | [.., "TcpListener" | "UdpSocket" | "UnixListener", "bind"]
+        | [.., "env", "current_dir"] => Kind::Result(ErrorKind::Io),
+        [.., "env", "var"] => Kind::Result(ErrorKind::Std),
+        [.., "String" | "str", "from_utf8"] => Kind::Result(ErrorKind::Std),
+        [.., ty, "try_from" | "from_str" | "from_str_radix"] if STD_PARSE_TYPES.contains(ty) => {
+            Kind::Result(ErrorKind::Std)
+        }
+        [.., "char", "from_u32" | "from_digit"] => Kind::Option,
+        [.., ty, "new"] if ty.starts_with("NonZero") => Kind::Option,
+        _ => Kind::Unknown,
+    }
+}
+
+/// A parameter of the enclosing function declared as `Option<..>` or
+/// `Result<..>` (not a reference: `?` does not look through one) and never
+/// rebound in the body.
+fn param_kind(tree: &Tree, expr: &ast::Expr, path: &ast::PathExpr) -> Kind {
+    let Some(path) = path.path() else {
+        return Kind::Unknown;
+    };
+    if path.qualifier().is_some() {
+        return Kind::Unknown;
+    }
+    let name = path.syntax().text().to_string();
+    let Some(func) = tree
+        .ancestors(expr.syntax())
+        .into_iter()
+        .find_map(ast::Fn::cast)
+    else {
+        return Kind::Unknown;
+    };
+    let Some(ty) = func.param_list().and_then(|params| {
+        params.params().find_map(|param| {
+            let ast::Pat::IdentPat(pat) = param.pat()? else {
+                return None;
+            };
+            let matches = pat.name()?.text() == name.as_str() && pat.ref_token().is_none();
+            matches.then(|| param.ty())?
+        })
+    }) else {
+        return Kind::Unknown;
+    };
+    let rebound = func.body().is_some_and(|body| {
+        body.syntax()
+            .descendants()
+            .filter_map(ast::IdentPat::cast)
+            .any(|pat| pat.name().is_some_and(|n| n.text() == name.as_str()))
+    });
+    if rebound {
+        return Kind::Unknown;
+    }
+    type_kind(&ty)
+}
+
+/// `self.field` where the file declares the `impl`'s type with that field as
+/// `Option<..>` or `Result<..>`.
+fn field_kind(tree: &Tree, field: &ast::FieldExpr, input: &LintInput<'_>) -> Kind {
+    let is_self = matches!(
+        field.expr(),
+        Some(ast::Expr::PathExpr(path)) if path.syntax().text() == "self"
+    );
+    let Some(field_name) = field.name_ref().map(|n| n.text().to_string()) else {
+        return Kind::Unknown;
+    };
+    if !is_self {
+        return Kind::Unknown;
+    }
+    let self_ty = tree
+        .ancestors(field.syntax())
+        .into_iter()
+        .find_map(ast::Impl::cast)
+        .and_then(|imp| imp.self_ty())
+        .and_then(|ty| super::type_name(&ty));
+    let Some(self_ty) = self_ty else {
+        return Kind::Unknown;
+    };
+    let declared = input
+        .file
+        .syntax()
+        .descendants()
+        .filter_map(ast::Struct::cast)
+        .filter(|item| item.name().is_some_and(|n| n.text() == self_ty.as_str()))
+        .find_map(|item| {
+            let ast::FieldList::RecordFieldList(fields) = item.field_list()? else {
+                return None;
+            };
+            fields
+                .fields()
+                .find(|f| f.name().is_some_and(|n| n.text() == field_name.as_str()))?
+                .ty()
+        });
+    declared.map_or(Kind::Unknown, |ty| type_kind(&ty))
+}
+
+/// `Option<..>`, `Result<..>`, `io::Result<..>` as declared.
+fn type_kind(ty: &ast::Type) -> Kind {
+    let ast::Type::PathType(path) = ty else {
+        return Kind::Unknown;
+    };
+    let text = squeeze(&path.syntax().text().to_string()).replace(' ', "");
+    let Some(segment) = path.path().and_then(|p| p.segment()) else {
+        return Kind::Unknown;
+    };
+    let Some(name) = segment.name_ref() else {
+        return Kind::Unknown;
+    };
+    let generic_count = segment
+        .generic_arg_list()
+        .map_or(0, |list| list.generic_args().count());
+    let name = name.text();
+    match name {
+        "Option" if generic_count == 1 => Kind::Option,
+        "Result" => {
+            if text.starts_with("io::Result<")
+                || text.starts_with("std::io::Result<")
+                || text.ends_with(",io::Error>")
+                || text.ends_with(",std::io::Error>")
+            {
+                Kind::Result(ErrorKind::Io)
+            } else {
+                Kind::Result(ErrorKind::Unknown)
+            }
+        }
+        _ => Kind::Unknown,
+    }
+}
+
+/// The edits of the fix, and whether every comment of the replaced text
+/// survives.
+fn edits(
+    tree: &Tree,
+    site: &Site<'_>,
+    kind: Kind,
+    shape: Shape,
+    input: &LintInput<'_>,
+) -> Option<(Vec<Edit>, bool)> {
+    let mut edits = Vec::new();
+    let mut intact = true;
+    let mut replace = |range: TextRange, text: String, edits: &mut Vec<Edit>| {
+        let lost = tree
+            .root
+            .covering_element(range)
+            .as_node()
+            .map(|node| {
+                node.descendants_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .filter(|t| t.kind() == SyntaxKind::COMMENT)
+                    .filter(|t| range.contains_range(t.text_range()))
+                    .any(|t| !text.contains(t.text()))
+            })
+            .unwrap_or(false);
+        intact &= !lost;
+        edits.push(Edit::replace(tree.file_range(range), text));
+    };
+    let receiver = receiver_expr(site)?;
+    let message_arg = message_arg(site);
+    if let Some(call) = ast::MethodCallExpr::cast(site.node.clone()) {
+        let end = call.syntax().text_range().end();
+        let name = call.name_ref()?.syntax().text_range();
+        match shape {
+            Shape::Try | Shape::OkTry => {
+                let suffix = if shape == Shape::Try { "?" } else { ".ok()?" };
+                let dot = call.dot_token()?.text_range().start();
+                let receiver_end = receiver.syntax().text_range().end();
+                let gap = tree
+                    .root
+                    .text()
+                    .slice(TextRange::new(receiver_end, dot))
+                    .to_string();
+                // A chain broken over lines keeps its layout: `x\n    .unwrap()`
+                // becomes `x?`, not `x\n    ?`.
+                let start = if gap.trim().is_empty() {
+                    receiver_end
+                } else {
+                    dot
+                };
+                replace(TextRange::new(start, end), suffix.to_string(), &mut edits);
+            }
+            Shape::Context(library) => match &message_arg {
+                // A message that may borrow a local is turned into an owned
+                // one only when the error happens.
+                Some(arg) if !message_is_static(arg) => {
+                    replace(name, library.lazy_method().to_string(), &mut edits);
+                    let lazy = format!("|| {}.to_string()", operand(arg));
+                    replace(arg.syntax().text_range(), lazy, &mut edits);
+                    replace(TextRange::empty(end), "?".to_string(), &mut edits);
+                }
+                Some(arg) => {
+                    replace(name, library.method().to_string(), &mut edits);
+                    if let Some(amp) = borrowed_message(arg) {
+                        replace(amp, String::new(), &mut edits);
+                    }
+                    replace(TextRange::empty(end), "?".to_string(), &mut edits);
+                }
+                None => {
+                    let text = format!(
+                        "{}({})?",
+                        library.method(),
+                        made_up_message(&receiver, kind)
+                    );
+                    replace(TextRange::new(name.start(), end), text, &mut edits);
+                }
+            },
+        }
+    } else {
+        let receiver_text = operand(&receiver);
+        let text = match shape {
+            Shape::Try => format!("{receiver_text}?"),
+            Shape::OkTry => format!("{receiver_text}.ok()?"),
+            Shape::Context(library) => match &message_arg {
+                Some(arg) if !message_is_static(arg) => format!(
+                    "{receiver_text}.{}(|| {}.to_string())?",
+                    library.lazy_method(),
+                    operand(arg)
+                ),
+                Some(arg) => {
+                    let message = match borrowed_message(arg).and_then(|_| ref_inner(arg)) {
+                        Some(inner) => inner.syntax().text().to_string(),
+                        None => arg.syntax().text().to_string(),
+                    };
+                    format!("{receiver_text}.{}({message})?", library.method())
+                }
+                None => format!(
+                    "{receiver_text}.{}({})?",
+                    library.method(),
+                    made_up_message(&receiver, kind)
+                ),
+            },
+        };
+        replace(site.node.text_range(), text, &mut edits);
+    }
+    if let Shape::Context(library) = shape {
+        edits.extend(import_edit(tree, site, library, input));
+    }
+    Some((edits, intact))
+}
+
+/// The `expect` message argument.
+fn message_arg(site: &Site<'_>) -> Option<ast::Expr> {
+    if !site.method.takes_message() {
+        return None;
+    }
+    if let Some(call) = ast::MethodCallExpr::cast(site.node.clone()) {
+        return call.arg_list()?.args().next();
+    }
+    ast::CallExpr::cast(site.node.clone())?
+        .arg_list()?
+        .args()
+        .nth(1)
+}
+
+/// The `&` (and the space after it) of `&format!(..)` / `&"..."`: `.context`
+/// needs a `'static` message, so the owned `String` is passed instead.
+fn borrowed_message(arg: &ast::Expr) -> Option<TextRange> {
+    let ast::Expr::RefExpr(reference) = arg else {
+        return None;
+    };
+    if reference.mut_token().is_some() {
+        return None;
+    }
+    let inner = reference.expr()?;
+    if !message_is_static(&inner) {
+        return None;
+    }
+    let amp = reference.amp_token()?.text_range();
+    Some(TextRange::new(
+        amp.start(),
+        inner.syntax().text_range().start(),
+    ))
+}
+
+fn ref_inner(arg: &ast::Expr) -> Option<ast::Expr> {
+    match arg {
+        ast::Expr::RefExpr(reference) => reference.expr(),
+        _ => None,
+    }
+}
+
+/// A message `.context(..)` takes as it is: a string literal, or a `format!`,
+/// `concat!` or `stringify!` (behind a `&` that the fix removes). Anything
+/// else may be a borrowed `&str` that is not `'static`, so it is passed
+/// through `.with_context(|| ..)`.
+fn message_is_static(arg: &ast::Expr) -> bool {
+    match arg {
+        ast::Expr::Literal(lit) => matches!(lit.kind(), ast::LiteralKind::String(_)),
+        ast::Expr::MacroExpr(mac) => mac
+            .macro_call()
+            .and_then(|call| crate::trees::macro_name(&call))
+            .is_some_and(|name| matches!(name.as_str(), "format" | "concat" | "stringify")),
+        ast::Expr::RefExpr(reference) => {
+            reference.mut_token().is_none()
+                && reference.expr().is_some_and(|e| message_is_static(&e))
+        }
+        _ => false,
+    }
+}
+
+/// A context for an `unwrap`, which has no message: what was expected.
+fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
+    let mut text = squeeze(&receiver.syntax().text().to_string());
+    // A long receiver is cut at a character boundary; the message only needs
+    // to locate the failure.
+    if text.chars().count() > 60 {
+        text = text.chars().take(57).collect::<String>() + "...";
+    }
+    let what = match kind {
+        Kind::Option => "is None",
+        _ => "failed",
+    };
+    let escaped: String = format!("`{text}` {what}")
+        .chars()
+        .flat_map(|c| match c {
+            '"' => vec!['\\', '"'],
+            '\\' => vec!['\\', '\\'],
+            c => vec![c],
+        })
+        .collect();
+    format!("\"{escaped}\"")
+}
+
+/// The UFCS argument as an operand of a postfix `?`: parenthesised unless it
+/// already binds tighter.
+fn operand(expr: &ast::Expr) -> String {
+    let text = expr.syntax().text().to_string();
+    match expr {
+        ast::Expr::PathExpr(_)
+        | ast::Expr::CallExpr(_)
+        | ast::Expr::MethodCallExpr(_)
+        | ast::Expr::FieldExpr(_)
+        | ast::Expr::IndexExpr(_)
+        | ast::Expr::ParenExpr(_)
+        | ast::Expr::MacroExpr(_)
+        | ast::Expr::AwaitExpr(_)
+        | ast::Expr::TryExpr(_)
+        | ast::Expr::Literal(_)
+        | ast::Expr::TupleExpr(_)
+        | ast::Expr::ArrayExpr(_) => text,
+        _ => format!("({text})"),
+    }
+}
+
+/// `use anyhow::Context as _;` (or eyre's `WrapErr`) in the module that holds
+/// the function, after its last `use` item, unless it is imported already.
+fn import_edit(
+    tree: &Tree,
+    site: &Site<'_>,
+    library: Library,
+    input: &LintInput<'_>,
+) -> Option<Edit> {
+    // The module's items are in the file's own tree: start from the macro call
+    // for a site inside macro arguments.
+    let start = match &tree.host {
+        Some(host) => host.syntax().clone(),
+        None => site.node.clone(),
+    };
+    let scope = start.ancestors().find(|node| {
+        node.kind() == SyntaxKind::SOURCE_FILE
+            || (node.kind() == SyntaxKind::ITEM_LIST
+                && node
+                    .parent()
+                    .is_some_and(|p| p.kind() == SyntaxKind::MODULE))
+    })?;
+    let items: Vec<ast::Item> = match ast::SourceFile::cast(scope.clone()) {
+        Some(file) => file.items().collect(),
+        None => ast::ItemList::cast(scope)?.items().collect(),
+    };
+    let uses: Vec<ast::Use> = items
+        .iter()
+        .filter_map(|item| match item {
+            ast::Item::Use(item) => Some(item.clone()),
+            _ => None,
+        })
+        .collect();
+    let (import, krate, trait_name) = match library {
+        Library::Anyhow => ("anyhow::Context".to_string(), "anyhow", "Context"),
+        Library::Eyre => {
+            // With only color-eyre as a dependency, `eyre` is not a crate name
+            // the code can use.
+            let krate = if input.source.contains("color_eyre") {
+                "color_eyre::eyre"
+            } else {
+                "eyre"
+            };
+            (format!("{krate}::WrapErr"), krate, "WrapErr")
+        }
+    };
+    let present = uses.iter().any(|item| {
+        // Words stay separated: `Context as _` must not read as `Contextas_`.
+        let text = item
+            .syntax()
+            .text()
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(" ::", "::")
+            .replace(":: ", "::");
+        text.contains(&format!("{krate}::"))
+            && (has_word(&text, trait_name)
+                || text.contains(&format!("{krate}::*"))
+                || text.contains("::prelude"))
+    });
+    if present {
+        return None;
+    }
+    let line = format!("use {import} as _;");
+    let source = input.source;
+    if let Some(last) = uses.last() {
+        let range = node_range(last.syntax());
+        let indent = line_indent(source, range.start);
+        // After the rest of the `use` line, so a trailing comment stays with
+        // the `use` it describes.
+        let rest = &source[range.end..];
+        let line_end = rest.find('\n').map(|at| range.end + at + 1);
+        return Some(match line_end {
+            Some(at) if is_trivia(&source[range.end..at]) => {
+                Edit::insert(at, format!("{indent}{line}\n"))
+            }
+            _ => Edit::insert(range.end, format!("\n{indent}{line}")),
+        });
+    }
+    let first = items.first()?;
+    let start = node_range(first.syntax()).start;
+    let indent = line_indent(source, start);
+    Some(Edit::insert(start, format!("{line}\n\n{indent}")))
+}
+
+/// A node of the file's own tree as a byte range.
+fn node_range(node: &SyntaxNode) -> Range<usize> {
+    usize::from(node.text_range().start())..usize::from(node.text_range().end())
+}
+
+/// The whitespace before `offset` on its line.
+fn line_indent(source: &str, offset: usize) -> String {
+    let line_start = source[..offset].rfind('\n').map_or(0, |at| at + 1);
+    let before = &source[line_start..offset];
+    if before.chars().all(char::is_whitespace) {
+        before.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Whitespace and at most one line comment: the end of a `use` line.
+fn is_trivia(text: &str) -> bool {
+    let text = text.trim();
+    text.is_empty() || (text.starts_with("//") && !text.contains('\n'))
+}

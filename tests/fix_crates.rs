@@ -1,0 +1,302 @@
+//! Sample crates written like real pool code are fixed with
+//! `temper fix --unsafe-fixes --verify` in a temporary copy and must then
+//! build and pass their own tests: a rewrite that does not compile fails here.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One target directory for every sample crate, so tokio and friends are built
+/// once per machine rather than once per test.
+fn shared_target() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fix-crates")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create copy dir");
+    for entry in fs::read_dir(from).expect("read fixture dir").flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(&name));
+        } else {
+            fs::copy(&path, to.join(&name)).expect("copy fixture file");
+        }
+    }
+}
+
+fn show(output: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs")
+}
+
+/// Copies `fixtures/fix-crates/<name>`, checks it builds as written, fixes it
+/// with every fix temper has, and returns the copy's directory (kept alive by
+/// the returned guard) after proving the fixed crate builds and passes its
+/// tests and that no finding with a fix is left.
+pub fn fix_and_build(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = temp.path().join(name);
+    copy_dir(&root().join("fixtures/fix-crates").join(name), &dir);
+
+    let before = cargo(&dir, &["check", "--all-targets", "--quiet"]);
+    assert!(
+        before.status.success(),
+        "{name} must compile before fixing\n{}",
+        show(&before)
+    );
+
+    let fix = Command::cargo_bin("temper")
+        .expect("temper binary")
+        .args(["fix", "--unsafe-fixes", "--verify", "."])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("CARGO_TARGET_DIR", shared_target())
+        .output()
+        .expect("temper fix runs");
+    assert!(
+        matches!(fix.status.code(), Some(0 | 1)),
+        "temper fix failed\n{}",
+        show(&fix)
+    );
+
+    let check = cargo(&dir, &["check", "--all-targets", "--quiet"]);
+    assert!(
+        check.status.success(),
+        "{name} must compile after fixing\n{}\n{}",
+        show(&fix),
+        show(&check)
+    );
+    let test = cargo(&dir, &["test", "--quiet"]);
+    assert!(
+        test.status.success(),
+        "{name}'s tests must pass after fixing\n{}\n{}",
+        show(&fix),
+        show(&test)
+    );
+
+    let after = Command::cargo_bin("temper")
+        .expect("temper binary")
+        .args(["check", "--format", "json", "."])
+        .current_dir(&dir)
+        .output()
+        .expect("temper check runs");
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_slice(&after.stdout).unwrap_or_default();
+    let fixable: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| {
+            f["fix"]["applicability"]
+                .as_str()
+                .is_some_and(|a| a != "display-only")
+        })
+        .collect();
+    assert!(
+        fixable.is_empty(),
+        "findings with a fix remain after fixing: {fixable:#?}\n{}",
+        show(&fix)
+    );
+    (temp, dir)
+}
+
+#[test]
+fn drop_pool_is_fixed_and_still_builds() {
+    let (_guard, dir) = fix_and_build("drop-pool");
+    let read = |file: &str| fs::read_to_string(dir.join(file)).expect("fixed file");
+
+    // No cleanup: the spawned block became `return_instance`, awaited, and
+    // `drop` spawns only when a runtime is running.
+    let lease = read("src/lease.rs");
+    assert!(
+        lease.contains("pub async fn return_instance(&mut self) {"),
+        "{lease}"
+    );
+    assert!(
+        lease.contains("if let Ok(handle) = tokio::runtime::Handle::try_current() {"),
+        "{lease}"
+    );
+    assert!(
+        lease.contains(
+            "tracing::warn!(\"`PooledInstance` dropped without `return_instance().await`"
+        ),
+        "{lease}"
+    );
+
+    // An unguarded `close`: a new flag that `close` sets and `drop` checks,
+    // added to every literal of the type, in every file.
+    let conn = read("src/conn.rs");
+    assert!(
+        conn.contains("pub(crate) cleaned_up: std::sync::atomic::AtomicBool,"),
+        "{conn}"
+    );
+    assert!(
+        conn.contains("self.cleaned_up.store(true, std::sync::atomic::Ordering::Release);"),
+        "{conn}"
+    );
+    assert!(
+        conn.contains("if self.cleaned_up.load(std::sync::atomic::Ordering::Acquire) {"),
+        "{conn}"
+    );
+    assert_eq!(
+        conn.matches("cleaned_up: std::sync::atomic::AtomicBool::new(false)")
+            .count(),
+        2,
+        "{conn}"
+    );
+    let pool = read("src/pool.rs");
+    assert!(
+        pool.contains("cleaned_up: std::sync::atomic::AtomicBool::new(false),"),
+        "{pool}"
+    );
+
+    // The new cleanup is callable and does the work: a test written against the
+    // fixed API passes too.
+    let test = "\n#[cfg(test)]\nmod awaited_cleanup {\n    use crate::pool::InstancePool;\n\n    #[tokio::test]\n    async fn return_instance_hands_the_instance_back_before_drop() {\n        let pool = InstancePool::new(1);\n        let mut lease = pool.checkout().await.expect(\"an idle instance\");\n        lease.return_instance().await;\n        assert_eq!(pool.idle().await, 1);\n        drop(lease);\n        tokio::task::yield_now().await;\n        assert_eq!(pool.idle().await, 1);\n    }\n}\n";
+    fs::write(dir.join("src/lease.rs"), format!("{lease}{test}")).expect("write test");
+    let run = cargo(&dir, &["test", "--quiet", "awaited_cleanup"]);
+    assert!(
+        run.status.success(),
+        "the fixed API does not work\n{}",
+        show(&run)
+    );
+}
+
+#[test]
+fn unwrap_pool_is_fixed_and_still_builds() {
+    let (_guard, dir) = fix_and_build("unwrap-pool");
+    let read = |file: &str| fs::read_to_string(dir.join(file)).expect("read fixed file");
+
+    // anyhow: `.context(msg)?` keeps the `expect` message, `?` for standard
+    // errors, and the import is added once per module that needs it.
+    let config = read("src/config.rs");
+    assert!(
+        config.contains("use anyhow::{Result, bail};\nuse anyhow::Context as _;\n"),
+        "{config}"
+    );
+    assert_eq!(
+        config.matches("use anyhow::Context as _;").count(),
+        2,
+        "{config}"
+    );
+    assert!(
+        config.contains(".context(\"max_instances is set\")?;"),
+        "{config}"
+    );
+    assert!(
+        config.contains("let max_instances = max.parse::<usize>()?;"),
+        "{config}"
+    );
+    assert!(
+        config.contains(
+            "std::fs::read_to_string(path).context(format!(\"reading {}\", path.display()))?;"
+        ),
+        "{config}"
+    );
+    assert!(config.contains("checked_div(3)?.max(1)"), "{config}");
+    // A function without a fallible return type is left as it was.
+    assert!(
+        config.contains("PoolConfig::parse(\"# fallback\\nmax_instances = 4\\n\").unwrap()"),
+        "{config}"
+    );
+    // Test code is not library code.
+    assert!(
+        config.contains("let config = PoolConfig::parse(TEXT).unwrap();"),
+        "{config}"
+    );
+
+    // The crate's own error type: `?` through its `From` impls; a lock in a
+    // function returning `Option` becomes `.ok()?`; an `Option` in a function
+    // returning the crate's error is left for a person.
+    let metrics = read("src/metrics.rs");
+    assert!(
+        metrics.contains("let micros = text.trim().parse::<u64>()?;"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("self.samples.lock().ok()?.clone()"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("out.flush()?;"), "{metrics}");
+    assert!(
+        metrics.contains(".expect(\"at least one sample\")"),
+        "{metrics}"
+    );
+
+    // Async code: `?` after `.await`, `.context` on a chain broken over lines,
+    // and nothing inside a spawned `async` block.
+    let pool = read("src/pool.rs");
+    assert!(
+        pool.contains("let permit = self.permits.acquire().await?;"),
+        "{pool}"
+    );
+    assert!(
+        pool.contains(".pop()\n            .context(\"a permit guarantees an idle instance\")?;"),
+        "{pool}"
+    );
+    assert!(
+        pool.contains("let instance = pool.checkout().await.unwrap();"),
+        "{pool}"
+    );
+    assert!(!pool.contains("use anyhow::Context as _;"), "{pool}");
+}
+
+#[test]
+fn arc_pool_is_fixed_and_still_builds() {
+    let (_guard, dir) = fix_and_build("arc-pool");
+    let read = |file: &str| fs::read_to_string(dir.join(file)).expect("read fixed file");
+
+    // The receivers borrow the `Arc` the catalog already lives in, and the
+    // copies are gone with the `unsafe` blocks that made them.
+    let catalog = read("src/catalog.rs");
+    assert!(
+        catalog.contains("pub fn handle(self: &Arc<Self>) -> CatalogHandle {"),
+        "{catalog}"
+    );
+    assert!(catalog.contains("            // SAFETY: the catalog outlives every worker that holds a handle.\n            inner: Arc::downgrade(self),\n"), "{catalog}");
+    assert!(catalog.contains("pub(crate) fn share(self: &Arc<Self>) -> Arc<Catalog> {\n        Arc::clone(self)\n    }"), "{catalog}");
+    assert!(!catalog.contains("ptr::read("), "{catalog}");
+
+    // A free function takes `&Arc<Catalog>`; its caller in another file lends
+    // the `Arc` instead of the value behind it, the others already did.
+    let worker = read("src/worker.rs");
+    assert!(worker.contains("pub(crate) fn watch(catalog: &Arc<Catalog>) -> Weak<Catalog> {\n    Arc::downgrade(catalog)\n}"), "{worker}");
+    assert!(
+        worker.contains("let watcher = watch(&catalog);"),
+        "{worker}"
+    );
+    assert!(worker.contains("let next = catalog.handle();"), "{worker}");
+    let registry = read("src/registry.rs");
+    assert!(
+        registry.contains("let watcher = worker::watch(&self.catalog);"),
+        "{registry}"
+    );
+    assert!(
+        registry.contains("let handle = self.catalog.handle();"),
+        "{registry}"
+    );
+    // Call sites in integration tests already hold an `Arc`: untouched.
+    let tests = read("tests/workers.rs");
+    assert!(tests.contains("let handle = catalog.handle();"), "{tests}");
+}
