@@ -787,8 +787,7 @@ fn cache_serves_unchanged_files_and_misses_on_changes() {
 
 /// The fenced blocks of the README section, by info string.
 fn readme_blocks() -> Vec<(String, String)> {
-    let text =
-        fs::read_to_string(root().join("src/gate-README-section.md")).expect("README section");
+    let text = fs::read_to_string(root().join("README.md")).expect("README");
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;
     for line in text.lines() {

@@ -732,3 +732,111 @@ async fn hold_all(pool: &Pool, n: usize) -> Vec<temper::pool::PooledInstance> {
     }
     held
 }
+
+// The subcommands, on the real binary.
+
+fn temper_bin() -> assert_cmd::Command {
+    let mut cmd =
+        assert_cmd::Command::cargo_bin("temper").expect("the temper binary is built for tests");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn cli_wit_validate_accepts_the_guest_and_rejects_a_core_module() {
+    let guest = guest::extractor();
+    let output = temper_bin()
+        .args(["wit", "validate"])
+        .arg(&guest.component_path)
+        .args(["--wit", "wit"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let core = dir.path().join("core.wasm");
+    std::fs::write(&core, &guest.core_module).expect("write");
+    let output = temper_bin()
+        .args(["wit", "validate"])
+        .arg(&core)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("core.wasm") && stderr.contains("core"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn cli_pool_bench_runs_a_load_and_prints_metrics() {
+    let guest = guest::extractor();
+    let output = temper_bin()
+        .args(["pool", "bench"])
+        .arg(&guest.component_path)
+        .args([
+            "--duration",
+            "300ms",
+            "--concurrency",
+            "2",
+            "--max-instances",
+            "2",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("checkouts:") && stdout.contains("instances: created"),
+        "{stdout}"
+    );
+
+    // A core module is refused at load time with the reason, not a panic.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let core = dir.path().join("core.wasm");
+    std::fs::write(&core, &guest.core_module).expect("write");
+    let output = temper_bin()
+        .args(["pool", "bench"])
+        .arg(&core)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a WebAssembly component"));
+}
+
+#[test]
+fn a_component_that_drifted_from_the_world_is_refused_before_compiling() {
+    // A component built for a variant of the world whose `extract` takes
+    // bytes instead of a string: the WIT validator names the difference.
+    let world = temper::wit::load_world(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/wit/cases/param-type/component.wit"
+        )),
+        None,
+    )
+    .expect("variant world parses");
+    let drifted = temper::wit::dummy_component(&world).expect("dummy component");
+    match Runtime::from_bytes(&drifted, RuntimeConfig::default()) {
+        Err(PoolError::WorldMismatch { detail, .. }) => {
+            assert!(
+                detail.contains("extract: html: expected string, found list<u8>"),
+                "{detail}"
+            );
+        }
+        Err(other) => panic!("expected a world mismatch, got {other}"),
+        Ok(_) => panic!("a drifted component was accepted"),
+    }
+}
