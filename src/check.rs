@@ -82,8 +82,12 @@ struct Candidate {
 
 struct Analysed {
     path: PathBuf,
+    /// Empty when `dropped`.
     source: Arc<str>,
     analysis: FileAnalysis,
+    /// The text of a file without findings or parse errors was let go right
+    /// after its analysis (`RunSettings::drop_clean_sources`).
+    dropped: bool,
 }
 
 /// How a check runs, beyond what it checks: configured excludes and the
@@ -94,6 +98,10 @@ pub struct RunSettings {
     pub exclude: crate::config::Exclude,
     /// The directory holding `.temper-cache/`; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// Keep the text of files without findings in [`CheckOutcome::files`]
+    /// only when the caller needs it (the fixer does; `check` does not): peak
+    /// memory then follows the largest files, not the size of the corpus.
+    pub drop_clean_sources: bool,
 }
 
 /// Runs a check over the requested paths, without excludes or cache.
@@ -199,6 +207,16 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
                 facts,
                 cache.as_ref(),
             )
+            .map(|mut file| {
+                if settings.drop_clean_sources
+                    && file.analysis.findings.is_empty()
+                    && file.analysis.parse_errors.is_empty()
+                {
+                    file.source = Arc::from("");
+                    file.dropped = true;
+                }
+                file
+            })
         })
         .collect();
     if let Some(cache) = cache {
@@ -392,13 +410,22 @@ fn crate_files_for_completion(
         if wanted.contains(&package.dir.as_path()) {
             out.entry(package.dir.clone())
                 .or_default()
-                .push((file.path.clone(), file.source.clone()));
+                .push((file.path.clone(), source_of(file)));
         }
     }
     for files in out.values_mut() {
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     out
+}
+
+/// A file's text, read again when it was dropped after analysis: only the
+/// rare crate-wide fix completion needs the text of clean files.
+fn source_of(file: &Analysed) -> Arc<str> {
+    if !file.dropped {
+        return file.source.clone();
+    }
+    std::fs::read_to_string(&file.path).map_or_else(|_| file.source.clone(), Arc::from)
 }
 
 fn library_role() -> FileRole {
@@ -454,6 +481,7 @@ fn analyse(
         path: path.to_path_buf(),
         source: Arc::from(text),
         analysis,
+        dropped: false,
     })
 }
 

@@ -120,6 +120,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     let settings = RunSettings {
         exclude: config.exclude.clone(),
         cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config)),
+        drop_clean_sources: true,
     };
     // Asking git first: a bad revision is a usage error before any work.
     let changed = match &args.changed_since {

@@ -103,6 +103,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
         settings: RunSettings {
             exclude: config.exclude.clone(),
             cache_dir: None,
+            drop_clean_sources: false,
         },
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },
