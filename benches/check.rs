@@ -34,6 +34,9 @@
 //!   behind pyenv's shim, else `ast-grep` on `PATH`; without it the comparison
 //!   is skipped, and `pip install ast-grep-cli` installs it).
 
+#[path = "corpus.rs"]
+mod corpus;
+
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -273,7 +276,7 @@ struct Crate {
 
 /// The corpus's crates in name order, cut to `TEMPER_BENCH_MAX_FILES`.
 fn select_crates(config: &Config) -> BenchResult<Vec<Crate>> {
-    let dirs = crate_dirs(&config.corpus)?;
+    let dirs = corpus::crate_dirs(&config.corpus)?;
     let mut crates = Vec::new();
     let mut total = 0;
     for dir in dirs {
@@ -289,43 +292,6 @@ fn select_crates(config: &Config) -> BenchResult<Vec<Crate>> {
         });
     }
     Ok(crates)
-}
-
-/// A crate directory as it is, else the crates one or two levels down (the
-/// registry keeps one directory per index, each full of crates).
-fn crate_dirs(corpus: &Path) -> BenchResult<Vec<PathBuf>> {
-    let corpus = corpus
-        .canonicalize()
-        .map_err(|e| format!("corpus {}: {e}", corpus.display()))?;
-    if corpus.join("Cargo.toml").is_file() {
-        return Ok(vec![corpus]);
-    }
-    let mut crates = Vec::new();
-    for dir in subdirs(&corpus)? {
-        if dir.join("Cargo.toml").is_file() {
-            crates.push(dir);
-        } else {
-            crates.extend(
-                subdirs(&dir)?
-                    .into_iter()
-                    .filter(|d| d.join("Cargo.toml").is_file()),
-            );
-        }
-    }
-    crates.sort_by(|a, b| a.file_name().cmp(&b.file_name()).then_with(|| a.cmp(b)));
-    Ok(crates)
-}
-
-fn subdirs(dir: &Path) -> BenchResult<Vec<PathBuf>> {
-    let mut dirs = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            dirs.push(entry.path());
-        }
-    }
-    dirs.sort();
-    Ok(dirs)
 }
 
 /// Counts and reads every `.rs` file under `dir`: reading warms the page

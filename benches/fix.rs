@@ -17,6 +17,9 @@
 //! The corpus selection mirrors `benches/check.rs` (same variables, same crate
 //! order), so the two reports describe the same files.
 
+#[path = "corpus.rs"]
+mod corpus;
+
 use std::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -159,7 +162,7 @@ fn cargo_home() -> BenchResult<PathBuf> {
 fn select_crates(corpus: &Path, max_files: Option<usize>) -> BenchResult<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut total = 0;
-    for dir in crate_dirs(corpus)? {
+    for dir in corpus::crate_dirs(corpus)? {
         if max_files.is_some_and(|max| total >= max) {
             break;
         }
@@ -167,43 +170,6 @@ fn select_crates(corpus: &Path, max_files: Option<usize>) -> BenchResult<Vec<Pat
         out.push(dir);
     }
     Ok(out)
-}
-
-/// A crate directory as it is, else the crates one or two levels down (the
-/// registry keeps one directory per index, each full of crates).
-fn crate_dirs(corpus: &Path) -> BenchResult<Vec<PathBuf>> {
-    let corpus = corpus
-        .canonicalize()
-        .map_err(|e| format!("corpus {}: {e}", corpus.display()))?;
-    if corpus.join("Cargo.toml").is_file() {
-        return Ok(vec![corpus]);
-    }
-    let mut crates = Vec::new();
-    for dir in subdirs(&corpus)? {
-        if dir.join("Cargo.toml").is_file() {
-            crates.push(dir);
-        } else {
-            crates.extend(
-                subdirs(&dir)?
-                    .into_iter()
-                    .filter(|d| d.join("Cargo.toml").is_file()),
-            );
-        }
-    }
-    crates.sort_by(|a, b| a.file_name().cmp(&b.file_name()).then_with(|| a.cmp(b)));
-    Ok(crates)
-}
-
-fn subdirs(dir: &Path) -> BenchResult<Vec<PathBuf>> {
-    let mut dirs = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            dirs.push(entry.path());
-        }
-    }
-    dirs.sort();
-    Ok(dirs)
 }
 
 fn count_rs_files(dir: &Path) -> BenchResult<usize> {

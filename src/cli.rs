@@ -96,15 +96,8 @@ pub struct CheckArgs {
     /// When to use colour in human output (`NO_COLOR` is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Set a lint to allow (repeatable).
-    #[arg(short = 'A', long = "allow", value_name = "LINT")]
-    pub allow: Vec<String>,
-    /// Set a lint to warn (repeatable).
-    #[arg(short = 'W', long = "warn", value_name = "LINT")]
-    pub warn: Vec<String>,
-    /// Set a lint to deny (repeatable); `-D warnings` denies every warning.
-    #[arg(short = 'D', long = "deny", value_name = "LINT")]
-    pub deny: Vec<String>,
+    #[command(flatten)]
+    pub levels: temper::config::LevelFlags,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,

@@ -36,6 +36,20 @@ pub struct Config {
     pub options: Options,
 }
 
+/// The rustc-style level flags `check` and `fix` share.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LevelFlags {
+    /// Set a lint to allow (repeatable).
+    #[arg(short = 'A', long = "allow", value_name = "LINT")]
+    pub allow: Vec<String>,
+    /// Set a lint to warn (repeatable).
+    #[arg(short = 'W', long = "warn", value_name = "LINT")]
+    pub warn: Vec<String>,
+    /// Set a lint to deny (repeatable); `-D warnings` denies every warning.
+    #[arg(short = 'D', long = "deny", value_name = "LINT")]
+    pub deny: Vec<String>,
+}
+
 impl Config {
     /// The configured levels with `-A/-W/-D` applied on top (in that order,
     /// then `-D warnings`), as rustc orders its flags.

@@ -102,7 +102,8 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         Ok(config) => config,
         Err(error) => return report_error(error),
     };
-    let levels = match config.levels_with(&args.allow, &args.warn, &args.deny) {
+    let levels = match config.levels_with(&args.levels.allow, &args.levels.warn, &args.levels.deny)
+    {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };

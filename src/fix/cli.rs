@@ -35,15 +35,8 @@ pub struct FixArgs {
     /// every fix that introduced a compile error.
     #[arg(long, conflicts_with = "diff")]
     pub verify: bool,
-    /// Set a lint to allow (repeatable): its findings are not fixed.
-    #[arg(short = 'A', long = "allow", value_name = "LINT")]
-    pub allow: Vec<String>,
-    /// Set a lint to warn (repeatable).
-    #[arg(short = 'W', long = "warn", value_name = "LINT")]
-    pub warn: Vec<String>,
-    /// Set a lint to deny (repeatable); `-D warnings` denies every warning.
-    #[arg(short = 'D', long = "deny", value_name = "LINT")]
-    pub deny: Vec<String>,
+    #[command(flatten)]
+    pub levels: config::LevelFlags,
     /// Read configuration from this `temper.toml` (or Cargo.toml) instead of
     /// the nearest one.
     #[arg(long, value_name = "FILE")]
@@ -84,7 +77,8 @@ pub fn run(args: &FixArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let levels = match config.levels_with(&args.allow, &args.warn, &args.deny) {
+    let levels = match config.levels_with(&args.levels.allow, &args.levels.warn, &args.levels.deny)
+    {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
