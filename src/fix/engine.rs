@@ -453,7 +453,7 @@ impl Engine<'_> {
                 let finding = &reported.finding;
                 let (reason, detail, unsafe_available) = match &finding.fix {
                     // The help says what the code would need for a fix.
-                    None => ("no automatic fix".to_string(), finding.help.clone(), false),
+                    None => (no_fix_reason(finding), finding.help.clone(), false),
                     Some(fix) if fix.applicability == Applicability::DisplayOnly => (
                         "fix needs manual review".to_string(),
                         Some(fix.message.clone()),
@@ -650,6 +650,29 @@ fn validate(
 /// Whether two edits cannot both be applied in one pass: their ranges
 /// intersect, or they start at the same offset and one of them inserts (the
 /// order of the two texts would be a guess).
+/// A short, groupable reason for a finding that carries no fix, from what the
+/// lint already told the user: its `no automatic fix: ..` note, or a help
+/// that names what the function would need.
+fn no_fix_reason(finding: &temper_lints::Finding) -> String {
+    if let Some(reason) = finding
+        .notes
+        .iter()
+        .find_map(|note| note.strip_prefix("no automatic fix: "))
+    {
+        return format!("no automatic fix ({reason})");
+    }
+    let help = finding.help.as_deref().unwrap_or_default();
+    if help.contains("to propagate this error") {
+        "need a fallible return type".to_string()
+    } else if help.contains("closure") {
+        "inside a closure".to_string()
+    } else if help.contains("`async` block") {
+        "inside an async block".to_string()
+    } else {
+        "no automatic fix".to_string()
+    }
+}
+
 pub fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     (a.start < b.end && b.start < a.end) || (a.start == b.start && (a.is_empty() || b.is_empty()))
 }
