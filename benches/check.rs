@@ -234,35 +234,15 @@ impl Config {
     fn from_env() -> BenchResult<Config> {
         let corpus = match std::env::var_os("TEMPER_BENCH_CORPUS") {
             Some(dir) => PathBuf::from(dir),
-            None => cargo_home()?.join("registry").join("src"),
+            None => corpus::cargo_home()?.join("registry").join("src"),
         };
         Ok(Config {
             corpus,
-            max_files: env_number("TEMPER_BENCH_MAX_FILES")?,
-            runs: env_number("TEMPER_BENCH_RUNS")?.unwrap_or(3).max(1),
+            max_files: corpus::env_number("TEMPER_BENCH_MAX_FILES")?,
+            runs: corpus::env_number("TEMPER_BENCH_RUNS")?.unwrap_or(3).max(1),
             ast_grep: std::env::var_os("TEMPER_BENCH_AST_GREP").map(PathBuf::from),
         })
     }
-}
-
-fn env_number(name: &str) -> BenchResult<Option<usize>> {
-    match std::env::var(name) {
-        Ok(text) => {
-            Ok(Some(text.trim().parse().map_err(|e| {
-                format!("{name}={text:?} is not a number: {e}")
-            })?))
-        }
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(e) => Err(format!("{name}: {e}").into()),
-    }
-}
-
-fn cargo_home() -> BenchResult<PathBuf> {
-    if let Some(home) = std::env::var_os("CARGO_HOME") {
-        return Ok(PathBuf::from(home));
-    }
-    let home = std::env::var_os("HOME").ok_or("neither CARGO_HOME nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".cargo"))
 }
 
 /// A crate of the corpus.

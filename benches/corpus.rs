@@ -6,6 +6,28 @@ use std::path::{Path, PathBuf};
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
+/// A number from the environment, `None` when the variable is not set.
+pub fn env_number(name: &str) -> BenchResult<Option<usize>> {
+    match std::env::var(name) {
+        Ok(text) => {
+            Ok(Some(text.trim().parse().map_err(|e| {
+                format!("{name}={text:?} is not a number: {e}")
+            })?))
+        }
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(format!("{name}: {e}").into()),
+    }
+}
+
+/// `$CARGO_HOME`, else `~/.cargo`: where the registry cache lives.
+pub fn cargo_home() -> BenchResult<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Ok(PathBuf::from(home));
+    }
+    let home = std::env::var_os("HOME").ok_or("neither CARGO_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".cargo"))
+}
+
 /// A crate directory as it is, else the crates one or two levels down (the
 /// registry keeps one directory per index, each full of crates).
 pub fn crate_dirs(corpus: &Path) -> BenchResult<Vec<PathBuf>> {

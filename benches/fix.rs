@@ -34,10 +34,10 @@ const THREADS: [usize; 2] = [1, 2];
 fn main() -> BenchResult<()> {
     let corpus = match std::env::var_os("TEMPER_BENCH_CORPUS") {
         Some(dir) => PathBuf::from(dir),
-        None => cargo_home()?.join("registry").join("src"),
+        None => corpus::cargo_home()?.join("registry").join("src"),
     };
-    let max_files = env_number("TEMPER_BENCH_MAX_FILES")?;
-    let runs = env_number("TEMPER_BENCH_RUNS")?.unwrap_or(3).max(1);
+    let max_files = corpus::env_number("TEMPER_BENCH_MAX_FILES")?;
+    let runs = corpus::env_number("TEMPER_BENCH_RUNS")?.unwrap_or(3).max(1);
     let crates = select_crates(&corpus, max_files)?;
     if crates.is_empty() {
         return Err(format!(
@@ -136,26 +136,6 @@ fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> BenchRes
         .num_threads(threads)
         .build()?;
     Ok(pool.install(work))
-}
-
-fn env_number(name: &str) -> BenchResult<Option<usize>> {
-    match std::env::var(name) {
-        Ok(text) => {
-            Ok(Some(text.trim().parse().map_err(|e| {
-                format!("{name}={text:?} is not a number: {e}")
-            })?))
-        }
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(e) => Err(format!("{name}: {e}").into()),
-    }
-}
-
-fn cargo_home() -> BenchResult<PathBuf> {
-    if let Some(home) = std::env::var_os("CARGO_HOME") {
-        return Ok(PathBuf::from(home));
-    }
-    let home = std::env::var_os("HOME").ok_or("neither CARGO_HOME nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".cargo"))
 }
 
 /// Whole crates in name order until about `max_files` `.rs` files.

@@ -104,6 +104,18 @@ pub struct RunSettings {
     pub drop_clean_sources: bool,
 }
 
+/// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
+/// per core.
+pub fn use_threads(threads: Option<usize>) {
+    if let Some(threads) = threads {
+        // Only fails when a global pool already exists, which cannot happen
+        // before the command's first check.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global();
+    }
+}
+
 /// Runs a check over the requested paths, without excludes or cache.
 pub fn run(request: &CheckRequest) -> CheckOutcome {
     run_with(request, &RunSettings::default())

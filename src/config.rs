@@ -212,6 +212,19 @@ struct Metadata {
     temper: Option<Spanned<RawConfig>>,
 }
 
+/// The configuration a command uses: `--config FILE` when given (relative to
+/// `cwd`), else the one [`discover`] finds.
+pub fn for_command(
+    cwd: &Path,
+    explicit: Option<&Path>,
+    paths: &[PathBuf],
+) -> Result<Config, ConfigError> {
+    match explicit {
+        Some(file) => load(&cwd.join(file), cwd),
+        None => discover(cwd, paths),
+    }
+}
+
 /// Finds and loads the configuration for `paths` (the nearest one above the
 /// first path, or above `cwd` when there is none); defaults when none exists.
 pub fn discover(cwd: &Path, paths: &[PathBuf]) -> Result<Config, ConfigError> {

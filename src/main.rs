@@ -94,10 +94,7 @@ fn git_dir(cwd: &Path, paths: &[PathBuf]) -> PathBuf {
 
 fn run_check(args: &CheckArgs) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let config = match &args.config {
-        Some(file) => config::load(&cwd.join(file), &cwd),
-        None => config::discover(&cwd, &args.paths),
-    };
+    let config = config::for_command(&cwd, args.config.as_deref(), &args.paths);
     let config = match config {
         Ok(config) => config,
         Err(error) => return report_error(error),
@@ -107,12 +104,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
-    if let Some(threads) = args.threads {
-        // Only fails when a global pool already exists, which cannot happen here.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build_global();
-    }
+    check::use_threads(args.threads);
     let request = CheckRequest {
         paths: args.paths.clone(),
         options: config.options.clone(),

@@ -177,8 +177,3 @@ pub fn module_decls(source: &str, edition: Edition) -> (Vec<ModDecl>, bool) {
 pub fn parse_error_count(source: &str, edition: Edition) -> usize {
     SourceFile::parse(source, edition).errors().len()
 }
-
-/// The text of the node at `range` in the file's tree, for messages.
-pub fn snippet(source: &str, range: &Range<usize>) -> String {
-    source.get(range.clone()).unwrap_or_default().to_string()
-}

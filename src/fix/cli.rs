@@ -66,10 +66,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
     // The same configuration `temper check` reads, so fix sees what check
     // reports: levels, per-lint options, excludes.
     let cwd = std::env::current_dir().unwrap_or_default();
-    let config = match &args.config {
-        Some(file) => config::load(&cwd.join(file), &cwd),
-        None => config::discover(&cwd, &args.paths),
-    };
+    let config = config::for_command(&cwd, args.config.as_deref(), &args.paths);
     let config = match config {
         Ok(config) => config,
         Err(error) => {
@@ -82,12 +79,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
-    if let Some(threads) = args.threads {
-        // Only fails when a global pool already exists, which cannot happen here.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build_global();
-    }
+    crate::check::use_threads(args.threads);
     let request = FixRequest {
         check: CheckRequest {
             paths: args.paths.clone(),
