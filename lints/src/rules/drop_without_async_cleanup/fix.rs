@@ -620,15 +620,10 @@ fn can_add_flag(strukt: &ast::Struct) -> Result<(), String> {
         return Err(format!("the type already has a field `{FLAG}`"));
     }
     for attr in strukt.attrs() {
-        let text: String = attr
-            .syntax()
-            .text()
-            .to_string()
-            .split_whitespace()
-            .collect();
+        let text = crate::context::attr_text(&attr);
         let Some(derives) = text
-            .strip_prefix("#[derive(")
-            .and_then(|t| t.strip_suffix(")]"))
+            .strip_prefix("derive(")
+            .and_then(|t| t.strip_suffix(')'))
         else {
             continue;
         };
