@@ -250,23 +250,12 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
 
     let roles = classify_all(&index, &by_path);
     let crate_files = crate_files_for_completion(&index, &by_path);
+    // One crate-wide index per package, built when a finding first needs it.
+    let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
     for candidate in &candidates {
         let Some(mut file) = by_path.remove(&candidate.path) else {
             continue;
         };
-        if file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
-            let own = [(candidate.path.clone(), file.source.clone())];
-            let files = index
-                .owner(&candidate.path)
-                .and_then(|package| crate_files.get(&package.dir))
-                .map_or(&own[..], Vec::as_slice);
-            let context = temper_lints::CrateContext {
-                file: &candidate.path,
-                files,
-                edition: Edition::Edition2024,
-            };
-            temper_lints::complete_fixes(&mut file.analysis.findings, &context);
-        }
         let role = match index.owner(&candidate.path) {
             Some(package) => roles
                 .get(&package.dir)
@@ -283,6 +272,30 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             _ if candidate.explicit => true,
             _ => continue,
         };
+        // Library-only findings of other code are dropped before the
+        // crate-wide pass, which would only complete fixes nobody sees.
+        if !is_library {
+            file.analysis.findings.retain(|f| !f.library_only);
+        }
+        if file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
+            let own = [(candidate.path.clone(), file.source.clone())];
+            let own_cell = temper_lints::IndexCell::default();
+            let package = index.owner(&candidate.path);
+            let files = package
+                .and_then(|package| crate_files.get(&package.dir))
+                .map_or(&own[..], Vec::as_slice);
+            let cell = package.map_or(&own_cell, |package| {
+                &*index_cells.entry(package.dir.clone()).or_default()
+            });
+            let context = temper_lints::CrateContext {
+                file: &candidate.path,
+                files,
+                edition: Edition::Edition2024,
+                facts: package.map(|p| &p.facts),
+                index: cell,
+            };
+            temper_lints::complete_fixes(&mut file.analysis.findings, &context);
+        }
         outcome.files_checked += 1;
         let shown = display(&candidate.path);
         if !file.analysis.parse_errors.is_empty() {
@@ -338,10 +351,13 @@ pub fn recheck(
     let mut analysis =
         temper_lints::analyze(source, Edition::Edition2024, &request.options, &file.facts);
     if analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
+        let cell = temper_lints::IndexCell::default();
         let context = temper_lints::CrateContext {
             file: &file.path,
             files: crate_files,
             edition: Edition::Edition2024,
+            facts: Some(&file.facts),
+            index: &cell,
         };
         temper_lints::complete_fixes(&mut analysis.findings, &context);
     }

@@ -26,6 +26,8 @@ pub fn check_source(
             file: &file,
             files: &files,
             edition: Edition::Edition2024,
+            facts: Some(facts),
+            index: &Default::default(),
         };
         temper_lints::complete_fixes(&mut findings, &context);
     }

@@ -174,6 +174,8 @@ fn fix_findings(path: &Path, display: &str, text: &str, facts: &CrateFacts) -> V
             file: path,
             files: &files,
             edition: Edition::Edition2024,
+            facts: None,
+            index: &Default::default(),
         },
     );
     let shared: Arc<str> = Arc::from(text);

@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod diagnostic;
+pub mod index;
 pub mod modules;
 pub mod registry;
 mod rules;
@@ -87,6 +88,24 @@ pub struct CrateContext<'a> {
     /// included (absolute paths).
     pub files: &'a [(std::path::PathBuf, std::sync::Arc<str>)],
     pub edition: Edition,
+    /// The package's facts (dependencies, logging facade).
+    pub facts: Option<&'a CrateFacts>,
+    /// The crate-wide index of `files`, built on first use and shared by
+    /// every finding of the crate.
+    pub index: &'a IndexCell,
+}
+
+/// Holds a crate's [`index::CrateIndex`] once something asked for it.
+#[derive(Debug, Default)]
+pub struct IndexCell(std::sync::OnceLock<index::CrateIndex>);
+
+impl CrateContext<'_> {
+    /// The crate-wide index, built from [`CrateContext::files`] on first use.
+    pub fn index(&self) -> &index::CrateIndex {
+        self.index
+            .0
+            .get_or_init(|| index::CrateIndex::build(self.files, self.edition))
+    }
 }
 
 /// Runs each lint's crate-wide completion over the findings that asked for it.

@@ -10,6 +10,7 @@ use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use std::ops::Range;
 
 mod fix;
+mod migrate;
 
 pub static LINT: Lint = Lint {
     name: "library_unwrap",
@@ -18,7 +19,7 @@ pub static LINT: Lint = Lint {
     summary: "`unwrap` and `expect` calls that can panic in library code",
     docs: include_str!("library_unwrap.md"),
     check,
-    complete: None,
+    complete: Some(migrate::complete),
 };
 
 const NAME: &str = "library_unwrap";
@@ -550,6 +551,9 @@ fn finding(
     if let Some(fix) = plan.fix {
         finding = finding.with_fix(fix);
     }
+    if plan.migrate {
+        finding = finding.needs_crate(vec![migrate::REQUEST.to_string()]);
+    }
     finding
 }
 
@@ -925,12 +929,21 @@ mod tests {
             )
             .is_empty()
         );
-        assert!(
+        // A poisoned lock is recovered, whatever the function returns, and
+        // only as an unsafe fix: it changes behaviour.
+        assert_eq!(
             fixes(
                 "fn f(m: &Mutex<u8>) -> std::io::Result<u8> { Ok(*m.lock().unwrap()) }",
                 &none
-            )
-            .is_empty()
+            ),
+            [(
+                "unsafe",
+                "fn f(m: &Mutex<u8>) -> std::io::Result<u8> { Ok(*m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) }".to_string()
+            )]
+        );
+        assert_eq!(
+            fixes("fn f(m: &Mutex<u8>) -> Option<u8> { Some(*m.lock().expect(\"poisoned\")) }", &none)[0].0,
+            "unsafe"
         );
         assert!(
             fixes(

@@ -1113,6 +1113,8 @@ mod tests {
                 file: path,
                 files: &files,
                 edition: Edition::Edition2024,
+                facts: None,
+                index: &Default::default(),
             },
         );
         assert!(findings.iter().all(|f| f.crate_fix.is_none()));

@@ -1346,6 +1346,8 @@ mod tests {
             file: &own,
             files: &files,
             edition: Edition::Edition2024,
+            facts: None,
+            index: &Default::default(),
         };
         super::complete(&mut finding, &ctx);
         assert!(finding.crate_fix.is_none());
@@ -1378,6 +1380,8 @@ mod tests {
                 file: &own,
                 files: &files,
                 edition: Edition::Edition2024,
+                facts: None,
+                index: &Default::default(),
             },
         );
         assert_eq!(

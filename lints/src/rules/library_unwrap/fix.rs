@@ -49,6 +49,27 @@ pub(super) struct Plan {
     pub note: Option<String>,
     /// A better help than the return type alone gives.
     pub help: Option<String>,
+    /// The function returns a plain value: ask the crate-wide pass to make it
+    /// fallible and migrate its callers.
+    pub migrate: bool,
+}
+
+/// A call directly in a function's body (not a closure's or an `async`
+/// block's, not inside a macro whose expansion is unknown) whose function
+/// returns a plain value.
+fn can_migrate(tree: &Tree, site: &Site<'_>) -> bool {
+    if !matches!(site.method, Method::Unwrap | Method::Expect) {
+        return false;
+    }
+    let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, &site.node) else {
+        return false;
+    };
+    if func.const_token().is_some() {
+        return false;
+    }
+    // The rewrite walks the function's own tree, not re-parsed macro
+    // arguments.
+    !tree.is_macro()
 }
 
 impl Plan {
@@ -57,6 +78,7 @@ impl Plan {
             fix: None,
             note: None,
             help: None,
+            migrate: false,
         }
     }
 
@@ -310,9 +332,19 @@ pub(super) fn plan(
     if site.as_value {
         return Plan::none();
     }
+    // A poisoned lock is answered the same way whatever the function returns:
+    // `?` cannot carry its error (it borrows the guard), and `.ok()?` would
+    // make a poisoned lock look like "nothing there".
+    if let Some(plan) = recover_poison(tree, site, kind) {
+        return plan;
+    }
     let Some(returns) = returns(tree, site, input) else {
-        // The help already says what the function would need.
-        return Plan::none();
+        // The help already says what the function would need; the crate-wide
+        // pass can make the function fallible and carry that to its callers.
+        return Plan {
+            migrate: can_migrate(tree, site),
+            ..Plan::none()
+        };
     };
     if let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, &site.node)
         && func.const_token().is_some()
@@ -378,6 +410,48 @@ pub(super) fn plan(
         }),
         ..Plan::none()
     }
+}
+
+/// `m.lock().unwrap()` becomes `m.lock().unwrap_or_else(PoisonError::into_inner)`:
+/// the guard is recovered from a poisoned lock instead of panicking. That
+/// changes behaviour (the code goes on with data a panicking thread may have
+/// left half-updated), so the fix is unsafe and says so.
+fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
+    if kind != Kind::Result(ErrorKind::Lock) || !matches!(site.method, Method::Unwrap | Method::Expect)
+    {
+        return None;
+    }
+    let call = ast::MethodCallExpr::cast(site.node.clone())?;
+    let ast::Expr::MethodCallExpr(lock) = context::peel(call.receiver()?) else {
+        return None;
+    };
+    // `try_lock` fails with `WouldBlock` too, which has no guard to recover.
+    let name = lock.name_ref()?;
+    if !matches!(name.text().as_ref(), "lock" | "read" | "write") {
+        return None;
+    }
+    let name_start = call.name_ref()?.syntax().text_range().start();
+    let range = TextRange::new(name_start, call.syntax().text_range().end());
+    let method = site.method.name();
+    Some(Plan {
+        fix: Some(Fix {
+            message: "recover the guard from a poisoned lock with `.unwrap_or_else(PoisonError::into_inner)`"
+                .to_string(),
+            applicability: Applicability::Unsafe,
+            edits: vec![Edit::replace(
+                tree.file_range(range),
+                "unwrap_or_else(std::sync::PoisonError::into_inner)",
+            )],
+        }),
+        note: Some(format!(
+            "this changes behaviour: where `{method}` panicked because another thread panicked while holding the lock, the code goes on with the data as that thread left it"
+        )),
+        help: Some(
+            "recover the guard from a poisoned lock, or map the poisoned lock's error into the function's error with `.map_err(..)?`"
+                .to_string(),
+        ),
+        migrate: false,
+    })
 }
 
 /// The return type of the function or closure whose body `?` would leave.
@@ -980,7 +1054,7 @@ fn message_is_static(arg: &ast::Expr) -> bool {
 }
 
 /// A context for an `unwrap`, which has no message: what was expected.
-fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
+pub(super) fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
     let mut text = squeeze(&receiver.syntax().text().to_string());
     // A long receiver is cut at a character boundary; the message only needs
     // to locate the failure.

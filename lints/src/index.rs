@@ -1,0 +1,557 @@
+//! Crate-wide facts for fixes that reach across files: every function and
+//! method with its owner, signature and visibility, and the crate's error
+//! types and `Result` aliases, built once per crate from its files' text.
+//!
+//! The index is plain data (byte ranges into the texts it was built from), so
+//! it can be shared between threads and kept while the trees are dropped.
+//! Call sites are looked up on demand by name ([`calls_to`]): only the files
+//! whose text mentions the name are parsed for them.
+
+use crate::Edition;
+use crate::context;
+use crate::trees;
+use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasAttrs, HasName, HasVisibility};
+use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a function belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A free function.
+    Free,
+    /// A method of `impl Type { .. }`.
+    Inherent(String),
+    /// A method of `impl Trait for Type { .. }`: its signature is the trait's.
+    TraitImpl { trait_name: String, self_ty: String },
+    /// A method declared in `trait Trait { .. }`.
+    TraitDef(String),
+}
+
+/// One `fn` item of the crate.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Index into [`CrateIndex::files`].
+    pub file: usize,
+    pub name: String,
+    pub owner: Owner,
+    /// The whole item, attributes and doc comments included.
+    pub range: Range<usize>,
+    /// Unrestricted `pub`: part of the crate's API when its module is.
+    pub public: bool,
+    pub is_async: bool,
+    pub is_const: bool,
+    /// `extern "C" fn` or `#[no_mangle]`: called from outside Rust.
+    pub foreign: bool,
+    /// `#[test]` and friends, or inside `#[cfg(test)]`.
+    pub test: bool,
+    /// `fn f(&self ..)`, `fn f(self ..)`, ...
+    pub has_self: bool,
+    /// The declared return type's range, if any.
+    pub ret: Option<Range<usize>>,
+    /// Where ` -> T` goes when there is no return type: after the `)`.
+    pub params_end: usize,
+    pub body: Option<Range<usize>>,
+}
+
+impl Function {
+    /// `Type::name` or `name`, as the diagnostic shows it.
+    pub fn display(&self) -> String {
+        match &self.owner {
+            Owner::Free => self.name.clone(),
+            Owner::Inherent(ty) => format!("{ty}::{}", self.name),
+            Owner::TraitImpl { trait_name, .. } => format!("{trait_name}::{}", self.name),
+            Owner::TraitDef(trait_name) => format!("{trait_name}::{}", self.name),
+        }
+    }
+}
+
+/// An error enum of the crate that derives `thiserror::Error`.
+#[derive(Debug, Clone)]
+pub struct ErrorEnum {
+    pub file: usize,
+    pub name: String,
+    /// The path the rest of the crate names it by (`crate::error::Error`).
+    pub path: String,
+    /// Where a new variant goes: right before the closing `}`.
+    pub variants_end: usize,
+    /// The item's end, where a helper item can follow it.
+    pub item_end: usize,
+    /// Variant names with their field text (`(String)`, `{ .. }`, empty).
+    pub variants: Vec<(String, String)>,
+}
+
+/// One file of the crate.
+#[derive(Debug, Clone)]
+pub struct IndexedFile {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    /// `crate::a::b` for `src/a/b.rs`; `crate` for the crate root.
+    pub module: String,
+    /// Code of a test, bench, example, build script or binary target, as its
+    /// place in the package says (`tests/`, `src/bin/`, `src/main.rs`, ..).
+    pub outside_library: bool,
+}
+
+/// The crate-wide index.
+#[derive(Debug, Clone, Default)]
+pub struct CrateIndex {
+    pub files: Vec<IndexedFile>,
+    pub functions: Vec<Function>,
+    pub error_enums: Vec<ErrorEnum>,
+    /// The crate root (`src/lib.rs`), when it is one of the files.
+    pub lib_root: Option<usize>,
+    pub edition: Option<Edition>,
+}
+
+impl CrateIndex {
+    /// Indexes `files` (absolute paths with their current text).
+    pub fn build(files: &[(PathBuf, Arc<str>)], edition: Edition) -> CrateIndex {
+        let lib_root = files
+            .iter()
+            .enumerate()
+            .filter(|(_, (path, _))| path.ends_with("src/lib.rs"))
+            .min_by_key(|(_, (path, _))| path.components().count())
+            .map(|(at, _)| at);
+        let package_dir = lib_root
+            .and_then(|at| files[at].0.parent()?.parent())
+            .map(Path::to_path_buf)
+            .or_else(|| common_package_dir(files));
+        let mut index = CrateIndex {
+            lib_root,
+            edition: Some(edition),
+            ..CrateIndex::default()
+        };
+        for (at, (path, text)) in files.iter().enumerate() {
+            let relative = package_dir
+                .as_deref()
+                .and_then(|dir| path.strip_prefix(dir).ok())
+                .unwrap_or(path);
+            index.files.push(IndexedFile {
+                path: path.clone(),
+                text: text.clone(),
+                module: module_path(relative),
+                outside_library: outside_library(relative),
+            });
+            let file = SourceFile::parse(text, edition).tree();
+            index.collect(at, &file);
+        }
+        index
+    }
+
+    fn collect(&mut self, at: usize, file: &SourceFile) {
+        let tree = trees::Tree {
+            root: file.syntax().clone(),
+            host: None,
+            shift: 0,
+        };
+        let module = self.files[at].module.clone();
+        for node in file.syntax().descendants() {
+            if let Some(func) = ast::Fn::cast(node.clone()) {
+                if let Some(function) = function(at, &tree, &func) {
+                    self.functions.push(function);
+                }
+            } else if let Some(item) = ast::Enum::cast(node) {
+                if let Some(error) = error_enum(at, &module, file, &item) {
+                    self.error_enums.push(error);
+                }
+            }
+        }
+    }
+
+    /// The functions named `name`.
+    pub fn functions_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Function)> {
+        self.functions
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.name == name)
+    }
+
+    /// The innermost function whose body holds `offset` of file `file`.
+    pub fn function_at(&self, file: usize, offset: usize) -> Option<usize> {
+        self.functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                f.file == file && f.body.as_ref().is_some_and(|b| b.start <= offset && offset < b.end)
+            })
+            .min_by_key(|(_, f)| f.range.end - f.range.start)
+            .map(|(at, _)| at)
+    }
+
+    pub fn file_of(&self, path: &Path) -> Option<usize> {
+        self.files.iter().position(|file| file.path == path)
+    }
+}
+
+/// The directory above `src/` of the first file that has one.
+fn common_package_dir(files: &[(PathBuf, Arc<str>)]) -> Option<PathBuf> {
+    files.iter().find_map(|(path, _)| {
+        let mut dir = path.parent();
+        while let Some(current) = dir {
+            if current.file_name().is_some_and(|name| name == "src") {
+                return current.parent().map(Path::to_path_buf);
+            }
+            dir = current.parent();
+        }
+        None
+    })
+}
+
+/// `crate::a::b` from `src/a/b.rs` or `src/a/b/mod.rs` (a `#[path]` module
+/// is named as its file's place suggests; callers use it only to name items).
+fn module_path(relative: &Path) -> String {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let Some(rest) = parts.strip_prefix(&["src".to_string()]) else {
+        return "crate".to_string();
+    };
+    let mut segments = vec!["crate".to_string()];
+    for (at, part) in rest.iter().enumerate() {
+        let last = at + 1 == rest.len();
+        if !last {
+            segments.push(part.clone());
+            continue;
+        }
+        let stem = part.trim_end_matches(".rs");
+        if !matches!(stem, "lib" | "main" | "mod") {
+            segments.push(stem.to_string());
+        }
+    }
+    segments.join("::")
+}
+
+fn outside_library(relative: &Path) -> bool {
+    let text = relative.to_string_lossy().replace('\\', "/");
+    ["tests/", "benches/", "examples/", "src/bin/"]
+        .iter()
+        .any(|dir| text.starts_with(dir))
+        || text == "src/main.rs"
+        || text == "build.rs"
+}
+
+fn range(node: &SyntaxNode) -> Range<usize> {
+    usize::from(node.text_range().start())..usize::from(node.text_range().end())
+}
+
+fn function(at: usize, tree: &trees::Tree, func: &ast::Fn) -> Option<Function> {
+    let name = func.name()?.text().to_string();
+    let params = func.param_list()?;
+    let owner = owner(func);
+    let public = func
+        .visibility()
+        .is_some_and(|vis| vis.syntax().text() == "pub");
+    let attrs: Vec<String> = func.attrs().map(|attr| context::attr_text(&attr)).collect();
+    let foreign = func.abi().is_some()
+        || attrs
+            .iter()
+            .any(|attr| attr == "no_mangle" || attr == "unsafe(no_mangle)" || attr.starts_with("export_name"));
+    Some(Function {
+        file: at,
+        name,
+        owner,
+        range: range(func.syntax()),
+        public,
+        is_async: func.async_token().is_some(),
+        is_const: func.const_token().is_some(),
+        foreign,
+        test: context::in_test_code(tree, func.syntax(), &[]),
+        has_self: params.self_param().is_some(),
+        ret: func.ret_type().and_then(|ret| ret.ty()).map(|ty| range(ty.syntax())),
+        params_end: usize::from(params.syntax().text_range().end()),
+        body: func.body().map(|body| range(body.syntax())),
+    })
+}
+
+fn owner(func: &ast::Fn) -> Owner {
+    let Some(list) = func.syntax().parent().filter(|p| p.kind() == SyntaxKind::ASSOC_ITEM_LIST) else {
+        return Owner::Free;
+    };
+    let Some(container) = list.parent() else {
+        return Owner::Free;
+    };
+    if let Some(imp) = ast::Impl::cast(container.clone()) {
+        let self_ty = imp
+            .self_ty()
+            .map(|ty| type_name(&ty))
+            .unwrap_or_default();
+        return match imp.trait_() {
+            Some(trait_ty) => Owner::TraitImpl {
+                trait_name: type_name(&trait_ty),
+                self_ty,
+            },
+            None => Owner::Inherent(self_ty),
+        };
+    }
+    if let Some(item) = ast::Trait::cast(container) {
+        return Owner::TraitDef(item.name().map(|n| n.text().to_string()).unwrap_or_default());
+    }
+    Owner::Free
+}
+
+/// The last path segment of a type, without generics: `Pool` for
+/// `crate::pool::Pool<T>`.
+pub fn type_name(ty: &ast::Type) -> String {
+    match ty {
+        ast::Type::PathType(path) => path
+            .path()
+            .and_then(|p| p.segment())
+            .and_then(|s| s.name_ref())
+            .map(|n| n.text().to_string())
+            .unwrap_or_default(),
+        _ => ty.syntax().text().to_string(),
+    }
+}
+
+fn error_enum(at: usize, module: &str, file: &SourceFile, item: &ast::Enum) -> Option<ErrorEnum> {
+    let name = item.name()?.text().to_string();
+    if !name.ends_with("Error") {
+        return None;
+    }
+    // Visible to the rest of the crate: `pub` or `pub(crate)`, declared at the
+    // top of its file.
+    let vis = item.visibility()?.syntax().text().to_string();
+    if !(vis == "pub" || vis == "pub(crate)") || item.syntax().parent()?.kind() != SyntaxKind::SOURCE_FILE
+    {
+        return None;
+    }
+    let derives_error = item.attrs().any(|attr| {
+        let text = context::attr_text(&attr);
+        text.starts_with("derive(")
+            && text
+                .trim_start_matches("derive(")
+                .trim_end_matches(')')
+                .split(',')
+                .any(|d| d == "Error" || d == "thiserror::Error")
+    });
+    let thiserror = file.syntax().text().to_string().contains("thiserror");
+    if !derives_error || !thiserror {
+        return None;
+    }
+    let list = item.variant_list()?;
+    let close = list.r_curly_token()?;
+    let variants = list
+        .variants()
+        .filter_map(|variant| {
+            let name = variant.name()?.text().to_string();
+            let fields = variant
+                .field_list()
+                .map(|f| f.syntax().text().to_string().split_whitespace().collect::<String>())
+                .unwrap_or_default();
+            Some((name, fields))
+        })
+        .collect();
+    Some(ErrorEnum {
+        file: at,
+        path: format!("{module}::{name}"),
+        name,
+        variants_end: usize::from(close.text_range().start()),
+        item_end: usize::from(item.syntax().text_range().end()),
+        variants,
+    })
+}
+
+/// How a call site names its callee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallKind {
+    /// `name(..)`, `module::name(..)`, `Type::name(..)`, `Self::name(..)`:
+    /// the path's qualifier segments.
+    Path(Vec<String>),
+    /// `receiver.name(..)`, with the receiver's text.
+    Method(String),
+}
+
+/// Where a call's value is used, as far as `?` is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallPlace {
+    /// In the body of a function (index into [`CrateIndex::functions`]).
+    Function(usize),
+    /// Inside a closure: `?` would leave the closure.
+    Closure,
+    /// Inside an `async` block: `?` would leave the block.
+    AsyncBlock,
+    /// Inside the arguments of a macro that may not evaluate them in place.
+    Macro,
+    /// Outside any function body (a `const` or `static`).
+    Item,
+}
+
+/// One call to a function by name, or a mention of it as a value.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    pub file: usize,
+    pub kind: CallKind,
+    /// The call expression.
+    pub range: Range<usize>,
+    /// Where `?` goes: after the call, or after its `.await`.
+    pub end: usize,
+    pub awaited: bool,
+    pub place: CallPlace,
+    /// Inside test code (`#[cfg(test)]`, `#[test]`).
+    pub test: bool,
+    /// The name is mentioned but not called (`map(name)`, `let f = name;`).
+    pub as_value: bool,
+}
+
+/// Macros that evaluate their arguments in place, in the calling function.
+const IN_PLACE_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "eprint",
+    "eprintln",
+    "format",
+    "format_args",
+    "panic",
+    "print",
+    "println",
+    "vec",
+    "write",
+    "writeln",
+];
+
+/// Every call of (and mention as a value of) a function or method named
+/// `name` in the crate's files. Only files whose text mentions the name are
+/// parsed.
+pub fn calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
+    let mut out = Vec::new();
+    let keywords = [name.to_string()];
+    let edition = index.edition.unwrap_or(Edition::CURRENT);
+    for (at, file) in index.files.iter().enumerate() {
+        if !file.text.contains(name) {
+            continue;
+        }
+        let parsed = SourceFile::parse(&file.text, edition).tree();
+        for tree in trees::collect(&parsed, edition, &keywords) {
+            for node in tree.root.descendants() {
+                let Some(token) = name_token(&node, name) else {
+                    continue;
+                };
+                if let Some(site) = site(index, at, &tree, &node, &token) {
+                    out.push(site);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `NAME_REF` of a path expression or method call naming `name`.
+fn name_token(node: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
+    if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
+        return None;
+    }
+    Some(node.clone())
+}
+
+fn site(index: &CrateIndex, at: usize, tree: &trees::Tree, name_ref: &SyntaxNode, _token: &SyntaxNode) -> Option<CallSite> {
+    let parent = name_ref.parent()?;
+    let (call, kind, as_value) = if let Some(method) = ast::MethodCallExpr::cast(parent.clone()) {
+        let receiver = method.receiver()?.syntax().text().to_string();
+        (method.syntax().clone(), CallKind::Method(receiver), false)
+    } else if parent.kind() == SyntaxKind::PATH_SEGMENT {
+        // `a::b::name` as an expression: a call when it is the callee.
+        let path = parent.parent().and_then(ast::Path::cast)?;
+        // Only the last segment names the function.
+        if path.syntax().parent().is_some_and(|p| p.kind() == SyntaxKind::PATH) {
+            return None;
+        }
+        let path_expr = path.syntax().parent().and_then(ast::PathExpr::cast)?;
+        let qualifier: Vec<String> = path
+            .qualifier()
+            .map(|q| context::path_segments(&q.syntax().text().to_string()))
+            .unwrap_or_default();
+        match path_expr.syntax().parent().and_then(ast::CallExpr::cast) {
+            Some(call) if call.expr().is_some_and(|e| e.syntax() == path_expr.syntax()) => {
+                (call.syntax().clone(), CallKind::Path(qualifier), false)
+            }
+            _ => (path_expr.syntax().clone(), CallKind::Path(qualifier), true),
+        }
+    } else {
+        return None;
+    };
+    let call_range = tree.node_range(&call);
+    let (end, awaited) = match call.parent().and_then(ast::AwaitExpr::cast) {
+        Some(awaited) => (tree.node_range(awaited.syntax()).end, true),
+        None => (call_range.end, false),
+    };
+    let place = place(index, at, tree, &call);
+    Some(CallSite {
+        file: at,
+        kind,
+        range: call_range,
+        end,
+        awaited,
+        place,
+        test: context::in_test_code(tree, &call, &[]),
+        as_value,
+    })
+}
+
+fn place(index: &CrateIndex, at: usize, tree: &trees::Tree, node: &SyntaxNode) -> CallPlace {
+    if let Some(host) = &tree.host {
+        let name = trees::macro_name(host).unwrap_or_default();
+        if !IN_PLACE_MACROS.contains(&name.as_str()) {
+            return CallPlace::Macro;
+        }
+    }
+    match context::enclosing_body(tree, node) {
+        Some(context::Enclosing::Closure(_)) => CallPlace::Closure,
+        Some(context::Enclosing::AsyncBlock(_)) => CallPlace::AsyncBlock,
+        Some(context::Enclosing::Fn(func)) => {
+            // A function around a macro call is a node of the file's own
+            // tree, whose offsets are the file's.
+            let in_tree = func.syntax().ancestors().last().as_ref() == Some(&tree.root);
+            let start = if in_tree {
+                tree.node_range(func.syntax()).start
+            } else {
+                range(func.syntax()).start
+            };
+            let name = func.name().map(|n| n.text().to_string()).unwrap_or_default();
+            index
+                .functions
+                .iter()
+                .position(|f| f.file == at && f.range.start == start && f.name == name)
+                .map_or(CallPlace::Item, CallPlace::Function)
+        }
+        None => CallPlace::Item,
+    }
+}
+
+/// Whether `ty` (a return type's text, whitespace removed) is `Result<..>`
+/// in one of its spellings, and how many generic arguments it has.
+pub fn result_arity(ty: &str) -> Option<usize> {
+    let ty: String = ty.split_whitespace().collect();
+    let start = ty.find("Result<")?;
+    let head = &ty[..start];
+    if !(head.is_empty() || head.ends_with("::")) {
+        return None;
+    }
+    let inner = ty[start + "Result<".len()..].strip_suffix('>')?;
+    let mut depth = 0usize;
+    let mut count = 1;
+    for c in inner.chars() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => count += 1,
+            _ => {}
+        }
+    }
+    Some(count)
+}
+
+/// The node's argument count, for a call or method call.
+pub fn arg_count(node: &SyntaxNode) -> Option<usize> {
+    if let Some(call) = ast::CallExpr::cast(node.clone()) {
+        return Some(call.arg_list()?.args().count());
+    }
+    Some(ast::MethodCallExpr::cast(node.clone())?.arg_list()?.args().count())
+}

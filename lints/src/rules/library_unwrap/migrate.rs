@@ -1,0 +1,921 @@
+//! The crate-wide `library_unwrap` fix: a function that returns a plain `T`
+//! becomes fallible (`Result<T, E>`), its `unwrap`/`expect` calls propagate
+//! with `?`, and every caller in the crate follows, transitively, until each
+//! chain reaches a caller that already returns a compatible `Result` (it gets
+//! `?`) or test and binary code (it gets the `unwrap` back, where a panic is
+//! the norm). A chain that reaches something whose signature cannot change
+//! (a trait method, `main`, a function passed as a value, an `extern` fn, a
+//! closure or `async` block) stops the whole fix: nothing is applied half way.
+//!
+//! The error type follows the crate: `anyhow::Result` when the crate depends
+//! on anyhow; else its own `thiserror` error enum, which gains an
+//! `Unexpected(String)` variant; else a small `UnexpectedError` type added to
+//! the crate root. For the last two, a crate-private extension trait
+//! (`OrUnexpected`) turns an `Option` or a `Result` with any `Debug` error into
+//! that error, so the rewrite compiles without knowing the receiver's type.
+
+use super::fix::made_up_message;
+use crate::diagnostic::{Applicability, Edit, Fix};
+use crate::index::{self, CallKind, CallPlace, CallSite, CrateIndex, Function, Owner};
+use crate::{CrateContext, Finding};
+use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasModuleItem};
+use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// How far a signature change is carried: callers of callers, up to this many
+/// levels above the function with the finding.
+pub const MAX_DEPTH: usize = 6;
+/// At most this many functions change in one fix.
+pub const MAX_FUNCTIONS: usize = 48;
+
+/// Method names that std and common crates also define: a call
+/// `x.name(..)` with such a name cannot be told apart from another type's.
+const COMMON_METHODS: &[&str] = &[
+    "as_ref", "borrow", "build", "call", "clear", "clone", "close", "contains", "default", "drop",
+    "extend", "find", "flush", "from", "get", "get_mut", "handle", "index", "init", "insert",
+    "into", "is_empty", "iter", "join", "len", "lock", "map", "new", "next", "open", "parse",
+    "poll", "pop", "push", "read", "recv", "remove", "run", "send", "set", "shutdown", "spawn",
+    "start", "stop", "take", "to_string", "try_from", "update", "wait", "write",
+];
+
+/// Payload marker for findings that ask for a migration.
+pub(super) const REQUEST: &str = "migrate";
+
+/// The error type the crate's new signatures use.
+#[derive(Debug, Clone)]
+enum Strategy {
+    Anyhow,
+    /// The crate's own `thiserror` enum (index into `error_enums`), and
+    /// whether it still needs the `Unexpected(String)` variant.
+    CrateError { at: usize, add_variant: bool },
+    /// A new `UnexpectedError` in the crate root.
+    NewError { root: usize },
+}
+
+/// One text edit of the plan, before edits inside a function are merged.
+#[derive(Debug, Clone)]
+struct Piece {
+    range: Range<usize>,
+    text: String,
+    /// Order among edits at the same offset: an opening `Ok(` first, the
+    /// closing `)` last.
+    order: u8,
+}
+
+#[derive(Default)]
+struct Plan {
+    /// Functions that become fallible, with their depth above the finding's.
+    migrated: BTreeMap<usize, usize>,
+    /// Small edits by file.
+    pieces: HashMap<usize, Vec<Piece>>,
+    /// Call sites in test and binary code that get the `unwrap` back.
+    unwrapped: usize,
+    /// Callers that already return a compatible `Result`.
+    propagated: usize,
+}
+
+pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
+    let Some(request) = finding.crate_fix.take() else {
+        return;
+    };
+    if request.data.first().map(String::as_str) != Some(REQUEST) {
+        return;
+    }
+    let index = ctx.index();
+    match plan(finding.range.start, ctx, index) {
+        Ok((fix, notes)) => {
+            finding.fix = Some(fix);
+            finding.notes.extend(notes);
+        }
+        Err(reason) => finding.notes.push(format!("no automatic fix: {reason}")),
+    }
+}
+
+fn plan(
+    offset: usize,
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) -> Result<(Fix, Vec<String>), String> {
+    let file = index
+        .file_of(ctx.file)
+        .ok_or_else(|| "the file is not part of the crate's module tree".to_string())?;
+    let start = index
+        .function_at(file, offset)
+        .ok_or_else(|| "the call is not inside a function body".to_string())?;
+    let strategy = strategy(ctx, index)?;
+    let mut plan = Plan::default();
+    let mut parsed = Parsed::new(index);
+    let mut queue = vec![(start, 0usize)];
+    let mut calls: HashMap<String, Vec<CallSite>> = HashMap::new();
+    plan.migrated.insert(start, 0);
+    while let Some((at, depth)) = queue.pop() {
+        let function = &index.functions[at];
+        eligible(function, index)?;
+        rewrite_function(at, &strategy, index, &mut parsed, &mut plan)?;
+        let sites = calls
+            .entry(function.name.clone())
+            .or_insert_with(|| index::calls_to(index, &function.name));
+        for site in sites.iter() {
+            if !resolves_to(site, at, index)? {
+                continue;
+            }
+            let shown = location(index, site.file, site.range.start);
+            if site.as_value {
+                return Err(format!(
+                    "`{}` is used as a value at {shown}, so its signature cannot change",
+                    function.display()
+                ));
+            }
+            let caller = match site.place {
+                CallPlace::Function(caller) => caller,
+                CallPlace::Closure => {
+                    return Err(format!(
+                        "`{}` is called inside a closure at {shown}, where `?` would leave the closure",
+                        function.display()
+                    ));
+                }
+                CallPlace::AsyncBlock => {
+                    return Err(format!(
+                        "`{}` is called inside an `async` block at {shown}",
+                        function.display()
+                    ));
+                }
+                CallPlace::Macro => {
+                    return Err(format!(
+                        "`{}` is called inside a macro at {shown} whose expansion is unknown",
+                        function.display()
+                    ));
+                }
+                CallPlace::Item => {
+                    return Err(format!(
+                        "`{}` is called outside a function body at {shown}",
+                        function.display()
+                    ));
+                }
+            };
+            let caller_fn = &index.functions[caller];
+            // Test and binary code may panic: the `unwrap` moves there.
+            if site.test || caller_fn.test || index.files[site.file].outside_library {
+                push(&mut plan, site.file, site.end..site.end, ".unwrap()", 1);
+                plan.unwrapped += 1;
+                continue;
+            }
+            push(&mut plan, site.file, site.end..site.end, "?", 1);
+            if plan.migrated.contains_key(&caller) {
+                continue;
+            }
+            match returns(caller_fn, index, &strategy) {
+                Returns::Compatible => plan.propagated += 1,
+                Returns::Incompatible(why) => {
+                    return Err(format!(
+                        "`{}` calls `{}` at {shown} and {why}",
+                        caller_fn.display(),
+                        function.display()
+                    ));
+                }
+                Returns::Plain => {
+                    if depth + 1 > MAX_DEPTH || plan.migrated.len() >= MAX_FUNCTIONS {
+                        return Err(format!(
+                            "the chain of callers is longer than temper carries a signature change ({MAX_DEPTH} levels, {MAX_FUNCTIONS} functions); it reaches `{}`",
+                            caller_fn.display()
+                        ));
+                    }
+                    plan.migrated.insert(caller, depth + 1);
+                    queue.push((caller, depth + 1));
+                }
+            }
+        }
+    }
+    finish(plan, &strategy, ctx, index, start)
+}
+
+/// Functions whose signature may change.
+fn eligible(function: &Function, index: &CrateIndex) -> Result<(), String> {
+    let name = function.display();
+    match &function.owner {
+        Owner::TraitImpl { .. } | Owner::TraitDef(_) => {
+            return Err(format!(
+                "the chain reaches `{name}`, a trait method whose signature the trait decides"
+            ));
+        }
+        Owner::Free if function.name == "main" => {
+            return Err("the chain reaches `main`".to_string());
+        }
+        _ => {}
+    }
+    if function.foreign {
+        return Err(format!("the chain reaches `{name}`, which is called from outside Rust"));
+    }
+    if function.is_const {
+        return Err(format!("the chain reaches `{name}`, a `const fn`"));
+    }
+    if function.body.is_none() {
+        return Err(format!("`{name}` has no body"));
+    }
+    if index.files[function.file].outside_library {
+        return Err(format!("the chain reaches `{name}` in test or binary code"));
+    }
+    if let Some(ret) = &function.ret {
+        let text: String = index.files[function.file].text[ret.clone()]
+            .split_whitespace()
+            .collect();
+        if text == "!" || text.starts_with("implFuture") {
+            return Err(format!("`{name}` returns `{text}`"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `site` calls function `at`, or an error when it might and the
+/// syntax cannot tell.
+fn resolves_to(site: &CallSite, at: usize, index: &CrateIndex) -> Result<bool, String> {
+    let function = &index.functions[at];
+    let same_name: Vec<usize> = index.functions_named(&function.name).map(|(i, _)| i).collect();
+    let caller_owner = match site.place {
+        CallPlace::Function(caller) => Some(&index.functions[caller].owner),
+        _ => None,
+    };
+    let caller_type = caller_owner.and_then(|owner| match owner {
+        Owner::Inherent(ty) | Owner::TraitImpl { self_ty: ty, .. } => Some(ty.as_str()),
+        _ => None,
+    });
+    match (&function.owner, &site.kind) {
+        (Owner::Free, CallKind::Method(_)) => Ok(false),
+        (Owner::Free, CallKind::Path(qualifier)) => {
+            // `Type::name` is an associated function, not this one.
+            if qualifier
+                .last()
+                .is_some_and(|q| q.starts_with(|c: char| c.is_uppercase()))
+            {
+                return Ok(false);
+            }
+            if !qualifier.is_empty() && !is_crate_path(qualifier, index, site.file) {
+                return Ok(false);
+            }
+            let free: Vec<usize> = same_name
+                .iter()
+                .copied()
+                .filter(|&i| index.functions[i].owner == Owner::Free)
+                .collect();
+            if free.len() == 1 {
+                return Ok(true);
+            }
+            // Several free functions share the name: the module decides.
+            let module = &index.files[function.file].module;
+            let matches = match qualifier.last() {
+                Some(last) => module.rsplit("::").next() == Some(last.as_str()),
+                None => function.file == site.file,
+            };
+            Ok(matches)
+        }
+        (Owner::Inherent(ty), CallKind::Path(qualifier)) => Ok(match qualifier.last() {
+            Some(last) if last == ty => true,
+            Some(last) if last == "Self" => caller_type == Some(ty.as_str()),
+            _ => false,
+        }),
+        (Owner::Inherent(ty), CallKind::Method(receiver)) => {
+            let methods: Vec<usize> = same_name
+                .iter()
+                .copied()
+                .filter(|&i| index.functions[i].has_self)
+                .collect();
+            if receiver == "self" && caller_type.is_some() {
+                return Ok(caller_type == Some(ty.as_str()));
+            }
+            if methods.len() == 1 && !COMMON_METHODS.contains(&function.name.as_str()) {
+                return Ok(true);
+            }
+            Err(format!(
+                "`{receiver}.{}(..)` at {} may call `{}` or another type's `{}`, and temper has no types to tell",
+                function.name,
+                location(index, site.file, site.range.start),
+                function.display(),
+                function.name
+            ))
+        }
+        _ => Ok(false),
+    }
+}
+
+/// A qualifier that names a module of this crate (or the crate itself, from
+/// test and binary code).
+fn is_crate_path(qualifier: &[String], index: &CrateIndex, file: usize) -> bool {
+    let first = qualifier[0].as_str();
+    if matches!(first, "crate" | "self" | "super") {
+        return true;
+    }
+    let module_named = index
+        .files
+        .iter()
+        .any(|f| f.module.split("::").any(|segment| segment == first));
+    module_named || index.files[file].outside_library
+}
+
+enum Returns {
+    /// `?` converts the new error into the caller's.
+    Compatible,
+    Incompatible(String),
+    /// A plain value: the caller becomes fallible too.
+    Plain,
+}
+
+fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Returns {
+    let Some(ret) = &caller.ret else {
+        return Returns::Plain;
+    };
+    let text: String = index.files[caller.file].text[ret.clone()]
+        .split_whitespace()
+        .collect();
+    if text.starts_with("Option<") {
+        return Returns::Incompatible(
+            "returns an `Option`, which would lose the error".to_string(),
+        );
+    }
+    if text.starts_with("Poll<") {
+        return Returns::Incompatible("returns a `Poll`".to_string());
+    }
+    let Some(arity) = index::result_arity(&text) else {
+        return Returns::Plain;
+    };
+    let file_text = &index.files[caller.file].text;
+    let boxed = text.contains("Box<dyn") && text.contains("Error");
+    let anyhow = text.contains("anyhow::")
+        || (arity == 1 && file_text.contains("use anyhow::") && file_text.contains("Result"));
+    let eyre = text.contains("eyre::") || text.contains("Report>");
+    let compatible = match strategy {
+        Strategy::Anyhow => anyhow || boxed,
+        Strategy::CrateError { at, .. } => {
+            let name = &index.error_enums[*at].name;
+            let error = text.rsplit([',', '<']).next().unwrap_or("").trim_end_matches('>');
+            boxed
+                || (arity == 1 && !anyhow && !eyre && !text.starts_with("io::") && !text.starts_with("std::io::") && !text.starts_with("fmt::"))
+                || error.rsplit("::").next() == Some(name.as_str())
+        }
+        Strategy::NewError { .. } => {
+            boxed || anyhow || eyre || text.contains("UnexpectedError")
+        }
+    };
+    if compatible {
+        Returns::Compatible
+    } else {
+        Returns::Incompatible(format!(
+            "returns `{text}`, which the new error does not convert into with `?`"
+        ))
+    }
+}
+
+fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, String> {
+    if ctx.facts.is_some_and(|facts| facts.uses_anyhow) {
+        return Ok(Strategy::Anyhow);
+    }
+    // The crate's own error enum: the one in the crate root or an `error`
+    // module, else the only one.
+    let preferred = index
+        .error_enums
+        .iter()
+        .position(|e| e.name == "Error" && (e.path == "crate::Error" || e.path == "crate::error::Error"))
+        .or_else(|| (index.error_enums.len() == 1).then_some(0));
+    if let Some(at) = preferred {
+        let error = &index.error_enums[at];
+        let existing = error.variants.iter().find(|(name, _)| name == "Unexpected");
+        return match existing {
+            Some((_, fields)) if fields == "(String)" => Ok(Strategy::CrateError {
+                at,
+                add_variant: false,
+            }),
+            Some(_) => Err(format!(
+                "`{}` already has an `Unexpected` variant that does not carry a message",
+                error.path
+            )),
+            None => Ok(Strategy::CrateError {
+                at,
+                add_variant: true,
+            }),
+        };
+    }
+    let root = index
+        .lib_root
+        .ok_or_else(|| "the crate has no `src/lib.rs` to hold a new error type".to_string())?;
+    if index.files[root].text.contains("no_std") {
+        return Err("the crate is `no_std`".to_string());
+    }
+    Ok(Strategy::NewError { root })
+}
+
+/// Trees parsed on demand during one plan.
+struct Parsed<'a> {
+    index: &'a CrateIndex,
+    files: HashMap<usize, SourceFile>,
+}
+
+impl<'a> Parsed<'a> {
+    fn new(index: &'a CrateIndex) -> Parsed<'a> {
+        Parsed {
+            index,
+            files: HashMap::new(),
+        }
+    }
+
+    fn function(&mut self, function: &Function) -> Option<ast::Fn> {
+        let edition = self.index.edition.unwrap_or(crate::Edition::CURRENT);
+        let text = &self.index.files[function.file].text;
+        let file = self
+            .files
+            .entry(function.file)
+            .or_insert_with(|| SourceFile::parse(text, edition).tree());
+        file.syntax()
+            .descendants()
+            .filter_map(ast::Fn::cast)
+            .find(|f| usize::from(f.syntax().text_range().start()) == function.range.start)
+    }
+}
+
+fn push(plan: &mut Plan, file: usize, range: Range<usize>, text: impl Into<String>, order: u8) {
+    plan.pieces.entry(file).or_default().push(Piece {
+        range,
+        text: text.into(),
+        order,
+    });
+}
+
+fn node_range(node: &SyntaxNode) -> Range<usize> {
+    usize::from(node.text_range().start())..usize::from(node.text_range().end())
+}
+
+/// The signature, the returns, the tail and the `unwrap`s of one function.
+fn rewrite_function(
+    at: usize,
+    strategy: &Strategy,
+    index: &CrateIndex,
+    parsed: &mut Parsed<'_>,
+    plan: &mut Plan,
+) -> Result<(), String> {
+    let function = &index.functions[at];
+    let file = function.file;
+    let text = index.files[file].text.clone();
+    let func = parsed
+        .function(function)
+        .ok_or_else(|| format!("`{}` could not be found again", function.display()))?;
+    let body = func
+        .body()
+        .ok_or_else(|| format!("`{}` has no body", function.display()))?;
+    let unit = function.ret.is_none()
+        || function
+            .ret
+            .as_ref()
+            .is_some_and(|r| text[r.clone()].split_whitespace().collect::<String>() == "()");
+    // The signature.
+    let ok_type = match &function.ret {
+        Some(ret) => text[ret.clone()].to_string(),
+        None => "()".to_string(),
+    };
+    let new_ret = result_type(&ok_type, strategy, index, file);
+    match &function.ret {
+        Some(ret) => push(plan, file, ret.clone(), new_ret, 1),
+        None => push(
+            plan,
+            file,
+            function.params_end..function.params_end,
+            format!(" -> {new_ret}"),
+            1,
+        ),
+    }
+    // `return x` and the tail leave the function: both are wrapped in `Ok`.
+    for ret in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::ReturnExpr::cast)
+        .filter(|ret| owned_by(ret.syntax(), &func))
+    {
+        match ret.expr() {
+            Some(value) => {
+                let range = node_range(value.syntax());
+                push(plan, file, range.start..range.start, "Ok(", 0);
+                push(plan, file, range.end..range.end, ")", 2);
+            }
+            None => {
+                let end = usize::from(ret.syntax().text_range().end());
+                push(plan, file, end..end, " Ok(())", 1);
+            }
+        }
+    }
+    let stmts = body
+        .stmt_list()
+        .ok_or_else(|| format!("`{}` has an empty body", function.display()))?;
+    let tail = stmts.tail_expr();
+    let block_like = tail.as_ref().is_some_and(|tail| {
+        matches!(
+            tail,
+            ast::Expr::IfExpr(_)
+                | ast::Expr::MatchExpr(_)
+                | ast::Expr::ForExpr(_)
+                | ast::Expr::WhileExpr(_)
+                | ast::Expr::LoopExpr(_)
+                | ast::Expr::BlockExpr(_)
+        )
+    });
+    match tail {
+        Some(tail) if !(unit && block_like) => {
+            if matches!(tail, ast::Expr::ReturnExpr(_)) {
+                // Already wrapped as a `return`.
+            } else {
+                let range = node_range(tail.syntax());
+                push(plan, file, range.start..range.start, "Ok(", 0);
+                push(plan, file, range.end..range.end, ")", 2);
+            }
+        }
+        _ => {
+            let ends_in_return = stmts.statements().last().is_some_and(|stmt| {
+                matches!(&stmt, ast::Stmt::ExprStmt(e) if matches!(e.expr(), Some(ast::Expr::ReturnExpr(_))))
+            });
+            if !unit && stmts.tail_expr().is_none() && !ends_in_return {
+                return Err(format!(
+                    "`{}` has no tail expression to wrap in `Ok`",
+                    function.display()
+                ));
+            }
+            if !ends_in_return {
+                let close = stmts
+                    .r_curly_token()
+                    .ok_or_else(|| format!("`{}` has an unclosed body", function.display()))?;
+                let close_at = usize::from(close.text_range().start());
+                let indent = line_indent(&text, usize::from(func.syntax().text_range().start()));
+                let before = &text[..close_at];
+                let trimmed = before.trim_end().len();
+                push(
+                    plan,
+                    file,
+                    trimmed..trimmed,
+                    format!("\n{indent}    Ok(())"),
+                    1,
+                );
+            }
+        }
+    }
+    // The function's own `unwrap` and `expect` calls.
+    for call in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .filter(|call| owned_by(call.syntax(), &func))
+    {
+        let Some(name) = call.name_ref() else {
+            continue;
+        };
+        let args: Vec<ast::Expr> = call.arg_list().map(|a| a.args().collect()).unwrap_or_default();
+        let message = match (name.text().as_ref(), args.len()) {
+            ("unwrap", 0) => None,
+            ("expect", 1) => Some(args[0].clone()),
+            _ => continue,
+        };
+        let Some(receiver) = call.receiver() else {
+            continue;
+        };
+        let range = usize::from(name.syntax().text_range().start())..usize::from(call.syntax().text_range().end());
+        let message_text = match &message {
+            Some(arg) => arg.syntax().text().to_string(),
+            None => made_up_message(&receiver, super::fix::Kind::Unknown),
+        };
+        let replacement = match strategy {
+            Strategy::Anyhow => match &message {
+                Some(arg) if !is_string_literal(arg) => {
+                    format!("with_context(|| {}.to_string())?", message_text)
+                }
+                _ => format!("context({message_text})?"),
+            },
+            _ => format!("or_unexpected({message_text})?"),
+        };
+        push(plan, file, range, replacement, 1);
+        if let Some(import) = import(strategy, index, file, &text, parsed) {
+            push(plan, file, import.0.clone(), import.1, 1);
+        }
+    }
+    Ok(())
+}
+
+fn is_string_literal(expr: &ast::Expr) -> bool {
+    matches!(expr, ast::Expr::Literal(lit) if matches!(lit.kind(), ast::LiteralKind::String(_)))
+}
+
+/// Whether `node` belongs to `func` itself, not to a closure, `async` block
+/// or nested function inside it.
+fn owned_by(node: &SyntaxNode, func: &ast::Fn) -> bool {
+    for ancestor in node.ancestors().skip(1) {
+        if ancestor == *func.syntax() {
+            return true;
+        }
+        match ancestor.kind() {
+            SyntaxKind::FN | SyntaxKind::CLOSURE_EXPR => return false,
+            SyntaxKind::BLOCK_EXPR => {
+                if let Some(block) = ast::BlockExpr::cast(ancestor.clone())
+                    && block.async_token().is_some()
+                {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `Result<T, E>` in the spelling the strategy and the file allow.
+fn result_type(ok: &str, strategy: &Strategy, index: &CrateIndex, file: usize) -> String {
+    let error = match strategy {
+        Strategy::Anyhow => return format!("anyhow::Result<{ok}>"),
+        Strategy::CrateError { at, .. } => index.error_enums[*at].path.clone(),
+        Strategy::NewError { .. } => "crate::UnexpectedError".to_string(),
+    };
+    let text = &index.files[file].text;
+    // A file that names its own `Result` (an alias taking one argument, or
+    // an import) gets std's spelled out.
+    let shadowed = text.contains("type Result<") || text.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with("use ") && line.contains("Result") && !line.contains("std::result::Result")
+    });
+    if shadowed {
+        format!("std::result::Result<{ok}, {error}>")
+    } else {
+        format!("Result<{ok}, {error}>")
+    }
+}
+
+/// The `use` the rewritten calls need in `file`, as an insertion.
+fn import(
+    strategy: &Strategy,
+    index: &CrateIndex,
+    file: usize,
+    text: &str,
+    parsed: &mut Parsed<'_>,
+) -> Option<(Range<usize>, String)> {
+    let (path, word) = match strategy {
+        Strategy::Anyhow => ("anyhow::Context as _".to_string(), "Context"),
+        Strategy::CrateError { at, .. } => {
+            let module = index.error_enums[*at].path.rsplit_once("::")?.0.to_string();
+            (format!("{module}::OrUnexpected"), "OrUnexpected")
+        }
+        Strategy::NewError { .. } => ("crate::OrUnexpected".to_string(), "OrUnexpected"),
+    };
+    // The trait's own file needs no import.
+    let defines_here = match strategy {
+        Strategy::CrateError { at, .. } => index.error_enums[*at].file == file,
+        Strategy::NewError { root } => *root == file,
+        Strategy::Anyhow => false,
+    };
+    if defines_here || text.lines().any(|l| l.trim_start().starts_with("use ") && l.contains(word)) {
+        return None;
+    }
+    let edition = index.edition.unwrap_or(crate::Edition::CURRENT);
+    let tree = parsed
+        .files
+        .entry(file)
+        .or_insert_with(|| SourceFile::parse(text, edition).tree());
+    // After the file's last top-level `use`, else before its first item.
+    let items: Vec<ast::Item> = tree.items().collect();
+    let last_use = items.iter().filter(|i| matches!(i, ast::Item::Use(_))).last();
+    match last_use {
+        Some(item) => {
+            let end = node_range(item.syntax()).end;
+            Some((end..end, format!("\nuse {path};")))
+        }
+        None => {
+            let first = items.first()?;
+            let start = first_item_start(first);
+            Some((start..start, format!("use {path};\n\n")))
+        }
+    }
+}
+
+/// Where an item starts, before its doc comments and attributes.
+fn first_item_start(item: &ast::Item) -> usize {
+    usize::from(item.syntax().text_range().start())
+}
+
+fn line_indent(text: &str, offset: usize) -> String {
+    let start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+    text[start..offset]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect()
+}
+
+/// `file:line:column` of an offset, for the diagnostic.
+fn location(index: &CrateIndex, file: usize, offset: usize) -> String {
+    let text = &index.files[file].text;
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+    let name = index.files[file]
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{name}:{line}:{column}")
+}
+
+/// Items the strategy adds to the crate: the variant, the trait, the type.
+fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
+    const TRAIT_DOC: &str = "/// Turns an unexpected `None` or `Err` into an error the caller can handle\n/// (written by `temper fix` in place of `unwrap` and `expect`).";
+    match strategy {
+        Strategy::Anyhow => {}
+        Strategy::CrateError { at, add_variant } => {
+            let error = &index.error_enums[*at];
+            let name = &error.name;
+            if *add_variant {
+                let text = &index.files[error.file].text;
+                let before = text[..error.variants_end].trim_end().len();
+                let comma = if text[..before].ends_with(',') || text[..before].ends_with('{') {
+                    ""
+                } else {
+                    ","
+                };
+                push(
+                    plan,
+                    error.file,
+                    before..before,
+                    format!(
+                        "{comma}\n    /// An `unwrap` or `expect` that used to panic (written by `temper fix`).\n    #[error(\"{{0}}\")]\n    Unexpected(String),"
+                    ),
+                    1,
+                );
+            }
+            if !index.files[error.file].text.contains("trait OrUnexpected") {
+                push(
+                    plan,
+                    error.file,
+                    error.item_end..error.item_end,
+                    format!(
+                        "\n\n{TRAIT_DOC}\npub(crate) trait OrUnexpected<T> {{\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, {name}>;\n}}\n\nimpl<T> OrUnexpected<T> for Option<T> {{\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, {name}> {{\n        self.ok_or_else(|| {name}::Unexpected(message.to_string()))\n    }}\n}}\n\nimpl<T, E: std::fmt::Debug> OrUnexpected<T> for std::result::Result<T, E> {{\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, {name}> {{\n        self.map_err(|error| {name}::Unexpected(format!(\"{{}}: {{:?}}\", message, error)))\n    }}\n}}"
+                    ),
+                    1,
+                );
+            }
+        }
+        Strategy::NewError { root } => {
+            let text = &index.files[*root].text;
+            if text.contains("struct UnexpectedError") {
+                return;
+            }
+            let end = text.trim_end().len();
+            push(
+                plan,
+                *root,
+                end..end,
+                format!(
+                    "\n\n/// An `unwrap` or `expect` that used to panic, returned as an error instead\n/// (written by `temper fix`).\n#[derive(Debug)]\npub struct UnexpectedError(String);\n\nimpl std::fmt::Display for UnexpectedError {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.write_str(&self.0)\n    }}\n}}\n\nimpl std::error::Error for UnexpectedError {{}}\n\n{TRAIT_DOC}\npub(crate) trait OrUnexpected<T> {{\n    fn or_unexpected(self, message: &str) -> Result<T, UnexpectedError>;\n}}\n\nimpl<T> OrUnexpected<T> for Option<T> {{\n    fn or_unexpected(self, message: &str) -> Result<T, UnexpectedError> {{\n        self.ok_or_else(|| UnexpectedError(message.to_string()))\n    }}\n}}\n\nimpl<T, E: std::fmt::Debug> OrUnexpected<T> for Result<T, E> {{\n    fn or_unexpected(self, message: &str) -> Result<T, UnexpectedError> {{\n        self.map_err(|error| UnexpectedError(format!(\"{{}}: {{:?}}\", message, error)))\n    }}\n}}"
+                ),
+                1,
+            );
+        }
+    }
+}
+
+/// Turns the plan into one fix: the edits inside each changed function are
+/// merged into one replacement of the function, so the fix's edits never
+/// overlap one another.
+fn finish(
+    mut plan: Plan,
+    strategy: &Strategy,
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+    start: usize,
+) -> Result<(Fix, Vec<String>), String> {
+    helper_items(strategy, index, &mut plan);
+    let mut edits = Vec::new();
+    let migrated: Vec<usize> = plan.migrated.keys().copied().collect();
+    for (&file, pieces) in &mut plan.pieces {
+        pieces.sort_by(|a, b| (a.range.start, a.order, a.range.end).cmp(&(b.range.start, b.order, b.range.end)));
+        pieces.dedup_by(|a, b| a.range == b.range && a.text == b.text);
+        let text = &index.files[file].text;
+        // Group the pieces inside each migrated function of this file.
+        let mut groups: Vec<(Range<usize>, Vec<Piece>)> = migrated
+            .iter()
+            .map(|&f| &index.functions[f])
+            .filter(|f| f.file == file)
+            .map(|f| (f.range.clone(), Vec::new()))
+            .collect();
+        groups.sort_by_key(|(range, _)| range.start);
+        for window in groups.windows(2) {
+            if window[0].0.end > window[1].0.start {
+                return Err("two of the functions to change are nested in one another".to_string());
+            }
+        }
+        let mut loose = Vec::new();
+        for piece in pieces.drain(..) {
+            match groups
+                .iter_mut()
+                .find(|(range, _)| range.start <= piece.range.start && piece.range.end <= range.end)
+            {
+                Some((_, group)) => group.push(piece),
+                None => loose.push(piece),
+            }
+        }
+        let path = index.files[file].path.clone();
+        let target = (path != ctx.file).then_some(path);
+        for (range, group) in groups {
+            if group.is_empty() {
+                continue;
+            }
+            let replacement = apply(text, range.clone(), &group)?;
+            edits.push(edit(&target, range, replacement));
+        }
+        // Insertions at one offset become one edit, in order.
+        let mut at = 0;
+        while at < loose.len() {
+            let mut next = at + 1;
+            let mut replacement = loose[at].text.clone();
+            while next < loose.len()
+                && loose[next].range == loose[at].range
+                && loose[at].range.is_empty()
+            {
+                replacement.push_str(&loose[next].text);
+                next += 1;
+            }
+            edits.push(edit(&target, loose[at].range.clone(), replacement));
+            at = next;
+        }
+    }
+    edits.sort_by(|a, b| (&a.file, a.range.start).cmp(&(&b.file, b.range.start)));
+    for pair in edits.windows(2) {
+        if pair[0].file == pair[1].file && pair[0].range.end > pair[1].range.start {
+            return Err("the rewrite of the callers overlaps itself".to_string());
+        }
+    }
+    let root = &index.functions[start];
+    let changed: Vec<String> = migrated
+        .iter()
+        .filter(|&&f| f != start)
+        .map(|&f| format!("`{}`", index.functions[f].display()))
+        .collect();
+    let public: Vec<String> = migrated
+        .iter()
+        .map(|&f| &index.functions[f])
+        .filter(|f| f.public)
+        .map(|f| {
+            format!(
+                "`{}` ({})",
+                f.display(),
+                location(index, f.file, f.range.start)
+            )
+        })
+        .collect();
+    let error = match strategy {
+        Strategy::Anyhow => "anyhow::Error".to_string(),
+        Strategy::CrateError { at, .. } => format!("`{}`", index.error_enums[*at].name),
+        Strategy::NewError { .. } => "a new `UnexpectedError`".to_string(),
+    };
+    let mut message = format!("make `{}` return a `Result` with {error}", root.display());
+    if !changed.is_empty() {
+        message.push_str(&format!(" and carry it through {}", changed.join(", ")));
+    }
+    let mut notes = Vec::new();
+    if !public.is_empty() {
+        notes.push(format!(
+            "the fix changes public signatures, a breaking change for the crate's users: {}",
+            public.join(", ")
+        ));
+    }
+    if plan.unwrapped > 0 {
+        notes.push(format!(
+            "{} call{} in test or binary code keep{} panicking with `.unwrap()`",
+            plan.unwrapped,
+            if plan.unwrapped == 1 { "" } else { "s" },
+            if plan.unwrapped == 1 { "s" } else { "" }
+        ));
+    }
+    let _ = plan.propagated;
+    Ok((
+        Fix {
+            message,
+            applicability: Applicability::Unsafe,
+            edits,
+        },
+        notes,
+    ))
+}
+
+fn edit(target: &Option<PathBuf>, range: Range<usize>, replacement: String) -> Edit {
+    Edit {
+        file: target.clone(),
+        range,
+        replacement,
+    }
+}
+
+/// `text[range]` with `pieces` (sorted, inside the range) applied.
+fn apply(text: &str, range: Range<usize>, pieces: &[Piece]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut cursor = range.start;
+    for piece in pieces {
+        if piece.range.start < cursor {
+            return Err("two rewrites of one function overlap".to_string());
+        }
+        out.push_str(&text[cursor..piece.range.start]);
+        out.push_str(&piece.text);
+        cursor = piece.range.end;
+    }
+    out.push_str(&text[cursor..range.end]);
+    Ok(out)
+}
