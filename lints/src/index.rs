@@ -113,7 +113,9 @@ impl CrateIndex {
             .enumerate()
             .filter(|(_, (path, _))| path.ends_with("src/lib.rs"))
             .min_by_key(|(_, (path, _))| path.components().count())
-            .map(|(at, _)| at);
+            .map(|(at, _)| at)
+            // A file checked on its own is a crate root.
+            .or_else(|| (files.len() == 1).then_some(0));
         let package_dir = lib_root
             .and_then(|at| files[at].0.parent()?.parent())
             .map(Path::to_path_buf)

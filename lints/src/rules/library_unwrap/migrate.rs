@@ -573,21 +573,32 @@ fn rewrite_function(
         let Some(receiver) = call.receiver() else {
             continue;
         };
-        let range = usize::from(name.syntax().text_range().start())..usize::from(call.syntax().text_range().end());
-        let message_text = match &message {
-            Some(arg) => arg.syntax().text().to_string(),
-            None => made_up_message(&receiver, super::fix::Kind::Unknown),
-        };
-        let replacement = match strategy {
-            Strategy::Anyhow => match &message {
-                Some(arg) if !is_string_literal(arg) => {
-                    format!("with_context(|| {}.to_string())?", message_text)
-                }
-                _ => format!("context({message_text})?"),
-            },
-            _ => format!("or_unexpected({message_text})?"),
-        };
-        push(plan, file, range, replacement, 1);
+        let name_range = node_range(name.syntax());
+        let call_end = usize::from(call.syntax().text_range().end());
+        // The arguments stay as written (comments and all): only the method's
+        // name changes, and `?` follows the call.
+        match (&message, strategy) {
+            (None, Strategy::Anyhow) => {
+                let text = format!("context({})", made_up_message(&receiver, super::fix::Kind::Unknown));
+                push(plan, file, name_range.start..call_end, text, 1);
+            }
+            (None, _) => {
+                let text = format!(
+                    "or_unexpected({})",
+                    made_up_message(&receiver, super::fix::Kind::Unknown)
+                );
+                push(plan, file, name_range.start..call_end, text, 1);
+            }
+            (Some(arg), Strategy::Anyhow) if !is_string_literal(arg) => {
+                push(plan, file, name_range, "with_context", 1);
+                let arg_range = node_range(arg.syntax());
+                push(plan, file, arg_range.start..arg_range.start, "|| ", 1);
+                push(plan, file, arg_range.end..arg_range.end, ".to_string()", 1);
+            }
+            (Some(_), Strategy::Anyhow) => push(plan, file, name_range, "context", 1),
+            (Some(_), _) => push(plan, file, name_range, "or_unexpected", 1),
+        }
+        push(plan, file, call_end..call_end, "?", 1);
         if let Some(import) = import(strategy, index, file, &text, parsed) {
             push(plan, file, import.0.clone(), import.1, 1);
         }
