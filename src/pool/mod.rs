@@ -49,10 +49,10 @@ mod runtime;
 pub use bindings::exports::temper::extractor::extract::{
     ExtractedContent, ExtractionError, ExtractionMode, Link,
 };
-pub use breaker::{Breaker, BreakerState};
+pub use breaker::{Attempt, Breaker, BreakerState};
 pub use config::{Allocator, BreakerConfig, PoolConfig, Reuse, RuntimeConfig, TierThresholds};
 pub use error::{CallError, PoolError, RetireReason};
 pub use handle::{PooledInstance, Released};
 pub use manager::Pool;
 pub use metrics::{LatencySummary, PoolMetrics, RetiredCounts, Tier, TierCounts};
-pub use runtime::{Instance, Runtime, WORLD, validate_against_world};
+pub use runtime::{Instance, MIN_EPOCH_TICK, Runtime, WORLD, validate_against_world};
