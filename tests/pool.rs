@@ -638,8 +638,9 @@ async fn instances_idle_past_the_idle_timeout_are_evicted() {
     second.release().await.expect("release");
     third.release().await.expect("release");
 
-    // Nobody checks out: the reaper alone evicts, oldest first.
-    tokio::time::advance(Duration::from_secs(6)).await;
+    // Nobody checks out: the reaper alone evicts, oldest first. (Tokio
+    // timers fire on the millisecond after their deadline.)
+    tokio::time::advance(Duration::from_millis(6_010)).await;
     let_tasks_run().await;
     let metrics = pool.metrics();
     assert_eq!(

@@ -270,7 +270,12 @@ impl Shared {
             return;
         }
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn(reap(Arc::downgrade(self), timeout))),
+            Ok(runtime) => {
+                // The first wake-up is fixed now: the task may first run
+                // only after the clock has moved on.
+                let first = Instant::now().checked_add(timeout);
+                drop(runtime.spawn(reap(Arc::downgrade(self), timeout, first)));
+            }
             Err(_) => self.reaper_started.store(false, Ordering::Release),
         }
     }
@@ -363,8 +368,8 @@ impl Shared {
 
 /// Evicts idle instances as they pass the idle timeout, sleeping until the
 /// longest-idle one is due.
-async fn reap(pool: Weak<Shared>, timeout: Duration) {
-    let mut next = Instant::now().checked_add(timeout);
+async fn reap(pool: Weak<Shared>, timeout: Duration, first: Option<Instant>) {
+    let mut next = first;
     while let Some(due) = next {
         tokio::time::sleep_until(due).await;
         let Some(shared) = pool.upgrade() else {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError,
-    PoolingAllocationConfig, ResourceLimiter, Store, Trap, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+    ResourceLimiter, Store, Trap, UpdateDeadline,
 };
 
 use super::bindings::exports::temper::extractor::extract::{
@@ -182,15 +182,16 @@ impl Runtime {
     /// instead of showing up later as creation failures.
     pub(crate) fn reserve(&self, count: usize) -> Result<Reservation, PoolError> {
         let inner = &self.inner;
-        let reserved = inner
-            .reserved
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |reserved| {
-                let wanted = reserved.checked_add(count)?;
-                match inner.slots {
-                    Some(slots) if wanted > slots => None,
-                    _ => Some(wanted),
-                }
-            });
+        let reserved =
+            inner
+                .reserved
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |reserved| {
+                    let wanted = reserved.checked_add(count)?;
+                    match inner.slots {
+                        Some(slots) if wanted > slots => None,
+                        _ => Some(wanted),
+                    }
+                });
         match (reserved, inner.slots) {
             (Ok(_), _) => Ok(Reservation {
                 runtime: Arc::clone(inner),
@@ -235,7 +236,10 @@ impl Runtime {
             // Wall-clock time, not ticks counted: a call that waited in the
             // executor's run queue after a yield has used that time too, so
             // on a saturated executor it is still cut at its deadline.
-            if state.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            if state
+                .deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
+            {
                 state.timed_out = true;
                 return Ok(UpdateDeadline::Interrupt);
             }
@@ -551,7 +555,9 @@ pub(crate) struct Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.runtime.reserved.fetch_sub(self.count, Ordering::AcqRel);
+        self.runtime
+            .reserved
+            .fetch_sub(self.count, Ordering::AcqRel);
     }
 }
 
