@@ -91,7 +91,7 @@ impl PooledInstance {
         let Some(slot) = self.slot.take() else {
             return Err(PoolError::Closed);
         };
-        match self.shared.finish(slot.instance, slot.permit, None) {
+        match self.shared.finish(slot.instance, slot.permit) {
             Released::Retired(RetireReason::PoolClosed) => Err(PoolError::Closed),
             released => Ok(released),
         }
@@ -112,6 +112,6 @@ impl Drop for PooledInstance {
         // runtime: no task to schedule, nothing a saturated or shutting-down
         // runtime could delay or discard, and the slot is free when `drop`
         // returns. Freeing a retired store happens on the dropper thread.
-        self.shared.finish(slot.instance, slot.permit, None);
+        self.shared.finish(slot.instance, slot.permit);
     }
 }

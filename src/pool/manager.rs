@@ -312,15 +312,9 @@ impl Shared {
     /// limit, was used once by policy or the pool is closed; otherwise makes
     /// it the hottest idle instance. Runs exactly once per checkout, inline:
     /// nothing here waits.
-    pub(crate) fn finish(
-        &self,
-        instance: Instance,
-        permit: OwnedSemaphorePermit,
-        forced: Option<RetireReason>,
-    ) -> Released {
+    pub(crate) fn finish(&self, instance: Instance, permit: OwnedSemaphorePermit) -> Released {
         let reason = instance
             .retire_reason()
-            .or(forced)
             .or_else(|| {
                 let limit = self.config.max_uses?;
                 (instance.uses() >= limit).then_some(RetireReason::MaxUses)
