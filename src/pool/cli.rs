@@ -148,8 +148,9 @@ pub fn run_bench(args: &PoolBenchArgs) -> Result<ExitCode, PoolError> {
     let calls = ok + guest_errors + call_errors;
     let rate = calls as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     println!(
-        "{calls} calls in {elapsed:.2?} ({rate:.0} calls/s) with {} tasks on {workers} worker threads, {} instances max, {} allocator, {}",
+        "{calls} calls in {elapsed:.2?} ({rate:.0} calls/s) with {} tasks on {workers} worker thread{}, {} instances max, {} allocator, {}",
         args.concurrency,
+        if workers == 1 { "" } else { "s" },
         args.max_instances,
         if args.pooling_allocator {
             "pooling"
