@@ -217,6 +217,10 @@ impl Runtime {
     }
 
     /// Creates a fresh store and instance from the pre-linked component.
+    ///
+    /// With the pooling allocator, an instance made here takes one of the
+    /// runtime's slots beside those promised to pools: pools on the same
+    /// runtime then see [`PoolError::CapacityExhausted`] when it is full.
     pub async fn instantiate(&self) -> Result<Instance, PoolError> {
         let inner = &self.inner;
         let mut store = Store::new(
