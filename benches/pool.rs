@@ -61,8 +61,8 @@ impl Setup {
         let pooling =
             Runtime::from_bytes(component, runtime_config(Allocator::Pooling { slots: 16 }))
                 .expect("load");
-        let reused = Pool::new(pooling.clone(), pool_config(Reuse::Instance));
-        let fresh = Pool::new(pooling.clone(), pool_config(Reuse::FreshPerCheckout));
+        let reused = Pool::new(pooling.clone(), pool_config(Reuse::Instance)).expect("pool");
+        let fresh = Pool::new(pooling.clone(), pool_config(Reuse::FreshPerCheckout)).expect("pool");
         let executor = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()

@@ -4,15 +4,16 @@
 
 #[path = "support/guest.rs"]
 mod guest;
+mod soak;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use temper::pool::{
     Allocator, Breaker, BreakerConfig, BreakerState, CallError, ExtractionError, ExtractionMode,
-    Pool, PoolConfig, PoolError, Released, RetireReason, Reuse, Runtime, RuntimeConfig, Tier,
-    TierThresholds,
+    MIN_EPOCH_TICK, Pool, PoolConfig, PoolError, Released, RetireReason, Reuse, Runtime,
+    RuntimeConfig, Tier, TierThresholds,
 };
 
 const PAGE: &str = "<html><head><title> Hello &amp; welcome </title>\
@@ -45,7 +46,7 @@ fn shared_runtime() -> Runtime {
 }
 
 fn pool(config: PoolConfig) -> Pool {
-    Pool::new(shared_runtime(), config)
+    Pool::new(shared_runtime(), config).expect("the on-demand allocator has no slot limit")
 }
 
 fn small(max_instances: usize) -> PoolConfig {
@@ -56,14 +57,18 @@ fn small(max_instances: usize) -> PoolConfig {
     }
 }
 
-/// Waits until `Drop`-scheduled returns have run.
-async fn settle(pool: &Pool) {
-    for _ in 0..1_000 {
-        if pool.metrics().in_use == 0 {
-            return;
+/// Waits (in real time, whatever tokio's clock does) until the dropper
+/// thread has freed every retired store and with it every slot.
+fn settle(pool: &Pool) -> temper::pool::PoolMetrics {
+    let bound = pool.config().max_instances;
+    for _ in 0..2_000 {
+        let metrics = pool.metrics();
+        if metrics.dropping == 0 && metrics.in_use == 0 && metrics.free_slots == bound {
+            return metrics;
         }
-        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_millis(5));
     }
+    pool.metrics()
 }
 
 #[tokio::test]
@@ -311,7 +316,7 @@ async fn an_endless_loop_is_interrupted_at_the_timeout_without_blocking_the_exec
     looping.store(false, Ordering::SeqCst);
     observer.await.expect("observer");
     assert!(
-        matches!(result, Err(CallError::Timeout { timeout }) if timeout == CALL_TIMEOUT),
+        matches!(result, Err(CallError::Timeout { timeout, .. }) if timeout == CALL_TIMEOUT),
         "{result:?}"
     );
     assert!(during > 0, "the executor was blocked during the call");
@@ -320,6 +325,115 @@ async fn an_endless_loop_is_interrupted_at_the_timeout_without_blocking_the_exec
         Released::Retired(RetireReason::Timeout)
     );
     assert_eq!(pool.metrics().retired.timeout, 1);
+}
+
+/// Largest gap, in microseconds, between a task's `yield_now` and its next
+/// turn seen so far: how long the executor makes a runnable task wait.
+fn note_wait(worst: &AtomicU64, waited: Duration) {
+    worst.fetch_max(
+        u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+}
+
+#[tokio::test]
+async fn a_runaway_call_on_a_saturated_executor_is_cut_at_its_wall_clock_deadline() {
+    const TIMEOUT: Duration = Duration::from_millis(200);
+    let runtime = Runtime::from_bytes(
+        &guest::extractor().component,
+        RuntimeConfig {
+            call_timeout: TIMEOUT,
+            epoch_tick: Duration::from_millis(5),
+            ..runtime_config()
+        },
+    )
+    .expect("loads");
+    let tick = runtime.epoch_tick();
+    let pool = Pool::new(runtime, small(1)).expect("pool");
+    let mut instance = pool.checkout().await.expect("checkout");
+
+    // Six CPU-bound tasks on this single-threaded executor, each holding it
+    // 5 ms per turn: after every yield the call waits about 30 ms in the
+    // run queue. Counting ticks the call ran, as the pool once did, would
+    // stretch 200 ms to 40 ticks x 35 ms = 1.4 s.
+    let stop = Arc::new(AtomicBool::new(false));
+    let worst_wait = Arc::new(AtomicU64::new(0));
+    let mut hogs = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (stop, worst_wait) = (stop.clone(), worst_wait.clone());
+        hogs.spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let busy = std::time::Instant::now();
+                while busy.elapsed() < Duration::from_millis(5) {
+                    std::hint::spin_loop();
+                }
+                let yielded = std::time::Instant::now();
+                tokio::task::yield_now().await;
+                note_wait(&worst_wait, yielded.elapsed());
+            }
+        });
+    }
+    tokio::task::yield_now().await;
+
+    let started = std::time::Instant::now();
+    let result = instance
+        .extract(PAGE, "temper-test:loop", ExtractionMode::Full)
+        .await;
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    while hogs.join_next().await.is_some() {}
+
+    let Err(CallError::Timeout {
+        timeout,
+        elapsed: reported,
+    }) = result
+    else {
+        panic!("expected a timeout, got {result:?}");
+    };
+    assert_eq!(timeout, TIMEOUT);
+    assert!(reported <= elapsed && reported >= TIMEOUT, "{reported:?}");
+    // Past the deadline the call may run one more tick, and may wait one
+    // turn of the run queue before it is polled again; twice the worst wait
+    // the hogs saw covers that turn and the machine's own noise.
+    let slack = Duration::from_micros(worst_wait.load(Ordering::Relaxed));
+    let bound = TIMEOUT + tick + 2 * slack;
+    assert!(
+        elapsed <= bound,
+        "cut after {elapsed:?}; bound {bound:?} (tick {tick:?}, worst queue wait {slack:?})"
+    );
+    assert_eq!(
+        instance.release().await.expect("release"),
+        Released::Retired(RetireReason::Timeout)
+    );
+}
+
+#[tokio::test]
+async fn an_epoch_tick_below_the_minimum_does_not_lengthen_the_timeout() {
+    const TIMEOUT: Duration = Duration::from_millis(100);
+    let runtime = Runtime::from_bytes(
+        &guest::extractor().component,
+        RuntimeConfig {
+            call_timeout: TIMEOUT,
+            epoch_tick: Duration::from_nanos(1),
+            ..runtime_config()
+        },
+    )
+    .expect("loads");
+    assert_eq!(runtime.epoch_tick(), MIN_EPOCH_TICK);
+    let mut instance = runtime.instantiate().await.expect("instantiate");
+    let started = std::time::Instant::now();
+    let result = instance
+        .extract(PAGE, "temper-test:loop", ExtractionMode::Full)
+        .await;
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(result, Err(CallError::Timeout { .. })),
+        "{result:?}"
+    );
+    // Ticks computed from the raw 1 ns setting but run at the clamped
+    // 100 us made this 100 ms call last 10,000 s; a tenth of that margin is
+    // still far from any scheduling noise.
+    assert!(elapsed < 10 * TIMEOUT, "cut after {elapsed:?}");
 }
 
 #[tokio::test]
@@ -356,7 +470,7 @@ async fn fuel_stops_a_loop_when_configured() {
         },
     )
     .expect("loads");
-    let pool = Pool::new(runtime, small(1));
+    let pool = Pool::new(runtime, small(1)).expect("pool");
     let mut instance = pool.checkout().await.expect("checkout");
     let ok = instance.extract(PAGE, "u", ExtractionMode::Full).await;
     assert!(matches!(ok, Ok(Ok(_))), "a normal call fits in the fuel");
@@ -378,20 +492,22 @@ async fn the_breaker_opens_half_opens_and_closes() {
     });
     let now = tokio::time::Instant::now;
     for _ in 0..2 {
-        assert!(breaker.try_acquire(now()).is_ok());
-        breaker.on_failure(now());
+        let attempt = breaker.try_acquire(now()).expect("closed");
+        assert!(!attempt.is_trial());
+        breaker.on_failure(attempt, now());
     }
     assert_eq!(breaker.state(now()), BreakerState::Closed);
-    assert!(breaker.try_acquire(now()).is_ok());
-    breaker.on_failure(now());
+    let attempt = breaker.try_acquire(now()).expect("closed");
+    breaker.on_failure(attempt, now());
     assert_eq!(breaker.state(now()), BreakerState::Open);
     assert_eq!(breaker.try_acquire(now()), Err(Duration::from_secs(5)));
 
     tokio::time::advance(Duration::from_secs(5)).await;
     assert_eq!(breaker.state(now()), BreakerState::HalfOpen);
-    assert!(breaker.try_acquire(now()).is_ok(), "one trial goes through");
+    let trial = breaker.try_acquire(now()).expect("one trial goes through");
+    assert!(trial.is_trial());
     assert!(breaker.try_acquire(now()).is_err(), "only one at a time");
-    breaker.on_failure(now());
+    breaker.on_failure(trial, now());
     assert_eq!(
         breaker.state(now()),
         BreakerState::Open,
@@ -399,15 +515,55 @@ async fn the_breaker_opens_half_opens_and_closes() {
     );
 
     tokio::time::advance(Duration::from_secs(5)).await;
-    assert!(breaker.try_acquire(now()).is_ok());
-    breaker.on_abandon();
-    assert!(
-        breaker.try_acquire(now()).is_ok(),
-        "an abandoned trial frees the slot"
-    );
-    breaker.on_success();
+    let trial = breaker.try_acquire(now()).expect("trial");
+    breaker.on_abandon(trial);
+    let trial = breaker
+        .try_acquire(now())
+        .expect("an abandoned trial frees the slot");
+    breaker.on_success(trial);
     assert_eq!(breaker.state(now()), BreakerState::Closed);
     assert_eq!(breaker.consecutive_failures(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_creation_cannot_reopen_clear_or_double_a_half_open_trial() {
+    let mut breaker = Breaker::new(BreakerConfig {
+        failure_threshold: 2,
+        cool_down: Duration::from_secs(5),
+    });
+    let now = tokio::time::Instant::now;
+    // Three creations start while the breaker is closed; two fail and open it.
+    let slow_failure = breaker.try_acquire(now()).expect("closed");
+    let slow_abandon = breaker.try_acquire(now()).expect("closed");
+    let slow_success = breaker.try_acquire(now()).expect("closed");
+    for _ in 0..2 {
+        let attempt = breaker.try_acquire(now()).expect("closed");
+        breaker.on_failure(attempt, now());
+    }
+    assert_eq!(breaker.state(now()), BreakerState::Open);
+
+    tokio::time::advance(Duration::from_secs(5)).await;
+    let trial = breaker.try_acquire(now()).expect("the trial");
+    assert!(trial.is_trial());
+    // The stale attempts end while the trial runs: none of them decides.
+    breaker.on_failure(slow_failure, now());
+    assert_eq!(
+        breaker.state(now()),
+        BreakerState::HalfOpen,
+        "a stale failure reopened the breaker"
+    );
+    breaker.on_abandon(slow_abandon);
+    assert!(
+        breaker.try_acquire(now()).is_err(),
+        "a stale abandon let a second trial in"
+    );
+    breaker.on_success(slow_success);
+    assert_eq!(breaker.state(now()), BreakerState::HalfOpen);
+    assert!(breaker.try_acquire(now()).is_err());
+
+    // The trial alone decides.
+    breaker.on_success(trial);
+    assert_eq!(breaker.state(now()), BreakerState::Closed);
 }
 
 #[tokio::test(start_paused = true)]
@@ -430,7 +586,8 @@ async fn the_pool_stops_creating_while_its_breaker_is_open() {
             },
             ..small(2)
         },
-    );
+    )
+    .expect("pool");
     for _ in 0..2 {
         let failed = pool.checkout().await;
         assert!(
@@ -458,6 +615,146 @@ async fn the_pool_stops_creating_while_its_breaker_is_open() {
         (metrics.creation_failures, metrics.in_use, metrics.created),
         (3, 0, 0)
     );
+}
+
+/// Lets tasks woken by `tokio::time::advance` (the reaper) run.
+async fn let_tasks_run() {
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn instances_idle_past_the_idle_timeout_are_evicted() {
+    let pool = pool(PoolConfig {
+        idle_timeout: Some(Duration::from_secs(10)),
+        ..small(3)
+    });
+    let first = pool.checkout().await.expect("checkout");
+    let second = pool.checkout().await.expect("checkout");
+    let third = pool.checkout().await.expect("checkout");
+    first.release().await.expect("release");
+    tokio::time::advance(Duration::from_secs(4)).await;
+    second.release().await.expect("release");
+    third.release().await.expect("release");
+
+    // Nobody checks out: the reaper alone evicts, oldest first. (Tokio
+    // timers fire on the millisecond after their deadline.)
+    tokio::time::advance(Duration::from_millis(6_010)).await;
+    let_tasks_run().await;
+    let metrics = pool.metrics();
+    assert_eq!(
+        (metrics.idle, metrics.retired.idle_timeout),
+        (2, 1),
+        "{metrics}"
+    );
+    tokio::time::advance(Duration::from_secs(4)).await;
+    let_tasks_run().await;
+    let metrics = pool.metrics();
+    assert_eq!(
+        (metrics.idle, metrics.retired.idle_timeout, metrics.created),
+        (0, 3, 3),
+        "{metrics}"
+    );
+    assert!(metrics.to_string().contains("idle timeout 3"), "{metrics}");
+    // The next checkout creates afresh.
+    let next = pool.checkout().await.expect("checkout");
+    assert_eq!(next.tier(), Tier::Created);
+    next.release().await.expect("release");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_an_idle_timeout_idle_instances_stay() {
+    let pool = pool(PoolConfig {
+        idle_timeout: None,
+        ..small(1)
+    });
+    pool.checkout()
+        .await
+        .expect("checkout")
+        .release()
+        .await
+        .expect("release");
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    let_tasks_run().await;
+    let again = pool.checkout().await.expect("checkout");
+    assert_eq!(again.tier(), Tier::Cold);
+    again.release().await.expect("release");
+}
+
+#[tokio::test]
+async fn pooling_slots_are_checked_at_load_and_running_out_is_not_a_guest_failure() {
+    let runtime = Runtime::from_bytes(
+        &guest::extractor().component,
+        RuntimeConfig {
+            allocator: Allocator::Pooling { slots: 2 },
+            ..runtime_config()
+        },
+    )
+    .expect("loads");
+    assert_eq!(runtime.slots(), Some(2));
+    // Too small for one pool: refused before anything is created.
+    match Pool::new(runtime.clone(), small(3)) {
+        Err(error @ PoolError::Capacity { .. }) => {
+            let text = error.to_string();
+            assert!(
+                text.contains("2 instance slots") && text.contains("asks for 3"),
+                "{text}"
+            );
+        }
+        Err(other) => panic!("expected a capacity error, got {other}"),
+        Ok(_) => panic!("a pool of 3 on 2 slots was accepted"),
+    }
+    // Pools on one runtime share its slots; a dropped pool gives them back.
+    let one = Pool::new(runtime.clone(), small(1)).expect("1 of 2 slots");
+    assert!(matches!(
+        Pool::new(runtime.clone(), small(2)),
+        Err(PoolError::Capacity { reserved: 1, .. })
+    ));
+    drop(one);
+    let pool = Pool::new(
+        runtime.clone(),
+        PoolConfig {
+            breaker: BreakerConfig {
+                failure_threshold: 1,
+                cool_down: Duration::from_secs(60),
+            },
+            ..small(2)
+        },
+    )
+    .expect("2 of 2 slots");
+
+    // Instances made beside the pool take its slots: creation then fails
+    // for capacity, which must not open the breaker.
+    let outside = [
+        runtime.instantiate().await.expect("instantiate"),
+        runtime.instantiate().await.expect("instantiate"),
+    ];
+    for _ in 0..3 {
+        let refused = pool.checkout().await;
+        assert!(
+            matches!(&refused, Err(PoolError::CapacityExhausted { detail }) if detail.contains("component instances")),
+            "{:?}",
+            refused.err()
+        );
+    }
+    let metrics = pool.metrics();
+    assert_eq!(metrics.breaker, BreakerState::Closed, "{metrics}");
+    assert_eq!(
+        (
+            metrics.capacity_failures,
+            metrics.creation_failures,
+            metrics.free_slots
+        ),
+        (3, 0, 2)
+    );
+    drop(outside);
+    let mut instance = pool.checkout().await.expect("slots are free again");
+    assert!(matches!(
+        instance.extract(PAGE, "u", ExtractionMode::Full).await,
+        Ok(Ok(_))
+    ));
+    instance.release().await.expect("release");
 }
 
 #[tokio::test]
@@ -498,16 +795,19 @@ async fn dropping_inside_a_runtime_returns_the_instance_once() {
         Ok(Ok(_))
     ));
     drop(instance);
-    settle(&pool).await;
+    // No yield between the drop and the checks: a return scheduled as a
+    // task would still hold the slot here.
     let metrics = pool.metrics();
     assert_eq!(
         (
             metrics.in_use,
             metrics.idle,
+            metrics.free_slots,
             metrics.retired.total(),
             metrics.created
         ),
-        (0, 1, 0, 1)
+        (0, 1, 1, 0, 1),
+        "{metrics}"
     );
     let again = pool.checkout().await.expect("checkout");
     assert_eq!((again.tier(), again.uses()), (Tier::Hot, 1));
@@ -515,7 +815,7 @@ async fn dropping_inside_a_runtime_returns_the_instance_once() {
 }
 
 #[test]
-fn dropping_outside_any_runtime_frees_the_instance_and_its_slot_once() {
+fn dropping_outside_any_runtime_returns_the_instance_and_its_slot_once() {
     let executor = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -526,14 +826,14 @@ fn dropping_outside_any_runtime_frees_the_instance_and_its_slot_once() {
     assert!(tokio::runtime::Handle::try_current().is_err());
     drop(instance);
     let metrics = pool.metrics();
-    assert_eq!(metrics.in_use, 0);
-    assert_eq!(metrics.retired.dropped_outside_runtime, 1);
     assert_eq!(
-        metrics.idle + metrics.retired.total() as usize,
-        metrics.created as usize
+        (metrics.in_use, metrics.idle, metrics.free_slots),
+        (0, 1, 1)
     );
-    // The slot came back: with a bound of one, this would otherwise wait.
+    assert_eq!(metrics.retired.total(), 0);
+    // The same instance serves the next checkout.
     let next = executor.block_on(pool.checkout()).expect("checkout");
+    assert_eq!(next.tier(), Tier::Hot);
     executor.block_on(next.release()).expect("release");
 }
 
@@ -598,7 +898,7 @@ async fn the_pooling_allocator_serves_and_reuses() {
         },
     )
     .expect("loads with the pooling allocator");
-    let pool = Pool::new(runtime, small(2));
+    let pool = Pool::new(runtime, small(2)).expect("two slots hold a pool of two");
     for round in 1..=3 {
         let mut instance = pool.checkout().await.expect("checkout");
         let answer = instance
@@ -653,6 +953,27 @@ impl XorShift {
     }
 }
 
+/// Polls `future` at most `budget` times (any number without one) and
+/// drops it, cancelling whatever it was doing, when it is still pending after
+/// the last of them: a cancellation point chosen by count, not by a timer,
+/// so where it lands does not depend on how loaded the machine is.
+async fn with_poll_budget<F: Future>(future: F, budget: Option<u32>) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut polls = 0u32;
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        std::task::Poll::Ready(output) => std::task::Poll::Ready(Some(output)),
+        std::task::Poll::Pending => {
+            polls += 1;
+            if budget.is_some_and(|budget| polls >= budget) {
+                std::task::Poll::Ready(None)
+            } else {
+                std::task::Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_checkouts_with_random_cancellation_leave_nothing_behind() {
     // Four times the slots, so checkouts often wait and get cancelled there.
@@ -664,48 +985,75 @@ async fn ten_thousand_checkouts_with_random_cancellation_leave_nothing_behind() 
     });
     let completed = Arc::new(AtomicUsize::new(0));
     let cancelled = Arc::new(AtomicUsize::new(0));
+    let loop_timed_out = Arc::new(AtomicUsize::new(0));
+    let planned_to_complete = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for task in 0..TASKS {
-        let (pool, completed, cancelled) = (pool.clone(), completed.clone(), cancelled.clone());
+        let pool = pool.clone();
+        let counts = [
+            completed.clone(),
+            cancelled.clone(),
+            loop_timed_out.clone(),
+            planned_to_complete.clone(),
+        ];
         tasks.spawn(async move {
+            let [completed, cancelled, loop_timed_out, planned] = counts;
             let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ (task + 1));
             for _ in 0..PER_TASK {
                 let roll = rng.next();
-                let limit = Duration::from_micros(1 + roll % 1_000);
-                let explicit_release = !roll.is_multiple_of(3);
-                let work = async {
+                let explicit_release = !(roll >> 8).is_multiple_of(3);
+                // Every run needs at least three polls (two yields), so a
+                // budget of one or two always cancels it: at the wait for a
+                // slot, holding an instance, or (for the endless loop,
+                // which yields at every epoch tick) in the middle of a call.
+                let (url, budget) = match roll % 16 {
+                    0..=9 => ("u", None),
+                    10..=14 => ("u", Some(1 + u32::from((roll >> 4) & 1 == 1))),
+                    _ => ("temper-test:loop", Some(2)),
+                };
+                if budget.is_none() {
+                    planned.fetch_add(1, Ordering::Relaxed);
+                }
+                let pool = &pool;
+                let work = async move {
                     let mut instance = pool.checkout().await?;
-                    let answer = instance.extract(PAGE, "u", ExtractionMode::Metadata).await;
-                    assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
+                    tokio::task::yield_now().await;
+                    let answer = instance.extract(PAGE, url, ExtractionMode::Metadata).await;
+                    tokio::task::yield_now().await;
                     if explicit_release {
                         instance.release().await?;
                     }
-                    Ok::<_, PoolError>(())
+                    Ok::<_, PoolError>(answer)
                 };
-                tokio::select! {
-                    done = work => {
-                        done.expect("checkout and release");
-                        completed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    () = tokio::time::sleep(limit) => {
-                        cancelled.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                match with_poll_budget(work, budget).await {
+                    None => cancelled.fetch_add(1, Ordering::Relaxed),
+                    Some(done) => match done.expect("checkout and release") {
+                        Ok(Ok(_)) if budget.is_none() => completed.fetch_add(1, Ordering::Relaxed),
+                        // Only if the machine stalled this task for the
+                        // whole call timeout between two polls.
+                        Err(CallError::Timeout { .. }) if url != "u" => {
+                            loop_timed_out.fetch_add(1, Ordering::Relaxed)
+                        }
+                        other => panic!("budget {budget:?}, url {url}: {other:?}"),
+                    },
+                };
             }
         });
     }
     while let Some(joined) = tasks.join_next().await {
         joined.expect("task");
     }
-    settle(&pool).await;
-    let metrics = pool.metrics();
-    assert!(completed.load(Ordering::Relaxed) > 0);
-    assert!(cancelled.load(Ordering::Relaxed) > 0);
+    let metrics = settle(&pool);
+    let planned = planned_to_complete.load(Ordering::Relaxed);
+    assert!(planned > 0 && planned < 10_000);
+    assert_eq!(completed.load(Ordering::Relaxed), planned);
     assert_eq!(
-        completed.load(Ordering::Relaxed) + cancelled.load(Ordering::Relaxed),
-        10_000
+        cancelled.load(Ordering::Relaxed) + loop_timed_out.load(Ordering::Relaxed),
+        10_000 - planned
     );
+    assert!(metrics.retired.cancelled > 0, "{metrics}");
     assert_eq!(metrics.in_use, 0, "{metrics}");
+    assert_eq!(metrics.free_slots, 4, "{metrics}");
     assert_eq!(
         metrics.idle as u64 + metrics.retired.total(),
         metrics.created,

@@ -19,6 +19,29 @@ pub enum BreakerState {
     HalfOpen,
 }
 
+/// Permission to start one creation, from [`Breaker::try_acquire`]; hand it
+/// back with exactly one of [`Breaker::on_success`], [`Breaker::on_failure`]
+/// or [`Breaker::on_abandon`].
+///
+/// The token remembers whether its attempt is the half-open trial and which
+/// opening of the breaker it was admitted under, so an attempt that started
+/// before the breaker opened (or any attempt but the trial) cannot clear the
+/// trial, reopen the breaker or let a second trial in.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "report the attempt's outcome to the breaker"]
+pub struct Attempt {
+    trial: bool,
+    generation: u64,
+}
+
+impl Attempt {
+    /// Whether this attempt is the half-open trial that decides the
+    /// breaker's state.
+    pub fn is_trial(&self) -> bool {
+        self.trial
+    }
+}
+
 /// Consecutive-failure circuit breaker.
 ///
 /// Time comes in as an argument (a `tokio::time::Instant`), so the breaker
@@ -29,6 +52,9 @@ pub struct Breaker {
     consecutive_failures: u32,
     opened_at: Option<Instant>,
     trial_in_flight: bool,
+    /// Bumped whenever the breaker opens: attempts admitted before that are
+    /// stale and their outcome no longer counts.
+    generation: u64,
 }
 
 impl Breaker {
@@ -39,6 +65,7 @@ impl Breaker {
             consecutive_failures: 0,
             opened_at: None,
             trial_in_flight: false,
+            generation: 0,
         }
     }
 
@@ -55,10 +82,14 @@ impl Breaker {
     }
 
     /// Asks to start a creation. `Err` carries how long until a trial may
-    /// start; a half-open breaker admits one trial at a time.
-    pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
+    /// start; a half-open breaker admits one trial at a time, and says so in
+    /// the token.
+    pub fn try_acquire(&mut self, now: Instant) -> Result<Attempt, Duration> {
         let Some(at) = self.opened_at else {
-            return Ok(());
+            return Ok(Attempt {
+                trial: false,
+                generation: self.generation,
+            });
         };
         let open_for = now.saturating_duration_since(at);
         if open_for < self.config.cool_down {
@@ -70,35 +101,58 @@ impl Breaker {
             return Err(self.config.cool_down.min(Duration::from_millis(10)));
         }
         self.trial_in_flight = true;
-        Ok(())
+        Ok(Attempt {
+            trial: true,
+            generation: self.generation,
+        })
     }
 
-    /// A creation succeeded: close.
-    pub fn on_success(&mut self) {
-        self.consecutive_failures = 0;
-        self.opened_at = None;
-        self.trial_in_flight = false;
-    }
-
-    /// A creation failed: count it, and open (again) at the threshold or
-    /// when a half-open trial failed.
-    pub fn on_failure(&mut self, now: Instant) {
-        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-        let trial_failed = self.trial_in_flight;
-        self.trial_in_flight = false;
-        if trial_failed || self.consecutive_failures >= self.config.failure_threshold.max(1) {
-            self.opened_at = Some(now);
+    /// A creation succeeded. The trial closes the breaker, as does any
+    /// success while it is closed; a success that started before the breaker
+    /// opened leaves the decision to the trial.
+    pub fn on_success(&mut self, attempt: Attempt) {
+        if attempt.trial || self.opened_at.is_none() {
+            self.consecutive_failures = 0;
+            self.opened_at = None;
+            self.trial_in_flight = false;
         }
     }
 
-    /// A creation was abandoned (its future dropped) before it finished: it
-    /// proved nothing, so a half-open breaker admits the next trial.
-    pub fn on_abandon(&mut self) {
-        self.trial_in_flight = false;
+    /// A creation failed: a failed trial reopens the breaker; a failure
+    /// while closed counts and opens it at the threshold; a stale failure
+    /// (admitted before the breaker last opened) proves nothing new.
+    pub fn on_failure(&mut self, attempt: Attempt, now: Instant) {
+        if attempt.trial {
+            self.trial_in_flight = false;
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            self.open(now);
+            return;
+        }
+        if self.opened_at.is_some() || attempt.generation != self.generation {
+            return;
+        }
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        if self.consecutive_failures >= self.config.failure_threshold.max(1) {
+            self.open(now);
+        }
+    }
+
+    /// A creation was abandoned (its future dropped) or failed for a reason
+    /// that says nothing about the guest (no free slot): it proved nothing,
+    /// so when it was the trial, the next caller may try.
+    pub fn on_abandon(&mut self, attempt: Attempt) {
+        if attempt.trial {
+            self.trial_in_flight = false;
+        }
     }
 
     /// Consecutive failures since the last success.
     pub fn consecutive_failures(&self) -> u32 {
         self.consecutive_failures
+    }
+
+    fn open(&mut self, now: Instant) {
+        self.opened_at = Some(now);
+        self.generation = self.generation.wrapping_add(1);
     }
 }

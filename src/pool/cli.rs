@@ -25,6 +25,11 @@ pub struct PoolBenchArgs {
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
 
+    /// Worker threads of the async runtime; by default the available cores,
+    /// at most one per task.
+    #[arg(long)]
+    pub workers: Option<usize>,
+
     /// Most instances alive (and checked out) at once.
     #[arg(long, default_value_t = 8)]
     pub max_instances: usize,
@@ -68,9 +73,9 @@ const SAMPLE_PAGE: &str = "<html><head><title>Sample page</title></head><body>\
 /// Returns failure when any call failed (trap, timeout, limit) or when no
 /// call succeeded at all.
 pub fn run_bench(args: &PoolBenchArgs) -> Result<ExitCode, PoolError> {
-    if args.concurrency == 0 || args.max_instances == 0 {
+    if args.concurrency == 0 || args.max_instances == 0 || args.workers == Some(0) {
         return Err(PoolError::Argument(
-            "--concurrency and --max-instances must be at least 1".to_string(),
+            "--concurrency, --max-instances and --workers must be at least 1".to_string(),
         ));
     }
     let html = match &args.html {
@@ -102,16 +107,18 @@ pub fn run_bench(args: &PoolBenchArgs) -> Result<ExitCode, PoolError> {
         },
         ..PoolConfig::default()
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(args.concurrency);
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(args.concurrency)
+    });
     let executor = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_time()
         .build()
         .map_err(PoolError::AsyncRuntime)?;
 
-    let pool = Pool::new(Runtime::load(&args.component, runtime_config)?, pool_config);
+    let pool = Pool::new(Runtime::load(&args.component, runtime_config)?, pool_config)?;
     let tally = Arc::new(Tally::default());
     let html: Arc<str> = html.into();
     let started = std::time::Instant::now();
@@ -141,8 +148,9 @@ pub fn run_bench(args: &PoolBenchArgs) -> Result<ExitCode, PoolError> {
     let calls = ok + guest_errors + call_errors;
     let rate = calls as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     println!(
-        "{calls} calls in {elapsed:.2?} ({rate:.0} calls/s) with {} tasks, {} instances max, {} allocator, {}",
+        "{calls} calls in {elapsed:.2?} ({rate:.0} calls/s) with {} tasks on {workers} worker thread{}, {} instances max, {} allocator, {}",
         args.concurrency,
+        if workers == 1 { "" } else { "s" },
         args.max_instances,
         if args.pooling_allocator {
             "pooling"

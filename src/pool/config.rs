@@ -24,10 +24,13 @@ pub struct RuntimeConfig {
     /// The instance allocator.
     pub allocator: Allocator,
     /// Longest a single call (and an instantiation) may run before it is
-    /// interrupted.
+    /// interrupted, in wall-clock time from its start: time spent waiting in
+    /// the executor's run queue counts too.
     pub call_timeout: Duration,
-    /// How often the engine's epoch advances: the granularity of
-    /// `call_timeout`, and how often a long call yields to the executor.
+    /// How often the engine's epoch advances (at least
+    /// [`MIN_EPOCH_TICK`](super::MIN_EPOCH_TICK)): how often a long call
+    /// checks its deadline and yields to the executor, so a runaway call
+    /// runs at most one tick past its deadline.
     pub epoch_tick: Duration,
     /// Largest linear memory an instance may grow to, in bytes.
     pub memory_cap: usize,
@@ -105,7 +108,8 @@ impl Default for BreakerConfig {
 pub struct PoolConfig {
     /// Most instances checked out at once, and most instances alive.
     pub max_instances: usize,
-    /// Longest a checkout waits for a free slot.
+    /// Longest a checkout may take: the wait for a free slot and, on a
+    /// miss, the creation of the instance together.
     pub checkout_timeout: Duration,
     /// Calls after which an instance is retired; `None` for no limit.
     pub max_uses: Option<u64>,
@@ -115,6 +119,10 @@ pub struct PoolConfig {
     pub tiers: TierThresholds,
     /// Circuit breaker for instance creation.
     pub breaker: BreakerConfig,
+    /// Idle instances unused for this long are evicted (their heap and
+    /// fiber stack freed), as `wasmtime serve` does with idle instances;
+    /// `None` keeps them until the pool closes.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for PoolConfig {
@@ -126,6 +134,7 @@ impl Default for PoolConfig {
             reuse: Reuse::Instance,
             tiers: TierThresholds::default(),
             breaker: BreakerConfig::default(),
+            idle_timeout: Some(Duration::from_secs(60)),
         }
     }
 }

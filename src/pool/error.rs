@@ -74,6 +74,40 @@ pub enum PoolError {
         retry_after: Duration,
     },
 
+    /// The pools on one runtime were promised more instances than its
+    /// pooling allocator has slots: refused when the pool is built, since
+    /// every creation past the slots would fail.
+    #[error(
+        "the pooling allocator has {slots} instance slots, but {reserved} are promised to other pools and this pool asks for {requested}"
+    )]
+    #[diagnostic(
+        code(temper::pool::capacity),
+        help(
+            "give `Allocator::Pooling` at least as many slots as the `max_instances` of all pools on the runtime together"
+        )
+    )]
+    Capacity {
+        /// Slots of the pooling allocator.
+        slots: usize,
+        /// This pool's `max_instances`.
+        requested: usize,
+        /// Slots already promised to other pools on the same runtime.
+        reserved: usize,
+    },
+
+    /// The pooling allocator had no free slot (memory, table, stack or
+    /// instance) for a new instance. Not a guest failure: it does not count
+    /// towards the circuit breaker.
+    #[error("the pooling allocator is out of slots: {detail}")]
+    #[diagnostic(
+        code(temper::pool::capacity_exhausted),
+        help("instances created outside the pool share the runtime's slots; give it more slots")
+    )]
+    CapacityExhausted {
+        /// wasmtime's message, naming the exhausted resource.
+        detail: String,
+    },
+
     /// Creating a new instance failed.
     #[error("cannot create an instance: {detail}")]
     #[diagnostic(code(temper::pool::create))]
@@ -105,11 +139,15 @@ pub enum PoolError {
 #[non_exhaustive]
 pub enum CallError {
     /// The call ran past the per-call timeout and was interrupted.
-    #[error("call interrupted after the {timeout:?} timeout")]
+    #[error("call interrupted after {elapsed:?} (timeout {timeout:?})")]
     #[diagnostic(code(temper::pool::call_timeout))]
     Timeout {
         /// The configured per-call timeout.
         timeout: Duration,
+        /// Wall-clock time from the start of the call to the interruption:
+        /// the timeout plus at most one epoch tick of running time, plus
+        /// whatever the executor made the call wait in its run queue.
+        elapsed: Duration,
     },
 
     /// The guest tried to grow its memory past the cap.
@@ -160,9 +198,8 @@ pub enum RetireReason {
     /// The pool hands out a fresh instance per checkout; every instance is
     /// used once.
     SingleUse,
-    /// The handle was dropped outside any async runtime; the instance was
-    /// freed on the spot instead of being returned.
-    DroppedOutsideRuntime,
+    /// The instance sat idle longer than the pool's idle timeout.
+    IdleTimeout,
     /// The pool was closed.
     PoolClosed,
 }
@@ -177,7 +214,7 @@ impl fmt::Display for RetireReason {
             Self::MaxUses => "reached its maximum use count",
             Self::Cancelled => "dropped during a call",
             Self::SingleUse => "single use",
-            Self::DroppedOutsideRuntime => "dropped outside an async runtime",
+            Self::IdleTimeout => "idle too long",
             Self::PoolClosed => "pool closed",
         })
     }

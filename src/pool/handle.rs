@@ -25,10 +25,10 @@ pub enum Released {
 /// An instance checked out of a [`Pool`](super::Pool).
 ///
 /// Hand it back with [`PooledInstance::release`]. Dropping it instead still
-/// returns it, as a fallback: `Drop` logs a warning and schedules the return
-/// on the current tokio runtime, or, outside any runtime, frees the instance
-/// on the spot (counted as retired). Either way the slot is freed and the
-/// instance is accounted for exactly once.
+/// returns it, as a fallback: `Drop` logs a warning and returns the instance
+/// on the spot, in or out of a runtime (retired when it was dropped during a
+/// call). Either way the slot is freed and the instance is accounted for
+/// exactly once.
 pub struct PooledInstance {
     shared: Arc<Shared>,
     /// `None` once the instance has been handed back.
@@ -91,7 +91,7 @@ impl PooledInstance {
         let Some(slot) = self.slot.take() else {
             return Err(PoolError::Closed);
         };
-        match self.shared.finish(slot.instance, slot.permit, None) {
+        match self.shared.finish(slot.instance, slot.permit) {
             Released::Retired(RetireReason::PoolClosed) => Err(PoolError::Closed),
             released => Ok(released),
         }
@@ -108,48 +108,10 @@ impl Drop for PooledInstance {
             in_call = slot.instance.retire_reason() == Some(RetireReason::Cancelled),
             "pooled instance dropped without release(); returning it from Drop"
         );
-        let pending = PendingReturn {
-            shared: Arc::clone(&self.shared),
-            slot: Some(slot),
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                // Best effort: if the runtime is shutting down the task is
-                // dropped unpolled, and PendingReturn's own Drop settles the
-                // instance instead.
-                drop(runtime.spawn(pending.complete()));
-            }
-            Err(_) => drop(pending),
-        }
-    }
-}
-
-/// A return scheduled by `Drop`. Whether it runs as a task or is dropped
-/// unpolled, the instance is settled exactly once.
-struct PendingReturn {
-    shared: Arc<Shared>,
-    slot: Option<Slot>,
-}
-
-impl PendingReturn {
-    async fn complete(mut self) {
-        if let Some(slot) = self.slot.take() {
-            self.shared.finish(slot.instance, slot.permit, None);
-        }
-    }
-}
-
-impl Drop for PendingReturn {
-    fn drop(&mut self) {
-        // Reached without `complete` only outside a runtime or when the
-        // runtime discarded the task: free the instance here, synchronously,
-        // rather than leak its slot.
-        if let Some(slot) = self.slot.take() {
-            self.shared.finish(
-                slot.instance,
-                slot.permit,
-                Some(RetireReason::DroppedOutsideRuntime),
-            );
-        }
+        // `finish` never waits, so it runs right here, in or out of a
+        // runtime: no task to schedule, nothing a saturated or shutting-down
+        // runtime could delay or discard, and the slot is free when `drop`
+        // returns. Freeing a retired store happens on the dropper thread.
+        self.shared.finish(slot.instance, slot.permit);
     }
 }

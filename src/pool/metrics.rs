@@ -49,8 +49,8 @@ pub struct RetiredCounts {
     pub cancelled: u64,
     /// Fresh-per-checkout mode: used once by design.
     pub single_use: u64,
-    /// The handle was dropped outside an async runtime.
-    pub dropped_outside_runtime: u64,
+    /// Evicted after sitting idle longer than the idle timeout.
+    pub idle_timeout: u64,
     /// The pool was closed.
     pub pool_closed: u64,
 }
@@ -65,7 +65,7 @@ impl RetiredCounts {
             + self.max_uses
             + self.cancelled
             + self.single_use
-            + self.dropped_outside_runtime
+            + self.idle_timeout
             + self.pool_closed
     }
 }
@@ -102,8 +102,12 @@ pub struct PoolMetrics {
     pub creation_failures: u64,
     /// Checkouts refused because the breaker was open.
     pub breaker_rejections: u64,
-    /// Checkouts that timed out waiting for a slot.
+    /// Checkouts that timed out waiting for a slot or for the creation of
+    /// an instance.
     pub checkout_timeouts: u64,
+    /// Creations refused because the pooling allocator was out of slots;
+    /// these never count towards the breaker.
+    pub capacity_failures: u64,
     /// Instances retired, by reason.
     pub retired: RetiredCounts,
     /// The creation breaker's state.
@@ -112,6 +116,12 @@ pub struct PoolMetrics {
     pub in_use: usize,
     /// Idle instances right now.
     pub idle: usize,
+    /// Retired instances whose stores the dropper thread has not freed yet;
+    /// each still holds its slot (and its permit) until it has.
+    pub dropping: usize,
+    /// Permits free right now: `max_instances` once nothing is checked out
+    /// or waiting to be dropped.
+    pub free_slots: usize,
     /// Idle instances by tier right now.
     pub idle_tiers: TierCounts,
     /// Checkout latency, including creation on a miss.
@@ -144,7 +154,7 @@ impl fmt::Display for PoolMetrics {
         )?;
         writeln!(
             f,
-            "retired: {} (trapped {}, timeout {}, memory cap {}, out of fuel {}, max uses {}, cancelled {}, single use {}, dropped outside runtime {}, pool closed {})",
+            "retired: {} (trapped {}, timeout {}, memory cap {}, out of fuel {}, max uses {}, cancelled {}, single use {}, idle timeout {}, pool closed {})",
             r.total(),
             r.trapped,
             r.timeout,
@@ -153,13 +163,18 @@ impl fmt::Display for PoolMetrics {
             r.max_uses,
             r.cancelled,
             r.single_use,
-            r.dropped_outside_runtime,
+            r.idle_timeout,
             r.pool_closed
         )?;
         writeln!(
             f,
-            "breaker: {:?}, rejections {}; checkout timeouts {}",
-            self.breaker, self.breaker_rejections, self.checkout_timeouts
+            "breaker: {:?}, rejections {}; checkout timeouts {}; capacity failures {}; dropping {}, free slots {}",
+            self.breaker,
+            self.breaker_rejections,
+            self.checkout_timeouts,
+            self.capacity_failures,
+            self.dropping,
+            self.free_slots
         )?;
         write!(
             f,
@@ -177,8 +192,10 @@ pub(crate) struct Counters {
     pub(crate) creation_failures: AtomicU64,
     pub(crate) breaker_rejections: AtomicU64,
     pub(crate) checkout_timeouts: AtomicU64,
+    pub(crate) capacity_failures: AtomicU64,
     retired: [AtomicU64; 9],
     pub(crate) in_use: AtomicUsize,
+    pub(crate) dropping: AtomicUsize,
     pub(crate) latency: Histogram,
 }
 
@@ -203,7 +220,7 @@ impl Counters {
             RetireReason::MaxUses => 4,
             RetireReason::Cancelled => 5,
             RetireReason::SingleUse => 6,
-            RetireReason::DroppedOutsideRuntime => 7,
+            RetireReason::IdleTimeout => 7,
             RetireReason::PoolClosed => 8,
         };
         self.retired[slot].fetch_add(1, Ordering::Relaxed);
@@ -214,6 +231,7 @@ impl Counters {
         breaker: BreakerState,
         idle: usize,
         idle_tiers: TierCounts,
+        free_slots: usize,
     ) -> PoolMetrics {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let retired = RetiredCounts {
@@ -224,7 +242,7 @@ impl Counters {
             max_uses: load(&self.retired[4]),
             cancelled: load(&self.retired[5]),
             single_use: load(&self.retired[6]),
-            dropped_outside_runtime: load(&self.retired[7]),
+            idle_timeout: load(&self.retired[7]),
             pool_closed: load(&self.retired[8]),
         };
         PoolMetrics {
@@ -236,10 +254,13 @@ impl Counters {
             creation_failures: load(&self.creation_failures),
             breaker_rejections: load(&self.breaker_rejections),
             checkout_timeouts: load(&self.checkout_timeouts),
+            capacity_failures: load(&self.capacity_failures),
             retired,
             breaker,
             in_use: self.in_use.load(Ordering::Relaxed),
             idle,
+            dropping: self.dropping.load(Ordering::Relaxed),
+            free_slots,
             idle_tiers,
             checkout_latency: self.latency.summary(),
         }

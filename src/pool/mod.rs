@@ -9,15 +9,19 @@
 //!   `temper:extractor` world ([`validate_against_world`], then the typed
 //!   bindings' own check), compiles it and pre-links it (`InstancePre`). The
 //!   linker is empty: the guest gets no imports, WASI included.
-//! - [`Pool::checkout`] waits on a semaphore (with a timeout) for a slot,
-//!   reuses the most recently returned idle instance (the hottest) and creates
-//!   one only on a miss, behind a [`Breaker`].
-//! - Every call runs under a timeout (epoch interruption, with a yield to the
-//!   executor at each tick), a memory cap (a resource limiter) and optionally
-//!   fuel. A call that fails in any of these ways retires its instance:
-//!   wasmtime never re-enters an instance after a trap.
+//! - [`Pool::new`] checks that a pooling allocator's slots cover the pool.
+//! - [`Pool::checkout`] waits on a semaphore for a slot, reuses the most
+//!   recently returned idle instance (the hottest) and creates one only on a
+//!   miss, behind a [`Breaker`], all within the checkout timeout. Instances
+//!   idle past the idle timeout are evicted.
+//! - Every call runs under a wall-clock deadline (checked at each epoch
+//!   tick, where the guest otherwise yields to the executor), a memory cap (a
+//!   resource limiter) and optionally fuel. A call that fails in any of these
+//!   ways retires its instance: wasmtime never re-enters an instance after a
+//!   trap.
 //! - [`PooledInstance::release`] hands an instance back and reports what
-//!   happened; `Drop` is the guarded fallback.
+//!   happened; `Drop` is the guarded fallback and returns it inline.
+//! - Retired stores are freed on a dropper thread, not on the executor.
 //! - [`Pool::metrics`] returns a plain [`PoolMetrics`] snapshot.
 //!
 //! # Instance state is reused between calls, by default
@@ -49,10 +53,10 @@ mod runtime;
 pub use bindings::exports::temper::extractor::extract::{
     ExtractedContent, ExtractionError, ExtractionMode, Link,
 };
-pub use breaker::{Breaker, BreakerState};
+pub use breaker::{Attempt, Breaker, BreakerState};
 pub use config::{Allocator, BreakerConfig, PoolConfig, Reuse, RuntimeConfig, TierThresholds};
 pub use error::{CallError, PoolError, RetireReason};
 pub use handle::{PooledInstance, Released};
 pub use manager::Pool;
 pub use metrics::{LatencySummary, PoolMetrics, RetiredCounts, Tier, TierCounts};
-pub use runtime::{Instance, Runtime, WORLD, validate_against_world};
+pub use runtime::{Instance, MIN_EPOCH_TICK, Runtime, WORLD, validate_against_world};

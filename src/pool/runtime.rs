@@ -3,13 +3,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-    Trap, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+    ResourceLimiter, Store, Trap, UpdateDeadline,
 };
 
 use super::bindings::exports::temper::extractor::extract::{
@@ -93,8 +94,15 @@ struct RuntimeInner {
     engine: Engine,
     pre: ExtractorPre<HostState>,
     config: RuntimeConfig,
-    /// `call_timeout` in epoch ticks.
-    timeout_ticks: u64,
+    /// The tick the epoch thread really runs at (`epoch_tick`, clamped).
+    tick: Duration,
+    /// Instance slots of the pooling allocator; `None` with on-demand
+    /// allocation, which has no fixed number.
+    slots: Option<usize>,
+    /// Slots promised to pools built on this runtime (their `max_instances`).
+    reserved: AtomicUsize,
+    /// Drops stores off the async executor's threads.
+    dropper: Dropper,
     /// Held for its `Drop`, which stops the epoch thread with the runtime.
     _ticker: Ticker,
 }
@@ -130,14 +138,22 @@ impl Runtime {
             world: WORLD,
             detail: describe(&e),
         })?;
-        let ticker = Ticker::start(engine.clone(), config.epoch_tick)?;
-        let timeout_ticks = ticks_for(config.call_timeout, config.epoch_tick);
+        let tick = effective_tick(config.epoch_tick);
+        let ticker = Ticker::start(engine.clone(), tick)?;
+        let dropper = Dropper::start()?;
+        let slots = match config.allocator {
+            Allocator::OnDemand => None,
+            Allocator::Pooling { slots } => Some(pooling_slots(slots)),
+        };
         Ok(Self {
             inner: Arc::new(RuntimeInner {
                 engine,
                 pre,
                 config,
-                timeout_ticks,
+                tick,
+                slots,
+                reserved: AtomicUsize::new(0),
+                dropper,
                 _ticker: ticker,
             }),
         })
@@ -148,7 +164,63 @@ impl Runtime {
         &self.inner.config
     }
 
+    /// The epoch tick in effect: `epoch_tick`, raised to at least
+    /// [`MIN_EPOCH_TICK`]. A runaway call is cut at most one tick after its
+    /// deadline (counted in time the call gets to run).
+    pub fn epoch_tick(&self) -> Duration {
+        self.inner.tick
+    }
+
+    /// Instance slots of the pooling allocator, or `None` on demand.
+    pub fn slots(&self) -> Option<usize> {
+        self.inner.slots
+    }
+
+    /// Promises `count` instance slots to a pool. With the pooling allocator
+    /// the promises of all pools on this runtime must fit its slots, so that
+    /// running out of slots is refused here, as a configuration error,
+    /// instead of showing up later as creation failures.
+    pub(crate) fn reserve(&self, count: usize) -> Result<Reservation, PoolError> {
+        let inner = &self.inner;
+        let reserved =
+            inner
+                .reserved
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |reserved| {
+                    let wanted = reserved.checked_add(count)?;
+                    match inner.slots {
+                        Some(slots) if wanted > slots => None,
+                        _ => Some(wanted),
+                    }
+                });
+        match (reserved, inner.slots) {
+            (Ok(_), _) => Ok(Reservation {
+                runtime: Arc::clone(inner),
+                count,
+            }),
+            (Err(already), Some(slots)) => Err(PoolError::Capacity {
+                slots,
+                requested: count,
+                reserved: already,
+            }),
+            (Err(already), None) => Err(PoolError::Capacity {
+                slots: usize::MAX,
+                requested: count,
+                reserved: already,
+            }),
+        }
+    }
+
+    /// Hands `value` (a store, or something that owns one) to the dropper
+    /// thread, so unmapping its memory does not stall an executor thread.
+    pub(crate) fn dispose(&self, value: Box<dyn Send>) {
+        self.inner.dropper.dispose(value);
+    }
+
     /// Creates a fresh store and instance from the pre-linked component.
+    ///
+    /// With the pooling allocator, an instance made here takes one of the
+    /// runtime's slots beside those promised to pools: pools on the same
+    /// runtime then see [`PoolError::CapacityExhausted`] when it is full.
     pub async fn instantiate(&self) -> Result<Instance, PoolError> {
         let inner = &self.inner;
         let mut store = Store::new(
@@ -158,35 +230,42 @@ impl Runtime {
                     cap: inner.config.memory_cap,
                     hit: false,
                 },
-                ticks_left: 0,
+                deadline: None,
                 timed_out: false,
             },
         );
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(|mut cx| {
             let state = cx.data_mut();
-            if state.ticks_left <= 1 {
+            // Wall-clock time, not ticks counted: a call that waited in the
+            // executor's run queue after a yield has used that time too, so
+            // on a saturated executor it is still cut at its deadline.
+            if state
+                .deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
+            {
                 state.timed_out = true;
                 return Ok(UpdateDeadline::Interrupt);
             }
-            state.ticks_left -= 1;
             // Yield at every tick so a long call never holds an executor
             // thread for more than one tick at a time.
             Ok(UpdateDeadline::Yield(1))
         });
         // Instantiation may run guest code too, so it gets the same limits
         // as a call; with epochs on, a store without a deadline traps at once.
-        arm(&mut store, inner.timeout_ticks, inner.config.fuel).map_err(|e| PoolError::Create {
-            detail: describe(&e),
-        })?;
-        let bindings =
-            inner
-                .pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| PoolError::Create {
-                    detail: describe(&e),
-                })?;
+        if let Err(error) = arm(&mut store, inner.config.call_timeout, inner.config.fuel) {
+            inner.dropper.dispose(Box::new(store));
+            return Err(PoolError::Create {
+                detail: describe(&error),
+            });
+        }
+        let bindings = match inner.pre.instantiate_async(&mut store).await {
+            Ok(bindings) => bindings,
+            Err(error) => {
+                inner.dropper.dispose(Box::new(store));
+                return Err(creation_error(&error));
+            }
+        };
         Ok(Instance {
             store,
             bindings,
@@ -228,9 +307,10 @@ impl Instance {
         if let Some(reason) = self.retire_reason() {
             return Err(CallError::Unusable(reason));
         }
+        let started = Instant::now();
         arm(
             &mut self.store,
-            self.runtime.timeout_ticks,
+            self.runtime.config.call_timeout,
             self.runtime.config.fuel,
         )
         .map_err(|e| CallError::Trapped {
@@ -245,7 +325,7 @@ impl Instance {
         self.in_call = false;
         self.uses += 1;
         result.map_err(|error| {
-            let (reason, call_error) = self.classify(&error);
+            let (reason, call_error) = self.classify(&error, started.elapsed());
             self.retired = Some(reason);
             call_error
         })
@@ -264,7 +344,7 @@ impl Instance {
         self.retired
     }
 
-    fn classify(&self, error: &wasmtime::Error) -> (RetireReason, CallError) {
+    fn classify(&self, error: &wasmtime::Error, elapsed: Duration) -> (RetireReason, CallError) {
         let state = self.store.data();
         let config = &self.runtime.config;
         // The flags come first: the trap wasmtime reports for them is generic.
@@ -281,12 +361,14 @@ impl Instance {
                 RetireReason::Timeout,
                 CallError::Timeout {
                     timeout: config.call_timeout,
+                    elapsed,
                 },
             ),
             Some(Trap::Interrupt) => (
                 RetireReason::Timeout,
                 CallError::Timeout {
                     timeout: config.call_timeout,
+                    elapsed,
                 },
             ),
             Some(Trap::OutOfFuel) => (RetireReason::OutOfFuel, CallError::OutOfFuel),
@@ -303,8 +385,9 @@ impl Instance {
 /// Per-store host data: the limiter and the call deadline.
 struct HostState {
     limiter: MemoryCap,
-    /// Epoch ticks left before the current call is interrupted.
-    ticks_left: u64,
+    /// When the current call (or instantiation) is interrupted; `None` when
+    /// the timeout is too large to express as an instant.
+    deadline: Option<Instant>,
     /// Set when the deadline interrupted a call.
     timed_out: bool,
 }
@@ -350,12 +433,13 @@ impl ResourceLimiter for MemoryCap {
 
 /// Resets the per-call limits: deadline, fuel and the flags that classify a
 /// failure.
-fn arm(store: &mut Store<HostState>, ticks: u64, fuel: Option<u64>) -> wasmtime::Result<()> {
+fn arm(store: &mut Store<HostState>, timeout: Duration, fuel: Option<u64>) -> wasmtime::Result<()> {
     let state = store.data_mut();
-    state.ticks_left = ticks;
+    state.deadline = Instant::now().checked_add(timeout);
     state.timed_out = false;
     state.limiter.hit = false;
-    // The callback runs at the first tick and counts down from there.
+    // The callback runs at every tick and compares the clock with the
+    // deadline.
     store.set_epoch_deadline(1);
     if let Some(fuel) = fuel {
         store.set_fuel(fuel)?;
@@ -363,12 +447,44 @@ fn arm(store: &mut Store<HostState>, ticks: u64, fuel: Option<u64>) -> wasmtime:
     Ok(())
 }
 
-/// Ticks such that a call is interrupted no earlier than `timeout`: the
-/// first tick may come at once, hence the extra one.
-fn ticks_for(timeout: Duration, tick: Duration) -> u64 {
-    let tick = tick.as_nanos().max(1);
-    let whole = timeout.as_nanos().div_ceil(tick);
-    u64::try_from(whole).unwrap_or(u64::MAX - 1).max(1) + 1
+/// The shortest epoch tick the ticker thread runs at: a shorter one would
+/// spend a core on waking up.
+pub const MIN_EPOCH_TICK: Duration = Duration::from_micros(100);
+
+/// The tick the ticker really uses; deadlines are wall-clock instants, so
+/// the clamp changes how finely a call is cut, never how long it may run.
+pub(crate) fn effective_tick(requested: Duration) -> Duration {
+    requested.max(MIN_EPOCH_TICK)
+}
+
+/// Per-instance needs the pooling allocator is sized for. wasmtime checks a
+/// component against these when it is compiled, so a guest that needs more
+/// is refused at load, and `slots` instances of any accepted guest fit the
+/// totals below.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 4;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 4;
+
+fn pooling_slots(slots: u32) -> usize {
+    usize::try_from(slots.max(1)).unwrap_or(usize::MAX)
+}
+
+/// Tells the pooling allocator running out of slots (a configuration
+/// problem, or a runtime shared beyond its slots) from a guest that fails to
+/// instantiate.
+fn creation_error(error: &wasmtime::Error) -> PoolError {
+    if error
+        .chain()
+        .any(|cause| cause.is::<PoolConcurrencyLimitError>())
+    {
+        PoolError::CapacityExhausted {
+            detail: describe(error),
+        }
+    } else {
+        PoolError::Create {
+            detail: describe(error),
+        }
+    }
 }
 
 fn build_engine(config: &RuntimeConfig) -> Result<Engine, PoolError> {
@@ -382,10 +498,14 @@ fn build_engine(config: &RuntimeConfig) -> Result<Engine, PoolError> {
             .total_component_instances(slots)
             // A component made by wit-component holds a few core instances
             // (the main module plus adapters and shims).
-            .total_core_instances(slots.saturating_mul(4))
-            .total_memories(slots.saturating_mul(2))
-            .total_tables(slots.saturating_mul(4))
-            // One fiber stack per call or instantiation in flight.
+            .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+            .max_memories_per_component(MEMORIES_PER_COMPONENT)
+            .max_tables_per_component(TABLES_PER_COMPONENT)
+            .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+            .total_memories(slots.saturating_mul(MEMORIES_PER_COMPONENT))
+            .total_tables(slots.saturating_mul(TABLES_PER_COMPONENT))
+            // A store keeps its fiber stack between calls, so every live
+            // instance holds one.
             .total_stacks(slots)
             .max_memory_size(config.memory_cap);
         wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
@@ -408,7 +528,6 @@ impl Ticker {
     fn start(engine: Engine, tick: Duration) -> Result<Self, PoolError> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
-        let tick = tick.max(Duration::from_micros(100));
         std::thread::Builder::new()
             .name("temper-pool-epoch".to_string())
             .spawn(move || {
@@ -429,5 +548,55 @@ impl Drop for Ticker {
         // The thread notices within one tick and exits; joining here would
         // block whoever drops the last runtime handle for that long.
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Slots a pool reserved on its runtime; given back when the pool goes.
+pub(crate) struct Reservation {
+    runtime: Arc<RuntimeInner>,
+    count: usize,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.runtime
+            .reserved
+            .fetch_sub(self.count, Ordering::AcqRel);
+    }
+}
+
+/// Drops stores on a thread of its own.
+///
+/// Dropping a store unmaps (or, with the pooling allocator, decommits) its
+/// memory and stack: tens to hundreds of microseconds that would otherwise
+/// stall a tokio worker. A dedicated thread rather than `spawn_blocking`
+/// because it works the same outside a runtime and during its shutdown. The
+/// thread ends when the last runtime handle (and so the sender) is gone.
+struct Dropper {
+    sender: mpsc::Sender<Box<dyn Send>>,
+}
+
+impl Dropper {
+    fn start() -> Result<Self, PoolError> {
+        let (sender, receiver) = mpsc::channel::<Box<dyn Send>>();
+        std::thread::Builder::new()
+            .name("temper-pool-dropper".to_string())
+            .spawn(move || {
+                while let Ok(value) = receiver.recv() {
+                    drop(value);
+                }
+            })
+            .map_err(|e| PoolError::Prepare {
+                detail: format!("cannot start the dropper thread: {e}"),
+            })?;
+        Ok(Self { sender })
+    }
+
+    fn dispose(&self, value: Box<dyn Send>) {
+        // The thread only stops once every sender is gone, so this fails
+        // only if it panicked; dropping here is then the best left to do.
+        if let Err(mpsc::SendError(value)) = self.sender.send(value) {
+            drop(value);
+        }
     }
 }
