@@ -100,6 +100,11 @@ pub struct CrateIndex {
     pub files: Vec<IndexedFile>,
     pub functions: Vec<Function>,
     pub error_enums: Vec<ErrorEnum>,
+    /// `type Name<..> = ..Result<.., E>;`: the alias's name and `E`'s text.
+    pub result_aliases: Vec<(String, String)>,
+    /// `impl From<Source> for Target`: the source's text (whitespace
+    /// removed) and the target's last path segment.
+    pub from_impls: Vec<(String, String)>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
     pub edition: Option<Edition>,
@@ -154,9 +159,17 @@ impl CrateIndex {
                 if let Some(function) = function(at, &tree, &func) {
                     self.functions.push(function);
                 }
-            } else if let Some(item) = ast::Enum::cast(node) {
+            } else if let Some(item) = ast::Enum::cast(node.clone()) {
                 if let Some(error) = error_enum(at, &module, file, &item) {
                     self.error_enums.push(error);
+                }
+            } else if let Some(alias) = ast::TypeAlias::cast(node.clone()) {
+                if let Some(entry) = result_alias(&alias) {
+                    self.result_aliases.push(entry);
+                }
+            } else if let Some(imp) = ast::Impl::cast(node) {
+                if let Some(entry) = from_impl(&imp) {
+                    self.from_impls.push(entry);
                 }
             }
         }
@@ -556,4 +569,72 @@ pub fn arg_count(node: &SyntaxNode) -> Option<usize> {
         return Some(call.arg_list()?.args().count());
     }
     Some(ast::MethodCallExpr::cast(node.clone())?.arg_list()?.args().count())
+}
+
+fn squeezed(node: &SyntaxNode) -> String {
+    node.text().to_string().split_whitespace().collect()
+}
+
+/// `type Name<T> = Result<T, E>;` as `(Name, E)`.
+fn result_alias(alias: &ast::TypeAlias) -> Option<(String, String)> {
+    let name = alias.name()?.text().to_string();
+    let ty = squeezed(alias.ty()?.syntax());
+    if result_arity(&ty) != Some(2) {
+        return None;
+    }
+    let error = error_of(&ty)?;
+    Some((name, error))
+}
+
+/// The second argument of a two-argument `Result<T, E>` (whitespace removed).
+pub fn error_of(ty: &str) -> Option<String> {
+    let start = ty.find("Result<")? + "Result<".len();
+    let inner = ty[start..].strip_suffix('>')?;
+    let mut depth = 0usize;
+    for (at, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return Some(inner[at + 1..].to_string()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `impl From<S> for T` as `(S, T)`.
+fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
+    let trait_ty = squeezed(imp.trait_()?.syntax());
+    let source = trait_ty.strip_prefix("From<")?.strip_suffix('>')?.to_string();
+    let target = type_name(&imp.self_ty()?);
+    Some((source, target))
+}
+
+impl CrateIndex {
+    /// The error type a function's return type (whitespace removed) names:
+    /// `E` of `Result<T, E>`, through the crate's aliases; `io::Error` for
+    /// `io::Result<T>`.
+    pub fn error_type(&self, ret: &str) -> Option<String> {
+        let ret = ret.strip_prefix("Poll<").and_then(|r| r.strip_suffix('>')).unwrap_or(ret);
+        if ret.starts_with("io::Result<") || ret.starts_with("std::io::Result<") {
+            return Some("std::io::Error".to_string());
+        }
+        if let Some(error) = error_of(ret) {
+            return Some(error);
+        }
+        let name = ret.split('<').next()?.rsplit("::").next()?;
+        self.result_aliases
+            .iter()
+            .find(|(alias, _)| alias == name)
+            .map(|(_, error)| error.clone())
+    }
+
+    /// Whether the crate converts `source` into the error named `target`.
+    pub fn converts(&self, source: &[&str], target: &str) -> bool {
+        let target = target.split('<').next().unwrap_or(target);
+        let target = target.rsplit("::").next().unwrap_or(target);
+        self.from_impls
+            .iter()
+            .any(|(from, to)| to == target && source.contains(&from.as_str()))
+    }
 }

@@ -554,6 +554,9 @@ fn finding(
     if plan.migrate {
         finding = finding.needs_crate(vec![migrate::REQUEST.to_string()]);
     }
+    if let Some(request) = plan.option_error {
+        finding = finding.needs_crate(request);
+    }
     finding
 }
 

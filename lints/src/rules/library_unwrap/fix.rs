@@ -52,6 +52,38 @@ pub(super) struct Plan {
     /// The function returns a plain value: ask the crate-wide pass to make it
     /// fallible and migrate its callers.
     pub migrate: bool,
+    /// An `Option` in a function returning a `Result`: ask the crate-wide
+    /// pass for an error value (the payload of the request).
+    pub option_error: Option<Vec<String>>,
+}
+
+/// The request for an `Option`'s error value: the function's return type,
+/// and the message (`expect`'s when it is a string literal, else a made-up
+/// one for `unwrap`; empty for another `expect` argument).
+fn option_error_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
+    if !matches!(site.method, Method::Unwrap | Method::Expect) {
+        return None;
+    }
+    let ret = match context::enclosing_body(tree, &site.node)? {
+        Enclosing::Fn(func) => func.ret_type(),
+        Enclosing::Closure(closure) => closure.ret_type(),
+        Enclosing::AsyncBlock(_) => None,
+    }?;
+    let ret: String = ret.ty()?.syntax().text().to_string().split_whitespace().collect();
+    let message = match message_arg(site) {
+        Some(ast::Expr::Literal(lit)) if matches!(lit.kind(), ast::LiteralKind::String(_)) => {
+            lit.syntax().text().to_string()
+        }
+        Some(_) => String::new(),
+        None => made_up_message(&receiver_expr(site)?, Kind::Option),
+    };
+    let method_call = ast::MethodCallExpr::cast(site.node.clone()).is_some();
+    Some(vec![
+        super::migrate::OPTION_REQUEST.to_string(),
+        ret,
+        message,
+        method_call.to_string(),
+    ])
 }
 
 /// A call directly in a function's body (not a closure's or an `async`
@@ -79,6 +111,7 @@ impl Plan {
             note: None,
             help: None,
             migrate: false,
+            option_error: None,
         }
     }
 
@@ -392,6 +425,14 @@ pub(super) fn plan(
                 ..Plan::because(note)
             };
         }
+        // An `Option` in a function whose error type is the crate's: the
+        // crate-wide pass looks for a conversion from a message.
+        Err(note) if kind == Kind::Option && !returns.option => {
+            return Plan {
+                option_error: option_error_request(tree, site),
+                ..Plan::because(note)
+            };
+        }
         Err(note) => return Plan::because(note),
     };
     let Some((edits, intact)) = edits(tree, site, kind, shape, input) else {
@@ -451,6 +492,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
                 .to_string(),
         ),
         migrate: false,
+        option_error: None,
     })
 }
 

@@ -42,6 +42,9 @@ const COMMON_METHODS: &[&str] = &[
 
 /// Payload marker for findings that ask for a migration.
 pub(super) const REQUEST: &str = "migrate";
+/// Payload marker for an `Option` that needs an error value of the
+/// function's error type.
+pub(super) const OPTION_REQUEST: &str = "option-error";
 
 /// The error type the crate's new signatures use.
 #[derive(Debug, Clone)]
@@ -80,10 +83,14 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(request) = finding.crate_fix.take() else {
         return;
     };
+    let index = ctx.index();
+    if request.data.first().map(String::as_str) == Some(OPTION_REQUEST) {
+        option_error(finding, &request.data, index);
+        return;
+    }
     if request.data.first().map(String::as_str) != Some(REQUEST) {
         return;
     }
-    let index = ctx.index();
     match plan(finding.range.start, ctx, index) {
         Ok((fix, notes)) => {
             finding.fix = Some(fix);
@@ -929,4 +936,48 @@ fn apply(text: &str, range: Range<usize>, pieces: &[Piece]) -> Result<String, St
     }
     out.push_str(&text[cursor..range.end]);
     Ok(out)
+}
+
+/// `opt.unwrap()` in a function returning `Result<_, E>`: `.ok_or(..)?` with
+/// the message, when `E` evidently converts from one.
+fn option_error(finding: &mut Finding, data: &[String], index: &CrateIndex) {
+    let [_, ret, message, method_call] = data else {
+        return;
+    };
+    // `Option::unwrap(x)` is rare: only method calls are rewritten.
+    if method_call != "true" {
+        return;
+    }
+    let Some(error) = index.error_type(ret) else {
+        return;
+    };
+    let boxed = error.starts_with("Box<dyn") && error.contains("Error");
+    let io = matches!(error.as_str(), "io::Error" | "std::io::Error");
+    let from_str = index.converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"], &error);
+    let from_string = index.converts(&["String", "std::string::String"], &error);
+    // `expect` with a message that is not a literal is left alone: it may
+    // borrow what does not live long enough for the error.
+    if message.is_empty() {
+        return;
+    }
+    let (method, wrap): (&str, fn(&str) -> String) = if io {
+        ("ok_or_else", |m| format!("|| std::io::Error::other({m})"))
+    } else if boxed || from_str {
+        ("ok_or", |m| m.to_string())
+    } else if from_string {
+        ("ok_or_else", |m| format!("|| {m}.to_string()"))
+    } else {
+        return;
+    };
+    // The finding's span is the method's name through the call's end.
+    let range = finding.range.clone();
+    let replacement = format!("{method}({})?", wrap(message));
+    finding
+        .notes
+        .retain(|note| !note.starts_with("no automatic fix: an `Option` needs an error value"));
+    finding.fix = Some(Fix {
+        message: format!("return the message as `{error}` with `.{method}(..)?`"),
+        applicability: Applicability::Safe,
+        edits: vec![Edit::replace(range, replacement)],
+    });
 }
