@@ -523,7 +523,14 @@ fn rewrite_function(
                 | ast::Expr::BlockExpr(_)
         )
     });
+    // A tail that is itself an `unwrap` or `expect` becomes the rewritten
+    // call's `Result`, which is already the function's: no `Ok(..?)`.
+    let tail_site = tail.as_ref().and_then(|tail| match tail {
+        ast::Expr::MethodCallExpr(call) if is_unwrap_call(call) => Some(node_range(call.syntax())),
+        _ => None,
+    });
     match tail {
+        Some(_) if tail_site.is_some() => {}
         Some(tail) if !(unit && block_like) => {
             if matches!(tail, ast::Expr::ReturnExpr(_)) {
                 // Already wrapped as a `return`.
@@ -605,12 +612,21 @@ fn rewrite_function(
             (Some(_), Strategy::Anyhow) => push(plan, file, name_range, "context", 1),
             (Some(_), _) => push(plan, file, name_range, "or_unexpected", 1),
         }
-        push(plan, file, call_end..call_end, "?", 1);
+        if tail_site.as_ref() != Some(&node_range(call.syntax())) {
+            push(plan, file, call_end..call_end, "?", 1);
+        }
         if let Some(import) = import(strategy, index, file, &text, parsed) {
             push(plan, file, import.0.clone(), import.1, 1);
         }
     }
     Ok(())
+}
+
+/// `x.unwrap()` or `x.expect(..)` with their usual arguments.
+fn is_unwrap_call(call: &ast::MethodCallExpr) -> bool {
+    let args = call.arg_list().map_or(0, |a| a.args().count());
+    call.name_ref()
+        .is_some_and(|name| matches!((name.text().as_ref(), args), ("unwrap", 0) | ("expect", 1)))
 }
 
 fn is_string_literal(expr: &ast::Expr) -> bool {
@@ -694,9 +710,17 @@ fn import(
     let items: Vec<ast::Item> = tree.items().collect();
     let last_use = items.iter().filter(|i| matches!(i, ast::Item::Use(_))).last();
     match last_use {
+        // As the local fix places it (so the two agree when both add it):
+        // on the line after the last `use`, keeping a trailing comment with
+        // the `use` it belongs to.
         Some(item) => {
             let end = node_range(item.syntax()).end;
-            Some((end..end, format!("\nuse {path};")))
+            let rest = &text[end..];
+            let line_end = rest.find('\n').map(|at| end + at + 1);
+            Some(match line_end {
+                Some(at) if is_trivia(&text[end..at]) => (at..at, format!("use {path};\n")),
+                _ => (end..end, format!("\nuse {path};")),
+            })
         }
         None => {
             let first = items.first()?;
@@ -704,6 +728,12 @@ fn import(
             Some((start..start, format!("use {path};\n\n")))
         }
     }
+}
+
+/// Whitespace and at most one line comment: the end of a `use` line.
+fn is_trivia(text: &str) -> bool {
+    let text = text.trim();
+    text.is_empty() || (text.starts_with("//") && !text.contains('\n'))
 }
 
 /// Where an item starts, before its doc comments and attributes.
