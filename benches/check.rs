@@ -371,8 +371,7 @@ fn time<T>(work: impl FnOnce() -> BenchResult<T>) -> BenchResult<(Duration, T)> 
 fn check_paths(paths: &[PathBuf]) -> CheckOutcome {
     check::run(&CheckRequest {
         paths: paths.to_vec(),
-        options: Default::default(),
-        levels: Default::default(),
+        ..Default::default()
     })
 }
 

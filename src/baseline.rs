@@ -79,7 +79,7 @@ pub fn entries(findings: &[Reported], cwd: &Path, base: &Path) -> Vec<Entry> {
         let reported = &findings[i];
         let items = items_by_file
             .entry(reported.path.as_str())
-            .or_insert_with(|| ItemIndex::new(&reported.source));
+            .or_insert_with(|| ItemIndex::new(&reported.source, reported.edition));
         let key = FindingKey {
             lint: reported.finding.lint.to_string(),
             path: relative_path(cwd, base, &reported.path),
@@ -155,9 +155,9 @@ struct ItemIndex {
 }
 
 impl ItemIndex {
-    fn new(source: &str) -> ItemIndex {
+    fn new(source: &str, edition: Edition) -> ItemIndex {
         ItemIndex {
-            file: SourceFile::parse(source, Edition::Edition2024).tree(),
+            file: SourceFile::parse(source, edition).tree(),
         }
     }
 
@@ -365,7 +365,7 @@ mod tests {
     fn items_name_the_enclosing_impl_and_fn() {
         let source =
             "mod m {\n    impl Catalog {\n        fn handle(&self) { x.unwrap(); }\n    }\n}\n";
-        let index = ItemIndex::new(source);
+        let index = ItemIndex::new(source, Edition::Edition2024);
         let offset = source.find("x.unwrap").expect("x");
         assert_eq!(index.enclosing(offset), "mod m::impl Catalog::handle");
     }

@@ -84,10 +84,10 @@ impl Cache {
     }
 
     /// The key of one file's analysis.
-    pub fn key(&self, facts: &CrateFacts, text: &str) -> String {
+    pub fn key(&self, facts: &CrateFacts, edition: temper_lints::Edition, text: &str) -> String {
         let mut hasher = Sha256::new();
         hasher.update(&self.salt);
-        hasher.update(format!("{facts:?}\nedition 2024\n").as_bytes());
+        hasher.update(format!("{facts:?}\nedition {}\n", edition.number()).as_bytes());
         hasher.update(text.as_bytes());
         crate::baseline::hex(&hasher.finalize())
     }
@@ -342,7 +342,7 @@ mod tests {
             temper_lints::analyze(text, temper_lints::Edition::Edition2024, &options, &facts);
         let path = dir.path().join("lib.rs");
         let cache = Cache::open(dir.path(), &options);
-        let key = cache.key(&facts, text);
+        let key = cache.key(&facts, temper_lints::Edition::Edition2024, text);
         cache.put(&path, key.clone(), &analysis);
         cache.save();
 
@@ -351,15 +351,29 @@ mod tests {
         assert_eq!(cached.findings, analysis.findings);
         assert_eq!(cached.modules, analysis.modules);
         // Different text, options or facts: a different key.
-        assert_ne!(cache.key(&facts, "pub fn g() {}"), key);
+        assert_ne!(
+            cache.key(&facts, temper_lints::Edition::Edition2024, "pub fn g() {}"),
+            key
+        );
         let mut other = Options::default();
         other.library_unwrap.allow_lock_results = true;
-        assert_ne!(Cache::open(dir.path(), &other).key(&facts, text), key);
+        assert_ne!(
+            Cache::open(dir.path(), &other).key(&facts, temper_lints::Edition::Edition2024, text),
+            key
+        );
         let facts2 = CrateFacts {
             uses_anyhow: true,
             ..CrateFacts::default()
         };
-        assert_ne!(cache.key(&facts2, text), key);
+        assert_ne!(
+            cache.key(&facts2, temper_lints::Edition::Edition2024, text),
+            key
+        );
+        // The same text parses differently per edition (`gen`, `async`).
+        assert_ne!(
+            cache.key(&facts, temper_lints::Edition::Edition2021, text),
+            key
+        );
         assert!(dir.path().join(DIR_NAME).join(".gitignore").is_file());
     }
 }

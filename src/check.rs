@@ -1,7 +1,7 @@
 //! `temper check`: paths → discovery → parse and lint each file in parallel →
 //! classify files by target → sorted findings and notes.
 
-use crate::discover::{self, FileRole, ModuleSource, Package, PackageIndex, WorkspaceMembers};
+use crate::discover::{self, FileRole, ModuleSource, Package, PackageIndex, Workspace};
 use crate::report::{FileNote, LineIndex, NoteSeverity, Reported};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +43,19 @@ pub struct CheckRequest {
     pub paths: Vec<PathBuf>,
     pub options: Options,
     pub levels: Levels,
+    /// The edition of a file outside any Cargo package (`--edition`);
+    /// `None` is the newest stable edition. Package files use their
+    /// package's edition.
+    pub edition: Option<Edition>,
+}
+
+impl CheckRequest {
+    /// The edition `file` is parsed with: its package's, else the request's.
+    pub fn edition_of(&self, index: &PackageIndex, file: &Path) -> Edition {
+        index
+            .owner(file)
+            .map_or(self.edition.unwrap_or(Edition::LATEST), |p| p.edition)
+    }
 }
 
 /// Everything a check found.
@@ -72,6 +85,8 @@ pub struct CheckedFile {
     pub library: bool,
     /// The facts of the file's package, for re-linting it ([`recheck`]).
     pub facts: CrateFacts,
+    /// The edition the file was parsed with.
+    pub edition: Edition,
 }
 
 struct Candidate {
@@ -215,6 +230,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             analyse(
                 &candidate.path,
                 &display(&candidate.path),
+                request.edition_of(&index, &candidate.path),
                 &request.options,
                 facts,
                 cache.as_ref(),
@@ -256,6 +272,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
         let Some(mut file) = by_path.remove(&candidate.path) else {
             continue;
         };
+        let edition = request.edition_of(&index, &candidate.path);
         let role = match index.owner(&candidate.path) {
             Some(package) => roles
                 .get(&package.dir)
@@ -290,7 +307,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             let context = temper_lints::CrateContext {
                 file: &candidate.path,
                 files,
-                edition: Edition::Edition2024,
+                edition,
                 facts: package.map(|p| &p.facts),
                 index: cell,
             };
@@ -317,6 +334,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             &shown,
             &file.source,
             is_library,
+            edition,
             file.analysis.findings,
         ));
         outcome.files.push(CheckedFile {
@@ -328,6 +346,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             facts: index
                 .owner(&candidate.path)
                 .map_or_else(CrateFacts::default, |p| p.facts.clone()),
+            edition,
         });
     }
     outcome
@@ -348,14 +367,13 @@ pub fn recheck(
     source: &str,
     crate_files: &[(PathBuf, Arc<str>)],
 ) -> Vec<Reported> {
-    let mut analysis =
-        temper_lints::analyze(source, Edition::Edition2024, &request.options, &file.facts);
+    let mut analysis = temper_lints::analyze(source, file.edition, &request.options, &file.facts);
     if analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
         let cell = temper_lints::IndexCell::default();
         let context = temper_lints::CrateContext {
             file: &file.path,
             files: crate_files,
-            edition: Edition::Edition2024,
+            edition: file.edition,
             facts: Some(&file.facts),
             index: &cell,
         };
@@ -367,6 +385,7 @@ pub fn recheck(
         &file.display,
         &shared,
         file.library,
+        file.edition,
         analysis.findings,
     )
 }
@@ -378,6 +397,7 @@ fn report_findings(
     shown: &str,
     source: &Arc<str>,
     is_library: bool,
+    edition: Edition,
     findings: Vec<temper_lints::Finding>,
 ) -> Vec<Reported> {
     let applicable: Vec<_> = findings
@@ -406,13 +426,16 @@ fn report_findings(
             if level == Level::Allow {
                 return None;
             }
-            Some(Reported::new(
-                shown.to_string(),
-                source.clone(),
-                &line_index,
-                level,
-                finding,
-            ))
+            Some(
+                Reported::new(
+                    shown.to_string(),
+                    source.clone(),
+                    &line_index,
+                    level,
+                    finding,
+                )
+                .with_edition(edition),
+            )
         })
         .collect()
 }
@@ -476,6 +499,7 @@ fn error_note(path: &str, message: &str) -> FileNote {
 fn analyse(
     path: &Path,
     shown: &str,
+    edition: Edition,
     options: &Options,
     facts: &CrateFacts,
     cache: Option<&crate::cache::Cache>,
@@ -491,14 +515,14 @@ fn analyse(
             ),
         )
     })?;
-    let key = cache.map(|cache| cache.key(facts, &text));
+    let key = cache.map(|cache| cache.key(facts, edition, &text));
     let cached = cache
         .zip(key.as_deref())
         .and_then(|(c, key)| c.get(path, key));
     let analysis = match cached {
         Some(analysis) => analysis,
         None => {
-            let analysis = temper_lints::analyze(&text, Edition::Edition2024, options, facts);
+            let analysis = temper_lints::analyze(&text, edition, options, facts);
             if let (Some(cache), Some(key)) = (cache, key) {
                 cache.put(path, key, &analysis);
             }
@@ -518,14 +542,14 @@ struct Modules<'a> {
 }
 
 impl ModuleSource for Modules<'_> {
-    fn modules(&mut self, path: &Path) -> Option<(Vec<ModDecl>, bool)> {
+    fn modules(&mut self, path: &Path, edition: Edition) -> Option<(Vec<ModDecl>, bool)> {
         if let Some(file) = self.analysed.get(path) {
             return Some((file.analysis.modules.clone(), file.analysis.cfg_test));
         }
         // A file on the module path that was not asked for (checking one file
         // of a crate): read it for its declarations only.
         let text = std::fs::read_to_string(path).ok()?;
-        Some(temper_lints::module_decls(&text, Edition::Edition2024))
+        Some(temper_lints::module_decls(&text, edition))
     }
 }
 
@@ -556,7 +580,10 @@ fn walk(
     manifests: &mut Vec<PathBuf>,
     outcome: &mut CheckOutcome,
 ) {
-    let workspace = enclosing_workspace(root);
+    // Workspaces met on the way down, innermost last: the walk is
+    // depth-first, so a directory is filtered after every ancestor was.
+    let workspaces =
+        std::sync::Mutex::new(enclosing_workspace(root).into_iter().collect::<Vec<_>>());
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(true)
         .require_git(false)
@@ -572,15 +599,27 @@ fn walk(
             {
                 return false;
             }
-            if !path.join("Cargo.toml").is_file() {
+            let manifest = path.join("Cargo.toml");
+            if !manifest.is_file() {
                 return true;
             }
-            match &workspace {
-                Some((ws_root, members)) if path.starts_with(ws_root) => {
-                    members.contains(ws_root, path)
-                }
-                _ => true,
+            let Ok(mut workspaces) = workspaces.lock() else {
+                return true;
+            };
+            // The innermost workspace around decides (a project it excludes
+            // is not walked, even when it is a workspace of its own, as
+            // before); a workspace root met where none decides is walked,
+            // and its members decide below it: the same files from a
+            // workspace's root as from the folder above.
+            let governed = workspaces
+                .iter()
+                .rev()
+                .find(|ws| path.starts_with(&ws.root))
+                .is_none_or(|ws| ws.reaches(path));
+            if governed && let Some(workspace) = discover::workspace_at(path) {
+                workspaces.push(workspace);
             }
+            governed
         })
         .build();
     for entry in walker {
@@ -650,16 +689,8 @@ fn walk_note(error: &ignore::Error, display: &dyn Fn(&Path) -> String) -> FileNo
     error_note(&shown, &inner.to_string())
 }
 
-fn enclosing_workspace(start: &Path) -> Option<(PathBuf, WorkspaceMembers)> {
-    start.ancestors().find_map(|dir| {
-        let manifest = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).ok()?;
-        if !text.lines().any(|l| l.trim() == "[workspace]") {
-            return None;
-        }
-        let package = discover::read_manifest(&manifest, "").ok()?;
-        Some((dir.to_path_buf(), package.workspace?))
-    })
+fn enclosing_workspace(start: &Path) -> Option<Workspace> {
+    start.ancestors().find_map(discover::workspace_at)
 }
 
 /// A path relative to the current directory when it is inside it.

@@ -125,4 +125,8 @@ pub struct CheckArgs {
     /// Write a `// temper: allow(..)` comment above every current finding.
     #[arg(long, conflicts_with = "write_baseline")]
     pub add_suppressions: bool,
+    /// Edition of `.rs` files outside any Cargo package (2015, 2018, 2021,
+    /// 2024; default: the newest). Package files use their package's edition.
+    #[arg(long, value_name = "YEAR", value_parser = temper::discover::parse_edition)]
+    pub edition: Option<temper_lints::Edition>,
 }

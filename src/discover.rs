@@ -9,7 +9,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use temper_lints::{CrateFacts, Logging, ModDecl};
+use temper_lints::{CrateFacts, Edition, Logging, ModDecl};
 use thiserror::Error;
 
 /// What kind of Cargo target compiles a file.
@@ -38,59 +38,235 @@ pub struct Package {
     pub manifest: PathBuf,
     pub targets: Vec<Target>,
     pub facts: CrateFacts,
-    /// Workspace member directories, when this manifest has `[workspace]`.
-    pub workspace: Option<WorkspaceMembers>,
+    /// The edition every file of the package is parsed with: `edition`,
+    /// inherited with `edition.workspace = true`, else 2015 (as Cargo).
+    pub edition: Edition,
+    /// The `[workspace]` table, when this manifest has one.
+    pub workspace: Option<WorkspaceTable>,
 }
 
-/// A workspace's `members` and `exclude`, as directory globs.
+/// What a workspace root's manifest says about membership and inheritance.
 #[derive(Debug, Clone, Default)]
-pub struct WorkspaceMembers {
-    pub members: Vec<PathBuf>,
-    pub exclude: Vec<PathBuf>,
+pub struct WorkspaceTable {
+    /// `members`, as written (globs allowed).
+    pub members: Vec<String>,
+    /// `exclude`, as written (path prefixes).
+    pub exclude: Vec<String>,
+    /// `[workspace.dependencies]` entries that have a `path`, resolved
+    /// against the root: members inherit them with `workspace = true`.
+    pub path_dependencies: BTreeMap<String, PathBuf>,
+    /// `[workspace.package] edition`, as written.
+    pub edition: Option<String>,
 }
 
-impl WorkspaceMembers {
-    /// Whether the package in `dir` belongs to this workspace (rooted at `root`).
-    pub fn contains(&self, root: &Path, dir: &Path) -> bool {
-        if dir == root {
-            return true;
+/// The member packages of a workspace, found by Cargo's rules.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// Directories of the member packages (the root's own package included).
+    pub members: BTreeSet<PathBuf>,
+}
+
+impl Workspace {
+    /// Resolves the members of the workspace whose root manifest is in
+    /// `root`: every directory the `members` globs match, except under an
+    /// `exclude` path, the root package, and then every path dependency of a
+    /// member (`workspace = true` ones through `[workspace.dependencies]`,
+    /// dev, build and target-specific ones too) that lies inside the root,
+    /// transitively, as `cargo metadata` lists them.
+    pub fn resolve(root: &Path, table: &WorkspaceTable, root_is_package: bool) -> Workspace {
+        let mut members = BTreeSet::new();
+        let mut queue: Vec<(PathBuf, bool)> = Vec::new();
+        for pattern in &table.members {
+            let dirs = expand_glob(root, pattern);
+            // Like Cargo, a pattern that matches nothing still names its path
+            // (which then fails to load and is skipped here).
+            queue.extend(dirs.into_iter().map(|dir| (dir, false)));
         }
-        let matches = |pattern: &PathBuf| glob_match(&root.join(pattern), dir);
-        if self
-            .exclude
-            .iter()
-            .any(|p| dir.starts_with(root.join(p)) || matches(p))
-        {
-            return false;
+        if root_is_package {
+            queue.push((root.to_path_buf(), false));
         }
-        self.members.iter().any(matches)
-    }
-}
-
-/// Matches a directory against a path whose components may contain `*`.
-fn glob_match(pattern: &Path, dir: &Path) -> bool {
-    let pattern: Vec<_> = pattern.components().collect();
-    let dir: Vec<_> = dir.components().collect();
-    if pattern.len() != dir.len() {
-        return false;
-    }
-    pattern.iter().zip(&dir).all(|(p, d)| {
-        let p = p.as_os_str().to_string_lossy();
-        let d = d.as_os_str().to_string_lossy();
-        wildcard(&p, &d)
-    })
-}
-
-fn wildcard(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((prefix, rest)) => {
-            let Some(text) = text.strip_prefix(prefix) else {
-                return false;
+        while let Some((dir, is_path_dep)) = queue.pop() {
+            let dir = normalize(&dir);
+            if members.contains(&dir) {
+                continue;
+            }
+            if is_path_dep && !dir.starts_with(root) {
+                continue;
+            }
+            if is_excluded(root, table, &dir) {
+                continue;
+            }
+            let Some(manifest) = load_table(&dir.join("Cargo.toml")) else {
+                continue;
             };
-            (0..=text.len()).any(|i| text.is_char_boundary(i) && wildcard(rest, &text[i..]))
+            let Some(package) = manifest.get("package").and_then(toml::Value::as_table) else {
+                continue;
+            };
+            // A package that names another workspace root is not ours.
+            if let Some(other) = package.get("workspace").and_then(toml::Value::as_str)
+                && normalize(&dir.join(other)) != root
+            {
+                continue;
+            }
+            members.insert(dir.clone());
+            for dep in path_dependencies(&manifest, &dir, &table.path_dependencies) {
+                queue.push((dep, true));
+            }
+        }
+        Workspace {
+            root: root.to_path_buf(),
+            members,
         }
     }
+
+    /// Whether the package in `dir` (or a member below it) belongs here.
+    pub fn reaches(&self, dir: &Path) -> bool {
+        dir == self.root
+            || self.members.contains(dir)
+            || self
+                .members
+                .range(dir.to_path_buf()..)
+                .next()
+                .is_some_and(|m| m.starts_with(dir))
+    }
+}
+
+/// The workspace whose root manifest is in `dir`, members resolved; `None`
+/// when `dir` holds no workspace root (or its manifest does not parse: reading
+/// it as a package reports why).
+pub fn workspace_at(dir: &Path) -> Option<Workspace> {
+    let manifest = dir.join("Cargo.toml");
+    let text = fs::read_to_string(&manifest).ok()?;
+    // Cheap test first: most manifests met on a walk are not roots.
+    if !text
+        .lines()
+        .any(|l| l.trim_start().starts_with("[workspace"))
+    {
+        return None;
+    }
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let ws = workspace_table(table.get("workspace")?.as_table()?, dir);
+    Some(Workspace::resolve(dir, &ws, table.contains_key("package")))
+}
+
+/// Cargo's `exclude`: a path under an excluded prefix is not a member unless
+/// a `members` entry names it (or a parent) literally.
+fn is_excluded(root: &Path, table: &WorkspaceTable, dir: &Path) -> bool {
+    let excluded = table
+        .exclude
+        .iter()
+        .any(|ex| dir.starts_with(normalize(&root.join(ex))));
+    let explicit = table
+        .members
+        .iter()
+        .any(|m| dir.starts_with(normalize(&root.join(m))));
+    excluded && !explicit
+}
+
+/// The directories a `members` entry names: `*`, `?`, `[..]` and `**` in
+/// any path component, matched against the file system like Cargo's glob.
+fn expand_glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
+    let mut current = vec![root.to_path_buf()];
+    for component in Path::new(pattern).components() {
+        let part = component.as_os_str().to_string_lossy();
+        if part == "**" {
+            current = current.iter().flat_map(|dir| subdirectories(dir)).collect();
+            continue;
+        }
+        if !part.contains(['*', '?', '[']) {
+            current = current.iter().map(|dir| dir.join(&*part)).collect();
+            continue;
+        }
+        let Ok(glob) = globset::Glob::new(&part) else {
+            return Vec::new();
+        };
+        let matcher = glob.compile_matcher();
+        let mut next = Vec::new();
+        for dir in &current {
+            let Ok(entries) = fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                // Cargo's glob skips hidden entries unless asked for them.
+                if name.to_string_lossy().starts_with('.') && !part.starts_with('.') {
+                    continue;
+                }
+                if matcher.is_match(&name) && entry.path().is_dir() {
+                    next.push(entry.path());
+                }
+            }
+        }
+        current = next;
+    }
+    current.sort();
+    current
+}
+
+/// `dir` and every directory below it, for a `**` component.
+fn subdirectories(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        if let Ok(entries) = fs::read_dir(&out[i]) {
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    out.push(entry.path());
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The directories of a manifest's path dependencies, of every kind.
+fn path_dependencies(
+    manifest: &toml::Table,
+    dir: &Path,
+    inherited: &BTreeMap<String, PathBuf>,
+) -> Vec<PathBuf> {
+    const KINDS: [&str; 5] = [
+        "dependencies",
+        "dev-dependencies",
+        "dev_dependencies",
+        "build-dependencies",
+        "build_dependencies",
+    ];
+    let mut tables: Vec<&toml::Table> = KINDS
+        .iter()
+        .filter_map(|kind| manifest.get(*kind).and_then(toml::Value::as_table))
+        .collect();
+    if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
+        for target in targets.values().filter_map(toml::Value::as_table) {
+            tables.extend(
+                KINDS
+                    .iter()
+                    .filter_map(|kind| target.get(*kind).and_then(toml::Value::as_table)),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for (name, spec) in tables.into_iter().flatten() {
+        let Some(spec) = spec.as_table() else {
+            continue;
+        };
+        if let Some(path) = spec.get("path").and_then(toml::Value::as_str) {
+            out.push(dir.join(path));
+        } else if spec.get("workspace").and_then(toml::Value::as_bool) == Some(true)
+            && let Some(path) = inherited.get(name)
+        {
+            out.push(path.clone());
+        }
+    }
+    out
+}
+
+/// A manifest's table, or `None` when it cannot be read or parsed (the
+/// package is then not followed; reading it as a package reports why).
+fn load_table(manifest: &Path) -> Option<toml::Table> {
+    toml::from_str(&fs::read_to_string(manifest).ok()?).ok()
 }
 
 /// A manifest that could not be used.
@@ -113,6 +289,9 @@ pub enum ManifestError {
         #[label("{message}")]
         span: Option<SourceSpan>,
     },
+    #[error("invalid manifest {path}: {message}")]
+    #[diagnostic(code(temper::manifest))]
+    Invalid { path: String, message: String },
 }
 
 /// Reads a Cargo.toml. Returns `Ok(None)` for a virtual manifest's package
@@ -140,23 +319,15 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
     let workspace = table
         .get("workspace")
         .and_then(toml::Value::as_table)
-        .map(|ws| {
-            let list = |key: &str| -> Vec<PathBuf> {
-                ws.get(key)
-                    .and_then(toml::Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(toml::Value::as_str)
-                            .map(PathBuf::from)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            WorkspaceMembers {
-                members: list("members"),
-                exclude: list("exclude"),
-            }
-        });
+        .map(|ws| workspace_table(ws, &dir));
+    let edition = package
+        .map_or(Ok(Edition::Edition2015), |p| {
+            package_edition(p, &dir, workspace.as_ref())
+        })
+        .map_err(|message| ManifestError::Invalid {
+            path: display.to_string(),
+            message,
+        })?;
     let targets = if package.is_some() {
         targets(&dir, &name, &table)
     } else {
@@ -168,7 +339,92 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
         manifest: manifest.to_path_buf(),
         targets,
         facts: facts(&table),
+        edition,
         workspace,
+    })
+}
+
+fn workspace_table(ws: &toml::Table, root: &Path) -> WorkspaceTable {
+    let list = |key: &str| -> Vec<String> {
+        ws.get(key)
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let path_dependencies = ws
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|(name, spec)| {
+                    let path = spec.as_table()?.get("path")?.as_str()?;
+                    Some((name.clone(), normalize(&root.join(path))))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let edition = ws
+        .get("package")
+        .and_then(|p| p.get("edition"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_string);
+    WorkspaceTable {
+        members: list("members"),
+        exclude: list("exclude"),
+        path_dependencies,
+        edition,
+    }
+}
+
+/// A package's edition: its own, or its workspace's with
+/// `edition.workspace = true`, or 2015 when it names none.
+fn package_edition(
+    package: &toml::Table,
+    dir: &Path,
+    own_workspace: Option<&WorkspaceTable>,
+) -> Result<Edition, String> {
+    let written = match package.get("edition") {
+        None => return Ok(Edition::Edition2015),
+        Some(toml::Value::String(edition)) => edition.clone(),
+        Some(toml::Value::Table(t))
+            if t.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
+        {
+            let inherited = match own_workspace {
+                Some(ws) => ws.edition.clone(),
+                None => workspace_root_of(package, dir).and_then(|(_, table)| table.edition),
+            };
+            inherited.ok_or_else(|| {
+                "`edition.workspace = true`, but the workspace root sets no `workspace.package.edition`"
+                    .to_string()
+            })?
+        }
+        Some(_) => return Err("`package.edition` must be a string".to_string()),
+    };
+    parse_edition(&written)
+}
+
+/// Parses an edition name (`2015`, `2018`, `2021`, `2024`).
+pub fn parse_edition(text: &str) -> Result<Edition, String> {
+    text.parse::<Edition>()
+        .map_err(|_| format!("unsupported edition `{text}` (expected 2015, 2018, 2021 or 2024)"))
+}
+
+/// The workspace root a package belongs to: `package.workspace`, else the
+/// nearest directory above it whose manifest has `[workspace]`.
+fn workspace_root_of(package: &toml::Table, dir: &Path) -> Option<(PathBuf, WorkspaceTable)> {
+    let candidates: Vec<PathBuf> = match package.get("workspace").and_then(toml::Value::as_str) {
+        Some(root) => vec![normalize(&dir.join(root))],
+        None => dir.ancestors().skip(1).map(Path::to_path_buf).collect(),
+    };
+    candidates.into_iter().find_map(|root| {
+        let table = load_table(&root.join("Cargo.toml"))?;
+        let ws = table.get("workspace")?.as_table()?;
+        Some((root.clone(), workspace_table(ws, &root)))
     })
 }
 
@@ -354,7 +610,8 @@ impl FileRole {
 /// Supplies a file's module declarations: from files already analysed, or by
 /// reading the file.
 pub trait ModuleSource {
-    fn modules(&mut self, path: &Path) -> Option<(Vec<ModDecl>, bool)>;
+    /// `edition` is the package's, for a file that has to be parsed.
+    fn modules(&mut self, path: &Path, edition: Edition) -> Option<(Vec<ModDecl>, bool)>;
 }
 
 /// Walks every target's module tree and returns each reached file's role.
@@ -367,7 +624,7 @@ pub fn classify(package: &Package, modules: &mut dyn ModuleSource) -> HashMap<Pa
             if !visited.insert((file.clone(), test_only)) {
                 continue;
             }
-            let Some((decls, file_cfg_test)) = modules.modules(&file) else {
+            let Some((decls, file_cfg_test)) = modules.modules(&file, package.edition) else {
                 continue;
             };
             let test_only = test_only || file_cfg_test;
@@ -481,18 +738,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wildcard_matches_like_cargo_member_globs() {
-        assert!(wildcard("*", "anything"));
-        assert!(wildcard("crate-*", "crate-a"));
-        assert!(!wildcard("crate-*", "other"));
-        assert!(glob_match(
-            Path::new("/w/crates/*"),
-            Path::new("/w/crates/a")
-        ));
-        assert!(!glob_match(
-            Path::new("/w/crates/*"),
-            Path::new("/w/crates/a/b")
-        ));
+    fn exclude_yields_to_literal_members_only() {
+        let table = WorkspaceTable {
+            members: vec!["crates/*".into(), "tools/keep".into()],
+            exclude: vec!["crates/skip".into(), "tools".into()],
+            ..WorkspaceTable::default()
+        };
+        let root = Path::new("/w");
+        assert!(is_excluded(root, &table, Path::new("/w/crates/skip")));
+        assert!(!is_excluded(root, &table, Path::new("/w/crates/a")));
+        assert!(!is_excluded(root, &table, Path::new("/w/tools/keep")));
+        assert!(is_excluded(root, &table, Path::new("/w/tools/other")));
+    }
+
+    #[test]
+    fn editions_parse_or_name_the_problem() {
+        assert_eq!(parse_edition("2018"), Ok(Edition::Edition2018));
+        let err = parse_edition("2027").err().unwrap_or_default();
+        assert!(err.contains("2027"), "{err}");
     }
 
     #[test]

@@ -109,6 +109,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         paths: args.paths.clone(),
         options: config.options.clone(),
         levels,
+        edition: args.edition,
     };
     let settings = RunSettings {
         exclude: config.exclude.clone(),

@@ -64,6 +64,9 @@ pub struct Reported {
     pub finding: Finding,
     pub start: Position,
     pub end: Position,
+    /// The edition the file was parsed with (baselines and rustc-JSON
+    /// output parse or name it again).
+    pub edition: temper_lints::Edition,
 }
 
 impl Reported {
@@ -83,7 +86,14 @@ impl Reported {
             finding,
             start,
             end,
+            edition: temper_lints::Edition::LATEST,
         }
+    }
+
+    /// Records the edition the file was parsed with.
+    pub fn with_edition(mut self, edition: temper_lints::Edition) -> Reported {
+        self.edition = edition;
+        self
     }
 
     pub fn sort_key(&self) -> (&str, Position, Position, &'static str) {

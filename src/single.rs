@@ -13,7 +13,7 @@ pub fn check_source(
     options: &Options,
     facts: &CrateFacts,
 ) -> Vec<Reported> {
-    let analysis = temper_lints::analyze(source, Edition::Edition2024, options, facts);
+    let analysis = temper_lints::analyze(source, Edition::LATEST, options, facts);
     let shared: Arc<str> = Arc::from(source);
     let index = LineIndex::new(source);
     let mut findings = analysis.findings;
@@ -25,7 +25,7 @@ pub fn check_source(
         let context = temper_lints::CrateContext {
             file: &file,
             files: &files,
-            edition: Edition::Edition2024,
+            edition: Edition::LATEST,
             facts: Some(facts),
             index: &Default::default(),
         };

@@ -67,6 +67,7 @@ fn source(path: &str, text: &str, findings: Vec<Reported>) -> SourceFile {
         base_dir: PathBuf::from("/crate"),
         blocked: None,
         parse_errors: None,
+        edition: temper_lints::Edition::Edition2024,
     }
 }
 
@@ -464,18 +465,42 @@ fn compile_errors_are_blamed_on_the_fix_that_touches_them() {
         line: 1,
     };
     // On the edit.
-    let blamed = verify::attribute(&error(9..11), &applied, &texts, Path::new("/p"));
+    let blamed = verify::attribute(
+        &error(9..11),
+        &applied,
+        &texts,
+        Path::new("/p"),
+        temper_lints::Edition::Edition2024,
+    );
     assert_eq!(blamed.into_iter().collect::<Vec<_>>(), [0]);
     // Elsewhere in the same function as the second fix.
-    let blamed = verify::attribute(&error(15..17), &applied, &texts, Path::new("/p"));
+    let blamed = verify::attribute(
+        &error(15..17),
+        &applied,
+        &texts,
+        Path::new("/p"),
+        temper_lints::Edition::Edition2024,
+    );
     assert_eq!(blamed.into_iter().collect::<Vec<_>>(), [1]);
     // In a function no fix touched: the nearest one.
-    let blamed = verify::attribute(&error(39..40), &applied, &texts, Path::new("/p"));
+    let blamed = verify::attribute(
+        &error(39..40),
+        &applied,
+        &texts,
+        Path::new("/p"),
+        temper_lints::Edition::Edition2024,
+    );
     assert_eq!(blamed.into_iter().collect::<Vec<_>>(), [1]);
     // In another file of the package: every fix of the package.
     let mut elsewhere = error(0..1);
     elsewhere.file = Some(PathBuf::from("/p/src/other.rs"));
-    let blamed = verify::attribute(&elsewhere, &applied, &texts, Path::new("/p"));
+    let blamed = verify::attribute(
+        &elsewhere,
+        &applied,
+        &texts,
+        Path::new("/p"),
+        temper_lints::Edition::Edition2024,
+    );
     assert_eq!(blamed.len(), 2);
 }
 

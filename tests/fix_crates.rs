@@ -57,9 +57,30 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
 /// the returned guard) after proving the fixed crate builds and passes its
 /// tests and that no finding with a fix is left.
 pub fn fix_and_build(name: &str) -> (tempfile::TempDir, PathBuf) {
+    fix_and_build_as(name, None)
+}
+
+/// [`fix_and_build`] with the copy's `edition` line set to `edition`.
+fn fix_and_build_as(name: &str, edition: Option<&str>) -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().expect("tempdir");
     let dir = temp.path().join(name);
     copy_dir(&root().join("fixtures/fix-crates").join(name), &dir);
+    if let Some(edition) = edition {
+        let manifest = dir.join("Cargo.toml");
+        let text = fs::read_to_string(&manifest).expect("read manifest");
+        let edited: Vec<String> = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("edition = ") {
+                    format!("edition = \"{edition}\"")
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect();
+        assert!(text.contains("\nedition = "), "no edition line to set");
+        fs::write(&manifest, edited.join("\n") + "\n").expect("write manifest");
+    }
 
     let before = cargo(&dir, &["check", "--all-targets", "--quiet"]);
     assert!(
@@ -371,4 +392,37 @@ fn migrate_chain_is_fixed_and_still_builds() {
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let notes = findings[0]["notes"].to_string();
     assert!(notes.contains("`Display::fmt`, a trait method"), "{notes}");
+}
+
+/// The same crate in every edition: each fix must emit syntax the crate's
+/// edition accepts (the copy is built after fixing), and the fixes are the
+/// same in all of them.
+#[test]
+fn the_editions_crate_is_fixed_and_builds_in_every_edition() {
+    let mut fixed: Vec<(String, String)> = Vec::new();
+    for edition in ["2015", "2018", "2021", "2024"] {
+        let (_guard, dir) = fix_and_build_as("editions", Some(edition));
+        let read = |file: &str| fs::read_to_string(dir.join(file)).expect("read fixed file");
+        let settings = read("src/settings.rs");
+        assert!(
+            settings.contains("let number = text.parse::<u64>()?;"),
+            "{edition}: {settings}"
+        );
+        assert!(
+            settings.contains("self.reads.lock().ok()?;"),
+            "{edition}: {settings}"
+        );
+        let registry = read("src/registry.rs");
+        assert!(
+            registry.contains("pub fn share(self: &Arc<Self>) -> Arc<Registry> {"),
+            "{edition}: {registry}"
+        );
+        fixed.push((edition.to_string(), format!("{settings}{registry}")));
+    }
+    for (edition, text) in &fixed[1..] {
+        assert_eq!(
+            text, &fixed[0].1,
+            "{edition} was fixed differently from 2015"
+        );
+    }
 }

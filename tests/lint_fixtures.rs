@@ -233,7 +233,7 @@ fn check_fixes(
         }
     }
 
-    let input_ra = syntax::ra_parse(source).errors;
+    let input_ra = syntax::ra_parse(source, Edition::Edition2024).errors;
     let input_syn = syntax::syn_parse(source).is_ok();
     let file = |text: &str, findings: Vec<Reported>| SourceFile {
         path: path.to_path_buf(),
@@ -243,6 +243,7 @@ fn check_fixes(
         base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         blocked: None,
         parse_errors: None,
+        edition: Edition::Edition2024,
     };
     let first = engine.run(vec![file(source, findings)], &HashMap::new());
     let fixed = first
@@ -265,7 +266,7 @@ fn check_fixes(
             errors.push(format!("a fix was refused: {}", rejection.detail()));
         }
     }
-    let fixed_ra = syntax::ra_parse(&fixed);
+    let fixed_ra = syntax::ra_parse(&fixed, Edition::Edition2024);
     if fixed_ra.errors > input_ra {
         errors.push(format!(
             "the fixed text has {} ra_ap_syntax errors, the input {input_ra}: {}",

@@ -6,6 +6,7 @@ mod fix;
 mod fix_crates;
 mod gate;
 mod lint_fixtures;
+mod members;
 #[cfg(feature = "runtime")]
 mod pool;
 #[cfg(feature = "wit")]

@@ -78,6 +78,8 @@ pub struct LintInput<'a> {
     pub trees: &'a [trees::Tree],
     pub options: &'a Options,
     pub facts: &'a CrateFacts,
+    /// The file's edition: fixes must not emit syntax it rejects.
+    pub edition: Edition,
 }
 
 /// The crate a finding's file belongs to, for fixes that reach across files.
@@ -160,6 +162,7 @@ pub fn analyze(
         trees: &trees,
         options,
         facts,
+        edition,
     };
     let mut findings = Vec::new();
     for lint in LINTS {

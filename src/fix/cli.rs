@@ -47,6 +47,10 @@ pub struct FixArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Edition of `.rs` files outside any Cargo package (2015, 2018, 2021,
+    /// 2024; default: the newest). Package files use their package's edition.
+    #[arg(long, value_name = "YEAR", value_parser = crate::discover::parse_edition)]
+    pub edition: Option<temper_lints::Edition>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +89,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
             paths: args.paths.clone(),
             options: config.options.clone(),
             levels,
+            edition: args.edition,
         },
         settings: RunSettings {
             exclude: config.exclude.clone(),

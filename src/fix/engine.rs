@@ -40,6 +40,8 @@ pub struct SourceFile {
     pub blocked: Option<String>,
     /// `ra_ap_syntax`'s error count on `text`, when the caller knows it.
     pub parse_errors: Option<usize>,
+    /// The edition every re-parse of the fixed text uses.
+    pub edition: temper_lints::Edition,
 }
 
 /// What identifies a fix across rounds and across runs from the same
@@ -196,6 +198,7 @@ struct State {
     findings: Vec<Reported>,
     base_dir: PathBuf,
     blocked: Option<String>,
+    edition: temper_lints::Edition,
     /// Cached parse results of `text`; computed only once the file changes.
     ra_errors: Option<usize>,
     syn_ok: Option<bool>,
@@ -206,7 +209,7 @@ struct State {
 impl State {
     fn item_header(&self, range: &Range<usize>) -> String {
         self.items
-            .get_or_init(|| syntax::item_headers(&self.text))
+            .get_or_init(|| syntax::item_headers(&self.text, self.edition))
             .iter()
             .filter(|(item, _)| item.start <= range.start && range.end <= item.end)
             .min_by_key(|(item, _)| item.end - item.start)
@@ -246,6 +249,7 @@ impl Engine<'_> {
                 findings: input.findings,
                 base_dir: input.base_dir,
                 blocked: input.blocked,
+                edition: input.edition,
                 ra_errors: input.parse_errors,
                 syn_ok: None,
                 items: std::sync::OnceLock::new(),
@@ -765,8 +769,8 @@ fn apply_round(
 fn judge(state: &State, after: &str) -> Result<(usize, Option<bool>), (&'static str, String)> {
     let before_ra = state
         .ra_errors
-        .unwrap_or_else(|| syntax::ra_parse(&state.text).errors);
-    let after_ra = syntax::ra_parse(after);
+        .unwrap_or_else(|| syntax::ra_parse(&state.text, state.edition).errors);
+    let after_ra = syntax::ra_parse(after, state.edition);
     if after_ra.errors > before_ra {
         return Err((
             "ra_ap_syntax",

@@ -150,6 +150,7 @@ pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
             base_dir: base_dir(&file.path),
             blocked: blocked(file, request.mode),
             parse_errors: Some(file.parse_errors),
+            edition: file.edition,
         })
         .collect();
     add_edit_targets(&mut sources, request.mode);
@@ -209,7 +210,9 @@ fn blocked(file: &CheckedFile, mode: Mode) -> Option<String> {
 /// (one file of a crate named on the command line).
 fn add_edit_targets(sources: &mut Vec<SourceFile>, mode: Mode) {
     let known: BTreeSet<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
-    let mut wanted: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    // Cross-file edits stay inside the crate: the target takes the edition
+    // of the file whose fix aims at it.
+    let mut wanted: BTreeMap<PathBuf, (PathBuf, temper_lints::Edition)> = BTreeMap::new();
     for source in sources.iter() {
         for reported in &source.findings {
             let Some(fix) = &reported.finding.fix else {
@@ -219,18 +222,18 @@ fn add_edit_targets(sources: &mut Vec<SourceFile>, mode: Mode) {
                 let Some(path) = &edit.file else { continue };
                 let target = engine::resolve_path(path, &source.base_dir);
                 if !known.contains(&target) {
-                    wanted.insert(target, source.base_dir.clone());
+                    wanted.insert(target, (source.base_dir.clone(), source.edition));
                 }
             }
         }
     }
     let cwd = std::env::current_dir().unwrap_or_default();
-    for (path, base) in wanted {
+    for (path, (base, edition)) in wanted {
         let Ok(text) = std::fs::read_to_string(&path) else {
             // The fix is rejected as aiming at a file that was not read.
             continue;
         };
-        let parse_errors = syntax::ra_parse(&text).errors;
+        let parse_errors = syntax::ra_parse(&text, edition).errors;
         let blocked = if parse_errors > 0 {
             Some("file has syntax errors".to_string())
         } else if mode == Mode::Write && write::is_read_only(&path) {
@@ -246,6 +249,7 @@ fn add_edit_targets(sources: &mut Vec<SourceFile>, mode: Mode) {
             base_dir: base,
             blocked,
             parse_errors: Some(parse_errors),
+            edition,
         });
     }
 }
@@ -440,6 +444,8 @@ fn verified(
         let mut broken = false;
         for (manifest, baseline) in &before {
             let package_dir = manifest.parent().unwrap_or_else(|| Path::new("."));
+            let edition = discover::read_manifest(manifest, "")
+                .map_or(temper_lints::Edition::LATEST, |p| p.edition);
             let touched = disk
                 .written
                 .iter()
@@ -473,7 +479,8 @@ fn verified(
             for error in verify::new_errors(baseline, &after) {
                 broken = true;
                 let message = error.describe(&display);
-                for i in verify::attribute(&error, &fixpoint.applied, &texts, package_dir) {
+                for i in verify::attribute(&error, &fixpoint.applied, &texts, package_dir, edition)
+                {
                     blamed.entry(i).or_insert_with(|| message.clone());
                 }
             }

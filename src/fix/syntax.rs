@@ -12,9 +12,9 @@ pub struct RaParse {
     pub first: Option<String>,
 }
 
-/// Parses `text` with `ra_ap_syntax` (edition 2024, as `check` does).
-pub fn ra_parse(text: &str) -> RaParse {
-    let errors = SourceFile::parse(text, Edition::Edition2024).errors();
+/// Parses `text` with `ra_ap_syntax` in the file's edition, as `check` does.
+pub fn ra_parse(text: &str, edition: Edition) -> RaParse {
+    let errors = SourceFile::parse(text, edition).errors();
     RaParse {
         errors: errors.len(),
         first: errors.first().map(|e| e.to_string()),
@@ -35,8 +35,9 @@ pub fn parses_worse(
     before_ra: usize,
     before_syn_ok: impl FnOnce() -> bool,
     after: &str,
+    edition: Edition,
 ) -> Option<(&'static str, String)> {
-    let after_ra = ra_parse(after);
+    let after_ra = ra_parse(after, edition);
     if after_ra.errors > before_ra {
         return Some((
             "ra_ap_syntax",
@@ -53,8 +54,8 @@ pub fn parses_worse(
 
 /// The byte ranges of every item (functions, impls, structs, modules, ...) of
 /// `text`, nested ones included, in no particular order.
-pub fn item_ranges(text: &str) -> Vec<Range<usize>> {
-    let file = SourceFile::parse(text, Edition::Edition2024).tree();
+pub fn item_ranges(text: &str, edition: Edition) -> Vec<Range<usize>> {
+    let file = SourceFile::parse(text, edition).tree();
     file.syntax()
         .descendants()
         .filter(|node| ast::Item::can_cast(node.kind()))
@@ -67,8 +68,8 @@ pub fn item_ranges(text: &str) -> Vec<Range<usize>> {
 
 /// Every item's range with its header: the text before its body (`{`) or
 /// its end (`;`), whitespace collapsed (`pub fn g(x: Option<u8>) -> Option<u8>`).
-pub fn item_headers(text: &str) -> Vec<(Range<usize>, String)> {
-    item_ranges(text)
+pub fn item_headers(text: &str, edition: Edition) -> Vec<(Range<usize>, String)> {
+    item_ranges(text, edition)
         .into_iter()
         .map(|range| {
             let item = text.get(range.clone()).unwrap_or_default();
@@ -95,10 +96,10 @@ mod tests {
     #[test]
     fn worse_by_either_parser() {
         let good = "fn f() -> Option<u8> { let v = x?; Some(v) }";
-        assert_eq!(parses_worse(0, || true, good), None);
+        assert_eq!(parses_worse(0, || true, good, Edition::Edition2024), None);
         let broken = "fn f() -> Option<u8> { let v = x?; Some(v) ";
         assert_eq!(
-            parses_worse(0, || true, broken).map(|(p, _)| p),
+            parses_worse(0, || true, broken, Edition::Edition2024).map(|(p, _)| p),
             Some("ra_ap_syntax")
         );
     }
@@ -106,7 +107,7 @@ mod tests {
     #[test]
     fn items_nest() {
         let text = "impl S { fn f() { 1; } }\nfn g() {}";
-        let items = item_ranges(text);
+        let items = item_ranges(text, Edition::Edition2024);
         let inner = innermost_item(&items, &(18..19));
         assert_eq!(inner.map(|r| &text[r]), Some("fn f() { 1; }"));
     }

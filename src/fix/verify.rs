@@ -204,6 +204,7 @@ pub fn attribute(
     applied: &[AppliedFix],
     texts: &HashMap<PathBuf, &str>,
     package_dir: &Path,
+    edition: temper_lints::Edition,
 ) -> BTreeSet<usize> {
     let in_package: BTreeSet<usize> = applied
         .iter()
@@ -237,7 +238,7 @@ pub fn attribute(
         return touching;
     }
     if let Some(text) = texts.get(file) {
-        let items = syntax::item_ranges(text);
+        let items = syntax::item_ranges(text, edition);
         if let Some(item) = syntax::innermost_item(&items, range) {
             let inside: BTreeSet<usize> = in_file
                 .iter()

@@ -99,7 +99,7 @@ pub fn render(findings: &[Reported], cwd: &Path) -> Result<String, serde_json::E
         let key = manifest.clone().unwrap_or_else(|| absolute.clone());
         let owner = owners
             .entry(key)
-            .or_insert_with(|| owner(manifest.as_deref(), &absolute));
+            .or_insert_with(|| owner(manifest.as_deref(), &absolute, reported.edition));
         let index = indexes
             .entry(reported.path.as_str())
             .or_insert_with(|| LineIndex::new(&reported.source));
@@ -122,7 +122,17 @@ pub fn render(findings: &[Reported], cwd: &Path) -> Result<String, serde_json::E
     Ok(out)
 }
 
-fn owner(manifest: Option<&Path>, file: &Path) -> Owner {
+/// cargo's name for an edition.
+fn edition_name(edition: temper_lints::Edition) -> &'static str {
+    match edition {
+        temper_lints::Edition::Edition2015 => "2015",
+        temper_lints::Edition::Edition2018 => "2018",
+        temper_lints::Edition::Edition2021 => "2021",
+        temper_lints::Edition::Edition2024 => "2024",
+    }
+}
+
+fn owner(manifest: Option<&Path>, file: &Path, edition: temper_lints::Edition) -> Owner {
     let package = manifest.and_then(|m| discover::read_manifest(m, "").ok());
     let Some((manifest, package)) = manifest.zip(package) else {
         let name = file
@@ -136,7 +146,7 @@ fn owner(manifest: Option<&Path>, file: &Path) -> Owner {
                 crate_types: vec!["lib"],
                 name,
                 src_path: file.display().to_string(),
-                edition: "2024",
+                edition: edition_name(edition),
                 doc: true,
                 doctest: true,
                 test: true,
@@ -179,7 +189,7 @@ fn owner(manifest: Option<&Path>, file: &Path) -> Owner {
             crate_types: vec![crate_type],
             name: target.map_or_else(|| package.name.clone(), |t| t.name.clone()),
             src_path: target.map_or_else(String::new, |t| t.root.display().to_string()),
-            edition: "2024",
+            edition: edition_name(edition),
             doc: true,
             doctest: kind == "lib",
             test: true,

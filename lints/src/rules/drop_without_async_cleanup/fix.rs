@@ -131,6 +131,10 @@ struct Paths {
 }
 
 fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
+    // The fix writes an `async fn` and `.await`, which edition 2015 rejects.
+    if !site.input.edition.at_least_2018() {
+        return Err("the fix needs `async fn`, which edition 2015 does not have".to_string());
+    }
     let source = site.input.source;
     let root = site
         .drop_impl
