@@ -17,7 +17,8 @@ fn shared_target() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fix-crates")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a fixture directory, leaving out build output.
+pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).expect("create copy dir");
     for entry in fs::read_dir(from).expect("read fixture dir").flatten() {
         let path = entry.path();

@@ -86,18 +86,6 @@ fn check_json(dir: &Path, target: &str) -> Vec<serde_json::Value> {
     serde_json::from_slice(&output.stdout).expect("json findings")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("create dir");
-    for entry in fs::read_dir(from).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(entry.file_name()));
-        } else {
-            fs::copy(&path, to.join(entry.file_name())).expect("copy file");
-        }
-    }
-}
-
 /// Paths of the findings' files, relative to `base`.
 fn finding_files(findings: &[serde_json::Value], prefix: &str) -> Vec<String> {
     let mut files: Vec<String> = findings
@@ -116,7 +104,7 @@ fn finding_files(findings: &[serde_json::Value], prefix: &str) -> Vec<String> {
 fn a_workspace_checks_the_same_from_its_root_and_from_above() {
     let temp = tempfile::tempdir().expect("tempdir");
     let workspace = temp.path().join("members");
-    copy_dir(&root().join("fixtures/members"), &workspace);
+    crate::fix_crates::copy_dir(&root().join("fixtures/members"), &workspace);
 
     let from_root = check_json(&workspace, ".");
     let from_above = check_json(temp.path(), ".");
