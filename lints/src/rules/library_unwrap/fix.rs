@@ -863,7 +863,7 @@ fn field_kind(tree: &Tree, field: &ast::FieldExpr, input: &LintInput<'_>) -> Kin
         return Kind::Unknown;
     };
     if !is_self {
-        return Kind::Unknown;
+        return any_field_kind(&field_name, input);
     }
     let self_ty = tree
         .ancestors(field.syntax())
@@ -890,6 +890,27 @@ fn field_kind(tree: &Tree, field: &ast::FieldExpr, input: &LintInput<'_>) -> Kin
                 .ty()
         });
     declared.map_or(Kind::Unknown, |ty| type_kind(&ty))
+}
+
+/// `value.field` on something other than `self`: the kind every field of
+/// that name declared in the file agrees on (`conn.conn.as_ref().unwrap()`
+/// where each struct's `conn` is an `Option`).
+fn any_field_kind(field_name: &str, input: &LintInput<'_>) -> Kind {
+    let mut kinds = input
+        .file
+        .syntax()
+        .descendants()
+        .filter_map(ast::RecordField::cast)
+        .filter(|f| f.name().is_some_and(|n| n.text() == field_name))
+        .map(|f| f.ty().map_or(Kind::Unknown, |ty| type_kind(&ty)));
+    let Some(first) = kinds.next() else {
+        return Kind::Unknown;
+    };
+    if kinds.all(|kind| kind == first) {
+        first
+    } else {
+        Kind::Unknown
+    }
 }
 
 /// `Option<..>`, `Result<..>`, `io::Result<..>` as declared.
