@@ -431,3 +431,16 @@ mod tests {
         assert_eq!(index.position(text, 5), Position { line: 2, column: 2 });
     }
 }
+
+/// What `temper explain LINT` prints (and what the language server shows on
+/// hover): the lint's level, fix availability and documentation.
+pub fn explain(name: &str) -> Option<String> {
+    let lint = crate::suppress::all_lints().find(|l| l.name == name)?;
+    Some(format!(
+        "# {}\n\nDefault level: {}. Fix: {}.\n\n{}",
+        lint.name,
+        lint.default_level.as_str(),
+        lint.fix.as_str(),
+        lint.docs.trim_end()
+    ))
+}
