@@ -229,6 +229,21 @@ fn server_publishes_fixes_and_clears_diagnostics() {
     assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
     assert_eq!(diagnostics[0]["severity"], 1, "deny is an error");
 
+    // Two quick changes: whatever was checked meanwhile, the diagnostics of
+    // the last version are those of its text.
+    let quick = [(4, text.clone()), (5, expected_fixed())]
+        .iter()
+        .flat_map(|(version, text)| {
+            Client::frame(&Client::notification(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": file, "version": version}, "contentChanges": [{"text": text}]}),
+            ))
+        })
+        .collect::<Vec<u8>>();
+    client.send_raw(&quick);
+    let (_, diagnostics) = client.diagnostics(&file, Some(5));
+    assert_eq!(diagnostics, Vec::<Value>::new());
+
     assert_eq!(client.shutdown(), Some(0));
 }
 
