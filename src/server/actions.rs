@@ -1,7 +1,7 @@
 //! Code actions (each finding's fix, the file's safe fixes, a suppression
 //! comment) and hover documentation for an open document's findings.
 
-use super::analysis::{Settings, Workspace, package_dir};
+use super::analysis::{Settings, Workspace};
 use super::convert::{self, Texts};
 use super::text::{Encoding, Lines};
 use crate::check::{self, CheckedFile};
@@ -57,7 +57,7 @@ pub fn code_actions(
     let start = lines.offset(params.range.start, context.encoding);
     let end = lines.offset(params.range.end, context.encoding);
     let only = params.context.only.as_ref();
-    let base_dir = package_dir(document.path);
+    let base_dir = crate::fix::base_dir(document.path);
     let mut actions = Vec::new();
     let diagnostics = convert::diagnostics(document.uri, document.findings, context.encoding);
     for (reported, diagnostic) in document.findings.iter().zip(diagnostics) {
@@ -154,7 +154,7 @@ fn fix_all(document: &Document<'_>, context: &Context<'_>) -> Option<CodeAction>
     if !has_safe {
         return None;
     }
-    let base_dir = package_dir(document.path);
+    let base_dir = crate::fix::base_dir(document.path);
     let mut inputs = vec![SourceFile {
         path: document.path.to_path_buf(),
         display: file.display.clone(),

@@ -104,15 +104,6 @@ pub struct Workspace {
     pub findings: HashMap<PathBuf, Vec<Reported>>,
 }
 
-/// The directory of the package a file belongs to (its own directory when it
-/// belongs to none): what relative cross-file edit paths resolve against.
-pub fn package_dir(path: &Path) -> PathBuf {
-    crate::discover::enclosing_manifest(path)
-        .and_then(|manifest| manifest.parent().map(Path::to_path_buf))
-        .or_else(|| path.parent().map(Path::to_path_buf))
-        .unwrap_or_default()
-}
-
 /// Checks the workspace roots from disk.
 pub fn check_workspace(settings: &Settings) -> Workspace {
     let run = RunSettings {
@@ -141,7 +132,7 @@ pub fn check_workspace(settings: &Settings) -> Workspace {
     for file in outcome.files {
         workspace
             .packages
-            .entry(package_dir(&file.path))
+            .entry(crate::fix::base_dir(&file.path))
             .or_default()
             .push(file.path.clone());
         workspace.files.insert(file.path.clone(), Arc::new(file));

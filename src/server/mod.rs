@@ -797,7 +797,7 @@ impl Server {
         let Some(document) = self.documents.get(uri) else {
             return Vec::new();
         };
-        let package = analysis::package_dir(&document.path);
+        let package = crate::fix::base_dir(&document.path);
         let Some(paths) = self.workspace.packages.get(&package) else {
             return Vec::new();
         };
