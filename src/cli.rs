@@ -1,4 +1,4 @@
-//! The command line: `temper check`, `explain`, `lints`, and the optional
+//! The command line: `temper check`, `fix`, `explain`, `lints`, `server`, and the optional
 //! `wit` and `pool` subcommands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -29,6 +29,9 @@ pub enum Command {
     },
     /// List all lints with their default level and fix availability.
     Lints,
+    /// Run the language server on stdin/stdout, for editors: diagnostics as
+    /// you type and fixes as code actions, beside rust-analyzer.
+    Server(temper::server::ServerArgs),
     /// WebAssembly Interface Type tools.
     #[command(subcommand)]
     Wit(WitCommand),

@@ -10,6 +10,7 @@ pub mod fix;
 pub mod formats;
 pub mod git;
 pub mod report;
+pub mod server;
 pub mod single;
 pub mod suppress;
 

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Lints => list_lints(),
         Command::Wit(command) => run_wit(command),
         Command::Pool(command) => run_pool(command),
+        Command::Server(args) => temper::server::run(&args),
     }
 }
 
@@ -353,16 +354,10 @@ fn terminal_width() -> usize {
 fn explain(name: &str) -> ExitCode {
     match lint_name(name) {
         Ok(name) => {
-            let Some(lint) = suppress::all_lints().find(|l| l.name == name) else {
+            let Some(text) = report::explain(name) else {
                 return ExitCode::from(2);
             };
-            println!(
-                "# {}\n\nDefault level: {}. Fix: {}.\n\n{}",
-                lint.name,
-                lint.default_level.as_str(),
-                lint.fix.as_str(),
-                lint.docs.trim_end()
-            );
+            println!("{text}");
             ExitCode::SUCCESS
         }
         Err(message) => usage_error(&message),
@@ -390,7 +385,7 @@ fn list_lints() -> ExitCode {
 #[cfg(not(all(feature = "wit", feature = "runtime")))]
 fn unavailable(feature: &str, command: &str) -> ExitCode {
     usage_error(&format!(
-        "`temper {command}` needs the `{feature}` feature; build with `cargo build --features {feature}` (or `cargo install temper --features {feature}`)"
+        "`temper {command}` needs the `{feature}` feature; build with `cargo build --features {feature}` (or `cargo install --locked cargo-temper --features {feature}`)"
     ))
 }
 

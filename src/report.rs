@@ -427,6 +427,19 @@ pub fn json_finding(reported: &Reported) -> JsonFinding<'_> {
     }
 }
 
+/// What `temper explain LINT` prints (and what the language server shows on
+/// hover): the lint's level, fix availability and documentation.
+pub fn explain(name: &str) -> Option<String> {
+    let lint = crate::suppress::all_lints().find(|l| l.name == name)?;
+    Some(format!(
+        "# {}\n\nDefault level: {}. Fix: {}.\n\n{}",
+        lint.name,
+        lint.default_level.as_str(),
+        lint.fix.as_str(),
+        lint.docs.trim_end()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

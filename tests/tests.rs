@@ -9,5 +9,6 @@ mod lint_fixtures;
 mod members;
 #[cfg(feature = "runtime")]
 mod pool;
+mod server;
 #[cfg(feature = "wit")]
 mod wit;

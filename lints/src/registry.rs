@@ -58,3 +58,15 @@ pub static LINTS: &[&Lint] = &[
 pub fn lint(name: &str) -> Option<&'static Lint> {
     LINTS.iter().copied().find(|lint| lint.name == name)
 }
+
+/// Where a lint's documentation (its [`Lint::docs`] text) is in this crate's
+/// sources, for editors that link to it; the file exists as long as the
+/// sources the binary was built from do.
+pub fn docs_path(name: &str) -> Option<std::path::PathBuf> {
+    let lint = lint(name)?;
+    Some(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/rules")
+            .join(format!("{}.md", lint.name)),
+    )
+}

@@ -188,8 +188,9 @@ pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
     finish(outcome, fixpoint, &Disk::default(), &HashMap::new())
 }
 
-/// The package directory that relative cross-file edit paths resolve against.
-fn base_dir(path: &Path) -> PathBuf {
+/// The package directory that relative cross-file edit paths resolve against
+/// (the file's own directory when it belongs to no package).
+pub fn base_dir(path: &Path) -> PathBuf {
     discover::enclosing_manifest(path)
         .and_then(|m| m.parent().map(Path::to_path_buf))
         .or_else(|| path.parent().map(Path::to_path_buf))

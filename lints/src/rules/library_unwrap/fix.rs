@@ -983,10 +983,13 @@ fn edits(
                 let suffix = if shape == Shape::Try { "?" } else { ".ok()?" };
                 let dot = call.dot_token()?.text_range().start();
                 let receiver_end = receiver.syntax().text_range().end();
-                let gap = tree
-                    .root
+                // Sliced from the call, not the file: formatting a slice of
+                // the root walks every token of the file.
+                let call_start = call.syntax().text_range().start();
+                let gap = call
+                    .syntax()
                     .text()
-                    .slice(TextRange::new(receiver_end, dot))
+                    .slice(TextRange::new(receiver_end - call_start, dot - call_start))
                     .to_string();
                 // A chain broken over lines keeps its layout: `x\n    .unwrap()`
                 // becomes `x?`, not `x\n    ?`.
