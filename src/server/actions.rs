@@ -163,6 +163,7 @@ fn fix_all(document: &Document<'_>, context: &Context<'_>) -> Option<CodeAction>
         base_dir: base_dir.clone(),
         blocked: None,
         parse_errors: None,
+        edition: file.edition,
     }];
     // The other files the fixes reach, at their current texts.
     let mut targets = BTreeSet::new();
@@ -188,6 +189,7 @@ fn fix_all(document: &Document<'_>, context: &Context<'_>) -> Option<CodeAction>
             base_dir: base_dir.clone(),
             blocked: None,
             parse_errors: None,
+            edition: file.edition,
         });
     }
     let files: HashMap<PathBuf, Arc<CheckedFile>> =

@@ -70,6 +70,7 @@ impl Settings {
                 paths: roots.to_vec(),
                 options: config.options.clone(),
                 levels,
+                edition: None,
             },
             exclude: config.exclude.clone(),
             cache_dir,
@@ -202,6 +203,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         paths: vec![path.to_path_buf()],
         options: settings.request.options.clone(),
         levels: settings.request.levels.clone(),
+        edition: settings.request.edition,
     };
     let run = RunSettings {
         exclude: settings.exclude.clone(),
@@ -221,5 +223,6 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         parse_errors: 0,
         library: true,
         facts: temper_lints::CrateFacts::default(),
+        edition: settings.request.edition.unwrap_or(temper_lints::Edition::LATEST),
     }))
 }
