@@ -107,6 +107,8 @@ struct SpawnSite {
     block: ast::BlockExpr,
     /// Needs an ambient runtime (`tokio::spawn`, `Handle::current().spawn`).
     panicking: bool,
+    /// Spawned through one of the crate's wrappers, which `drop` keeps calling.
+    wrapped: bool,
 }
 
 /// A `block_on(future)` call.
@@ -369,6 +371,19 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
                 );
                 format!(" else {{\n{indent}{unit}{warn}\n{indent}}}")
             };
+            if spawn.wrapped {
+                // The wrapper may do more than spawn (name the task, pick the
+                // runtime by feature): keep calling it, only when it cannot panic.
+                let stmt = reindent(&source[stmt_range.clone()], &unit);
+                edits.push(Edit::replace(
+                    stmt_range,
+                    format!(
+                        "{prefix}if {}.is_ok() {{\n{indent}{unit}{stmt}\n{indent}}}{otherwise}",
+                        paths.try_current
+                    ),
+                ));
+                continue;
+            }
             edits.push(Edit::replace(
                 stmt_range,
                 format!(
@@ -439,22 +454,35 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
 
 fn spawn_site(site: &Site<'_, '_>, work: &Work<'_>) -> Result<SpawnSite, String> {
     let name = call_name(&work.call).unwrap_or_default();
-    if name != "spawn" {
+    let wrapped = work.chain.is_some();
+    if name != "spawn" && !wrapped {
         return Err(format!(
             "only `spawn` of an `async` block is moved automatically, not `{}`",
             work.callee
         ));
     }
     let args: Vec<ast::Expr> = work.args.iter().flat_map(|a| a.args()).collect();
-    let [arg] = args.as_slice() else {
-        return Err("the spawn does not take exactly one future".to_string());
+    // A wrapper may take more than the future (a name, a priority): the one
+    // `async` block among its arguments is the work.
+    let blocks: Vec<ast::BlockExpr> = args
+        .iter()
+        .filter_map(|arg| match crate::context::peel(arg.clone()) {
+            ast::Expr::BlockExpr(block) if block.async_token().is_some() => Some(block),
+            _ => None,
+        })
+        .collect();
+    let block = match (args.as_slice(), blocks.as_slice()) {
+        (_, [block]) if wrapped => block.clone(),
+        ([_], [block]) => block.clone(),
+        ([_], []) => return Err("the spawned future is not an `async` block".to_string()),
+        _ if wrapped => {
+            return Err(format!(
+                "`{}` does not take exactly one `async` block",
+                work.callee
+            ));
+        }
+        _ => return Err("the spawn does not take exactly one future".to_string()),
     };
-    let ast::Expr::BlockExpr(block) = crate::context::peel(arg.clone()) else {
-        return Err("the spawned future is not an `async` block".to_string());
-    };
-    if block.async_token().is_none() {
-        return Err("the spawned future is not an `async` block".to_string());
-    }
     if exits_early(block.syntax()) {
         return Err("the spawned block returns early or uses `?`".to_string());
     }
@@ -473,6 +501,7 @@ fn spawn_site(site: &Site<'_, '_>, work: &Work<'_>) -> Result<SpawnSite, String>
         stmt,
         block,
         panicking,
+        wrapped,
     })
 }
 
