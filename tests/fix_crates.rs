@@ -343,6 +343,24 @@ fn arc_pool_is_fixed_and_still_builds() {
         registry.contains("let handle = self.catalog.handle();"),
         "{registry}"
     );
+    // The textbook case across two files: the constructor takes the `Arc`,
+    // and each `&self` method that hands its `self` along takes one too.
+    let ticket = read("src/ticket.rs");
+    assert!(
+        ticket.contains("pub(crate) fn new(slots: &Arc<Slots>) -> Ticket {"),
+        "{ticket}"
+    );
+    assert!(ticket.contains("slots: Arc::downgrade(slots),"), "{ticket}");
+    let slots = read("src/slots.rs");
+    assert!(
+        slots.contains("pub(crate) fn ticket(self: &Arc<Self>) -> Ticket {"),
+        "{slots}"
+    );
+    assert!(
+        slots.contains("pub(crate) fn reserve(self: &Arc<Self>) -> Option<Ticket> {"),
+        "{slots}"
+    );
+
     // Call sites in integration tests already hold an `Arc`: untouched.
     let tests = read("tests/workers.rs");
     assert!(tests.contains("let handle = catalog.handle();"), "{tests}");
