@@ -154,23 +154,38 @@ impl SpawnWrappers {
         for _ in 1..MAX_DEPTH {
             let mut changed = false;
             for index in 0..map.summaries.len() {
-                if map.resolved[index].is_some() {
+                // A wrapper that panics somewhere down (a `cfg`-chosen tokio
+                // path beside an async-std one) is the one worth naming.
+                if map.resolved[index].as_ref().is_some_and(|w| w.panics) {
                     continue;
                 }
                 let summary = &map.summaries[index];
                 let owner = summary.owner.as_deref();
-                let found = summary
+                let found: Vec<Wrapper> = summary
                     .calls
                     .iter()
-                    .find_map(|call| map.lookup(call, owner, None));
-                if let Some(inner) = found {
-                    let guarded = summary.guarded;
-                    map.resolved[index] = Some(Wrapper {
-                        kind: inner.kind,
-                        panics: inner.panics && !guarded,
-                        guarded: inner.guarded || guarded,
-                        chain: inner.chain,
-                    });
+                    .filter_map(|call| map.lookup(call, owner, None))
+                    .collect();
+                let best = found
+                    .iter()
+                    .find(|w| w.panics && !summary.guarded)
+                    .or_else(|| found.first());
+                let Some(inner) = best else {
+                    continue;
+                };
+                let guarded = summary.guarded;
+                let wrapper = Wrapper {
+                    kind: inner.kind,
+                    panics: inner.panics && !guarded,
+                    guarded: inner.guarded || guarded,
+                    chain: inner.chain.clone(),
+                };
+                let better = match &map.resolved[index] {
+                    None => true,
+                    Some(current) => wrapper.panics && !current.panics,
+                };
+                if better {
+                    map.resolved[index] = Some(wrapper);
                     changed = true;
                 }
             }
@@ -346,6 +361,12 @@ fn summarize(root: &SyntaxNode, module: Option<&str>, extra: &[String], out: &mu
                 && let Some(item) = ast::Impl::cast(ancestor.clone())
             {
                 owner = super::impl_type_name(&item);
+            }
+            // A trait's default method: called on any implementor.
+            if owner.is_none()
+                && let Some(item) = ast::Trait::cast(ancestor.clone())
+            {
+                owner = item.name().map(|n| n.text().to_string());
             }
             if inline_module.is_none()
                 && let Some(item) = ast::Module::cast(ancestor.clone())
