@@ -152,6 +152,8 @@ struct CachedAnalysis {
     modules: Vec<CachedMod>,
     cfg_test: bool,
     parse_errors: Vec<(usize, usize, String)>,
+    #[serde(default)]
+    crate_calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,6 +167,8 @@ struct CachedFinding {
     notes: Vec<String>,
     fix: Option<CachedFix>,
     library_only: bool,
+    #[serde(default)]
+    not_in_tests: bool,
     #[serde(default)]
     crate_fix: Option<Vec<String>>,
 }
@@ -257,11 +261,13 @@ impl CachedAnalysis {
                             .collect(),
                     }),
                     library_only: f.library_only,
+                    not_in_tests: f.not_in_tests,
                     crate_fix: f.crate_fix.as_ref().map(|c| c.data.clone()),
                 })
                 .collect(),
             modules: analysis.modules.iter().map(CachedMod::from_decl).collect(),
             cfg_test: analysis.cfg_test,
+            crate_calls: analysis.crate_calls.clone(),
             parse_errors: analysis
                 .parse_errors
                 .iter()
@@ -307,6 +313,7 @@ impl CachedAnalysis {
                             .collect(),
                     });
                     finding.library_only = f.library_only;
+                    finding.not_in_tests = f.not_in_tests;
                     finding.crate_fix = f
                         .crate_fix
                         .clone()
@@ -316,6 +323,7 @@ impl CachedAnalysis {
                 .collect(),
             modules: self.modules.iter().map(CachedMod::to_decl).collect(),
             cfg_test: self.cfg_test,
+            crate_calls: self.crate_calls.clone(),
             parse_errors: self
                 .parse_errors
                 .iter()

@@ -83,6 +83,9 @@ pub struct CheckedFile {
     pub parse_errors: usize,
     /// Compiled into a library target: `library_only` findings apply.
     pub library: bool,
+    /// Compiled only by test targets (or only under `cfg(test)`):
+    /// `not_in_tests` findings do not apply.
+    pub test_only: bool,
     /// The facts of the file's package, for re-linting it ([`recheck`]).
     pub facts: CrateFacts,
     /// The edition the file was parsed with.
@@ -264,6 +267,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
         }
     }
 
+    lint_with_wrappers(&request.options, &index, &mut by_path);
     let roles = classify_all(&index, &by_path);
     let crate_files = crate_files_for_completion(&index, &by_path);
     // One crate-wide index per package, built when a finding first needs it.
@@ -281,6 +285,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             // Outside any Cargo package: checked as library code.
             None => Some(library_role()),
         };
+        let test_only = role.as_ref().is_some_and(is_test_only);
         let is_library = match &role {
             Some(role) if role.is_compiled() => role.is_library(),
             // Not compiled by any target: a file found by walking a directory is
@@ -333,7 +338,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             request,
             &shown,
             &file.source,
-            is_library,
+            (is_library, test_only),
             edition,
             file.analysis.findings,
         ));
@@ -343,6 +348,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             source: file.source,
             parse_errors: file.analysis.parse_errors.len(),
             library: is_library,
+            test_only,
             facts: index
                 .owner(&candidate.path)
                 .map_or_else(CrateFacts::default, |p| p.facts.clone()),
@@ -367,7 +373,29 @@ pub fn recheck(
     source: &str,
     crate_files: &[(PathBuf, Arc<str>)],
 ) -> Vec<Reported> {
-    let mut analysis = temper_lints::analyze(source, file.edition, &request.options, &file.facts);
+    let mut analysis =
+        temper_lints::analyze(source, file.edition, &request.options, &file.facts);
+    if !analysis.crate_calls.is_empty() && !crate_files.is_empty() {
+        let wrappers = temper_lints::SpawnWrappers::from_files(
+            &analysis.crate_calls,
+            crate_files,
+            file.edition,
+            &request
+                .options
+                .drop_without_async_cleanup
+                .extra_spawn_functions,
+        );
+        if !wrappers.is_empty() {
+            analysis.findings = temper_lints::analyze_in_crate(
+                source,
+                file.edition,
+                &request.options,
+                &file.facts,
+                &wrappers,
+            )
+            .findings;
+        }
+    }
     if analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
         let cell = temper_lints::IndexCell::default();
         let context = temper_lints::CrateContext {
@@ -384,7 +412,7 @@ pub fn recheck(
         request,
         &file.display,
         &shared,
-        file.library,
+        (file.library, file.test_only),
         file.edition,
         analysis.findings,
     )
@@ -396,13 +424,14 @@ fn report_findings(
     request: &CheckRequest,
     shown: &str,
     source: &Arc<str>,
-    is_library: bool,
+    (is_library, test_only): (bool, bool),
     edition: Edition,
     findings: Vec<temper_lints::Finding>,
 ) -> Vec<Reported> {
     let applicable: Vec<_> = findings
         .into_iter()
         .filter(|finding| !finding.library_only || is_library)
+        .filter(|finding| !finding.not_in_tests || !test_only)
         .map(|mut finding| {
             // A fix that still waits for the crate-wide pass (the fixer's
             // re-check of one file) is incomplete: never offer half of it.
@@ -438,6 +467,61 @@ fn report_findings(
             )
         })
         .collect()
+}
+
+/// Lints again, with the crate's spawn wrappers, each file whose `Drop` impls
+/// call functions that may spawn further down in another file of its
+/// package. Only those files are linted twice, and only the files that
+/// define a function of a name on the chain are parsed for the wrappers.
+fn lint_with_wrappers(
+    options: &Options,
+    index: &PackageIndex,
+    analysed: &mut HashMap<PathBuf, Analysed>,
+) {
+    let wanted: Vec<PathBuf> = analysed
+        .values()
+        .filter(|file| !file.analysis.crate_calls.is_empty())
+        .filter(|file| index.owner(&file.path).is_some())
+        .map(|file| file.path.clone())
+        .collect();
+    let mut packages: HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> = HashMap::new();
+    for path in wanted {
+        let Some(package) = index.owner(&path) else {
+            continue;
+        };
+        let files = packages.entry(package.dir.clone()).or_insert_with(|| {
+            let mut files: Vec<(PathBuf, Arc<str>)> = analysed
+                .values()
+                .filter(|f| index.owner(&f.path).is_some_and(|p| p.dir == package.dir))
+                .map(|f| (f.path.clone(), source_of(f)))
+                .collect();
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            files
+        });
+        let Some(file) = analysed.get_mut(&path) else {
+            continue;
+        };
+        let wrappers = temper_lints::SpawnWrappers::from_files(
+            &file.analysis.crate_calls,
+            files,
+            package.edition,
+            &options.drop_without_async_cleanup.extra_spawn_functions,
+        );
+        if wrappers.is_empty() {
+            continue;
+        }
+        let source = source_of(file);
+        file.analysis.findings = temper_lints::analyze_in_crate(
+            &source,
+            package.edition,
+            options,
+            &package.facts,
+            &wrappers,
+        )
+        .findings;
+        file.source = source;
+        file.dropped = false;
+    }
 }
 
 /// The sources of every package that has a finding whose fix reaches across
@@ -477,6 +561,16 @@ fn source_of(file: &Analysed) -> Arc<str> {
         return file.source.clone();
     }
     std::fs::read_to_string(&file.path).map_or_else(|_| file.source.clone(), Arc::from)
+}
+
+/// Reached only by test and bench targets, or only under `cfg(test)`: the
+/// code exists for testing, not for users of the crate.
+fn is_test_only(role: &FileRole) -> bool {
+    use discover::TargetKind::{Bench, Test};
+    if role.kinds.is_empty() {
+        return !role.test_only_kinds.is_empty();
+    }
+    role.kinds.iter().all(|kind| matches!(kind, Test | Bench))
 }
 
 fn library_role() -> FileRole {

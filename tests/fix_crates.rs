@@ -193,6 +193,53 @@ fn drop_pool_is_fixed_and_still_builds() {
         "{pool}"
     );
 
+    // A tuple struct: the guard is a new last field, passed by every
+    // constructor, here and in `pool.rs`, and ignored by its patterns.
+    let ticket = read("src/ticket.rs");
+    assert!(
+        ticket.contains("pub struct Ticket(pub(crate) Arc<InstancePool>, pub(crate) u32, pub(crate) std::sync::atomic::AtomicBool);"),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains("let Ticket(_, slot, _) = self;"),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains("pub async fn release_slot(&self) {\n        self.2.store(true, std::sync::atomic::Ordering::Release);"),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains(
+            "Ticket(Arc::clone(&self.0), slot, std::sync::atomic::AtomicBool::new(false))"
+        ),
+        "{ticket}"
+    );
+    assert!(
+        pool.contains("crate::ticket::Ticket(Arc::clone(self), slot, std::sync::atomic::AtomicBool::new(false))"),
+        "{pool}"
+    );
+
+    // A runtime built to `block_on`: the work is awaited in the new cleanup,
+    // and `drop` neither builds a runtime nor blocks.
+    let snapshot = read("src/snapshot.rs");
+    assert!(
+        snapshot.contains("        let idle = self.pool.idle().await;\n        tracing::info!(idle, \"snapshot taken\");\n    }"),
+        "{snapshot}"
+    );
+    assert!(!snapshot.contains("block_on"), "{snapshot}");
+    assert!(
+        !snapshot.contains("Builder::new_current_thread"),
+        "{snapshot}"
+    );
+
+    // A spawn through the crate's wrapper in another file: the wrapper is
+    // still called, only when a runtime is running.
+    let watch = read("src/watch.rs");
+    assert!(
+        watch.contains("if tokio::runtime::Handle::try_current().is_ok() {\n            self.notify(async move {"),
+        "{watch}"
+    );
+
     // The new cleanup is callable and does the work: a test written against the
     // fixed API passes too.
     let test = "\n#[cfg(test)]\nmod awaited_cleanup {\n    use crate::pool::InstancePool;\n\n    #[tokio::test]\n    async fn return_instance_hands_the_instance_back_before_drop() {\n        let pool = InstancePool::new(1);\n        let mut lease = pool.checkout().await.expect(\"an idle instance\");\n        lease.return_instance().await;\n        assert_eq!(pool.idle().await, 1);\n        drop(lease);\n        tokio::task::yield_now().await;\n        assert_eq!(pool.idle().await, 1);\n    }\n}\n";
@@ -327,6 +374,24 @@ fn arc_pool_is_fixed_and_still_builds() {
         registry.contains("let handle = self.catalog.handle();"),
         "{registry}"
     );
+    // The textbook case across two files: the constructor takes the `Arc`,
+    // and each `&self` method that hands its `self` along takes one too.
+    let ticket = read("src/ticket.rs");
+    assert!(
+        ticket.contains("pub(crate) fn new(slots: &Arc<Slots>) -> Ticket {"),
+        "{ticket}"
+    );
+    assert!(ticket.contains("slots: Arc::downgrade(slots),"), "{ticket}");
+    let slots = read("src/slots.rs");
+    assert!(
+        slots.contains("pub(crate) fn ticket(self: &Arc<Self>) -> Ticket {"),
+        "{slots}"
+    );
+    assert!(
+        slots.contains("pub(crate) fn reserve(self: &Arc<Self>) -> Option<Ticket> {"),
+        "{slots}"
+    );
+
     // Call sites in integration tests already hold an `Arc`: untouched.
     let tests = read("tests/workers.rs");
     assert!(tests.contains("let handle = catalog.handle();"), "{tests}");

@@ -122,6 +122,9 @@ pub struct Finding {
     /// The finding only applies when the file is compiled into a library target
     /// (the module tree decides that, after every file has been read).
     pub library_only: bool,
+    /// The finding does not apply in a file that only test targets compile
+    /// (`tests/`, benches, modules reached only under `cfg(test)`).
+    pub not_in_tests: bool,
     /// The fix is not complete until the lint has seen the crate's other files
     /// (call sites to migrate, struct literals to update): a lint-private
     /// payload for its `complete` hook. A finding that still carries one has a
@@ -147,6 +150,7 @@ impl Finding {
             notes: Vec::new(),
             fix: None,
             library_only: false,
+            not_in_tests: false,
             crate_fix: None,
         }
     }
@@ -182,6 +186,11 @@ impl Finding {
     /// Asks for the crate-wide pass to complete this finding's fix.
     pub fn needs_crate(mut self, data: Vec<String>) -> Finding {
         self.crate_fix = Some(CrateFixRequest { data });
+        self
+    }
+
+    pub fn not_in_tests(mut self) -> Finding {
+        self.not_in_tests = true;
         self
     }
 

@@ -18,6 +18,7 @@ pub use diagnostic::{Applicability, Edit, Finding, Fix, Label, Level};
 pub use modules::ModDecl;
 pub use ra_ap_syntax::Edition;
 pub use registry::{FixAvailability, LINTS, Lint};
+pub use rules::drop_without_async_cleanup::wrappers::SpawnWrappers;
 
 use ra_ap_syntax::SourceFile;
 use std::ops::Range;
@@ -80,6 +81,9 @@ pub struct LintInput<'a> {
     pub facts: &'a CrateFacts,
     /// The file's edition: fixes must not emit syntax it rejects.
     pub edition: Edition,
+    /// The crate's spawn wrappers, when the caller resolved them across the
+    /// crate's files; `None` looks only at the linted file.
+    pub wrappers: Option<&'a SpawnWrappers>,
 }
 
 /// The crate a finding's file belongs to, for fixes that reach across files.
@@ -137,6 +141,11 @@ pub struct FileAnalysis {
     /// The file starts with `#![cfg(test)]`.
     pub cfg_test: bool,
     pub parse_errors: Vec<ParseError>,
+    /// Names of functions that `Drop` impls call which may be the crate's
+    /// spawn wrappers defined in other files: the caller resolves them with
+    /// [`SpawnWrappers::from_files`] and lints the file again with
+    /// [`analyze_in_crate`] when any is one.
+    pub crate_calls: Vec<String>,
 }
 
 /// Parses `source` and runs every lint over it.
@@ -145,6 +154,27 @@ pub fn analyze(
     edition: Edition,
     options: &Options,
     facts: &CrateFacts,
+) -> FileAnalysis {
+    analyze_with(source, edition, options, facts, None)
+}
+
+/// [`analyze`] with the crate's spawn wrappers, resolved across its files.
+pub fn analyze_in_crate(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    wrappers: &SpawnWrappers,
+) -> FileAnalysis {
+    analyze_with(source, edition, options, facts, Some(wrappers))
+}
+
+fn analyze_with(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    wrappers: Option<&SpawnWrappers>,
 ) -> FileAnalysis {
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
@@ -163,6 +193,7 @@ pub fn analyze(
         options,
         facts,
         edition,
+        wrappers,
     };
     let mut findings = Vec::new();
     for lint in LINTS {
@@ -180,11 +211,16 @@ pub fn analyze(
             message: error.to_string(),
         })
         .collect();
+    let crate_calls = match wrappers {
+        Some(_) => Vec::new(),
+        None => rules::drop_without_async_cleanup::crate_calls(&input),
+    };
     FileAnalysis {
         findings,
         modules: modules::collect(&file),
         cfg_test: modules::file_is_cfg_test(&file),
         parse_errors,
+        crate_calls,
     }
 }
 

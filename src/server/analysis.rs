@@ -222,6 +222,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         source: text.clone(),
         parse_errors: 0,
         library: true,
+        test_only: false,
         facts: temper_lints::CrateFacts::default(),
         edition: settings.request.edition.unwrap_or(temper_lints::Edition::LATEST),
     }))

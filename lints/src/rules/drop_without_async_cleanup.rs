@@ -6,7 +6,7 @@
 //! its own finding: no explicit async cleanup on `T`, a cleanup that `drop` does
 //! not check for, a spawn that panics without a runtime, and blocking.
 
-use crate::context::{callee_path, path_segments, peel};
+use crate::context::{callee_path, in_test_code, path_segments, peel};
 use crate::diagnostic::Level;
 use crate::registry::{FixAvailability, Lint};
 use crate::trees::Tree;
@@ -16,6 +16,9 @@ use ra_ap_syntax::{SyntaxKind, SyntaxNode};
 use std::ops::Range;
 
 mod fix;
+pub(crate) mod wrappers;
+
+use wrappers::{CallRef, SpawnWrappers};
 
 pub static LINT: Lint = Lint {
     name: "drop_without_async_cleanup",
@@ -157,6 +160,9 @@ struct Work<'t> {
     callee: String,
     /// The call's arguments, where the spawned or blocked-on future lives.
     args: Option<ast::ArgList>,
+    /// For a call of one of the crate's spawn wrappers: the functions it goes
+    /// through down to the runtime call.
+    chain: Option<String>,
 }
 
 /// A call that panics when no tokio runtime is entered: `tokio::spawn`,
@@ -166,6 +172,8 @@ struct PanicSite {
     callee: String,
     /// `tokio::task::spawn_local` needs a `LocalSet` as well as a runtime.
     local: bool,
+    /// The runtime call at the end of the crate's spawn wrappers it goes through.
+    chain: Option<String>,
 }
 
 /// What `drop`'s body does.
@@ -211,11 +219,76 @@ fn check(input: &LintInput<'_>, findings: &mut Vec<Finding>) {
     for tree in uses.iter().filter_map(ast::Use::use_tree) {
         flatten_use(&tree, &[], &mut imports);
     }
-    // A `Drop` impl in test code is still checked: a spawn that panics without
-    // a runtime, or cleanup that runs twice, is the same bug in a test helper.
+    // As for `library_unwrap`, test code is not the product: a test double's
+    // `Drop` is not reported (nor, through `Finding::not_in_tests`, a file
+    // that only test targets compile).
+    let test_attrs = &input.options.library_unwrap.test_attributes;
+    // Without the crate's facts, the file's own functions are the wrappers
+    // it can see.
+    let own;
+    let wrappers = match input.wrappers {
+        Some(wrappers) => wrappers,
+        None => {
+            own = SpawnWrappers::from_root(
+                &file_tree.root,
+                None,
+                &input
+                    .options
+                    .drop_without_async_cleanup
+                    .extra_spawn_functions,
+            );
+            &own
+        }
+    };
     for drop_impl in &drop_impls {
-        check_drop_impl(input, file_tree, &impls, drop_impl, &imports, findings);
+        if in_test_code(file_tree, drop_impl.syntax(), test_attrs) {
+            continue;
+        }
+        check_drop_impl(
+            input, file_tree, &impls, drop_impl, &imports, wrappers, findings,
+        );
     }
+}
+
+/// Names of the calls `drop` bodies make that could be spawn wrappers defined
+/// elsewhere in the crate; empty for a file without `Drop` impls.
+pub(crate) fn crate_calls(input: &LintInput<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some(file_tree) = input.trees.first() else {
+        return out;
+    };
+    let test_attrs = &input.options.library_unwrap.test_attributes;
+    for drop_impl in drop_impls(input.source, &file_tree.root) {
+        if in_test_code(file_tree, drop_impl.syntax(), test_attrs) {
+            continue;
+        }
+        let Some(body) = drop_impl
+            .assoc_item_list()
+            .into_iter()
+            .flat_map(|list| list.assoc_items())
+            .find_map(|item| match item {
+                ast::AssocItem::Fn(func) if func.name().is_some_and(|n| n.text() == "drop") => {
+                    func.body()
+                }
+                _ => None,
+            })
+        else {
+            continue;
+        };
+        for node in body.syntax().descendants() {
+            let Some(name) = call_name(&node) else {
+                continue;
+            };
+            if GENERIC_CALLS.contains(&name.as_str())
+                || name.starts_with(char::is_uppercase)
+                || out.contains(&name)
+            {
+                continue;
+            }
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The `impl Drop for T` blocks, found at each `Drop` followed by `for` in the
@@ -288,6 +361,7 @@ fn check_drop_impl(
     impls: &[ast::Impl],
     drop_impl: &ast::Impl,
     imports: &Imports,
+    wrappers: &SpawnWrappers,
     findings: &mut Vec<Finding>,
 ) -> Option<()> {
     let type_name = impl_type_name(drop_impl)?;
@@ -300,7 +374,11 @@ fn check_drop_impl(
         })
         .find(|func| func.name().is_some_and(|name| name.text() == "drop"))?;
     let body = drop_fn.body()?;
-    let scan = scan_drop(input, body.syntax(), imports);
+    let krate = Crate {
+        wrappers,
+        self_type: &type_name,
+    };
+    let scan = scan_drop(input, body.syntax(), imports, &krate);
     let first = scan.work.first()?;
 
     let header = {
@@ -310,7 +388,9 @@ fn check_drop_impl(
     };
     let header_label = "`Drop::drop` cannot await";
     let cleanups = cleanups(input, impls, &type_name, &scan.async_calls);
-    let first_finding = findings.len();
+    // Each defect is built as its own part, then folded into one diagnostic
+    // per impl: one site, one report, every defect a label and a note.
+    let mut parts: Vec<Finding> = Vec::new();
     let mut unguarded_work = false;
 
     // Defects 1 and 2: is there an explicit cleanup, and does `drop` know it ran?
@@ -320,13 +400,13 @@ fn check_drop_impl(
             Kind::Block => "blocks on async work",
             Kind::Runtime => "builds a runtime for async work",
         };
-        findings.push(
+        parts.push(
             Finding::new(
                 NAME,
                 first.span.clone(),
                 format!("`Drop` for `{type_name}` {verb} but `{type_name}` has no explicit async cleanup"),
             )
-            .with_primary_label(unawaited_label(first.kind))
+            .with_primary_label(unawaited_label(first))
             .with_label(header.clone(), header_label)
             .with_help(format!(
                 "add `async fn cleanup(&self)` to `{type_name}` that does this work and records that it ran (an `AtomicBool` or an `Option` it takes)"
@@ -371,7 +451,7 @@ fn check_drop_impl(
                 "`{name}` takes `self` by value, so `drop` runs on the same value as soon as `{name}` returns"
             ));
         }
-        findings.push(finding.with_note(TARGET_SHAPE));
+        parts.push(finding.with_note(TARGET_SHAPE));
     }
 
     // Defect 3: a spawn that needs an ambient runtime, without checking for one.
@@ -386,10 +466,17 @@ fn check_drop_impl(
             site.span.clone(),
             format!("`drop` calls `{}` without checking `Handle::try_current()`", site.callee),
         )
-        .with_primary_label(if site.local {
-            "panics when the value is dropped outside a `LocalSet` on a runtime"
-        } else {
-            "panics when the value is dropped outside a runtime or during runtime shutdown"
+        .with_primary_label(match (&site.chain, site.local) {
+            (Some(runtime_call), _) => format!(
+                "`{runtime_call}` down the call chain panics when the value is dropped outside a runtime or during runtime shutdown"
+            ),
+            (None, true) => {
+                "panics when the value is dropped outside a `LocalSet` on a runtime".to_string()
+            }
+            (None, false) => {
+                "panics when the value is dropped outside a runtime or during runtime shutdown"
+                    .to_string()
+            }
         })
         .with_label(header.clone(), header_label)
         .with_help(
@@ -398,7 +485,7 @@ fn check_drop_impl(
         for other in rest {
             finding = finding.with_label(other.span.clone(), "also panics without a runtime");
         }
-        findings.push(finding);
+        parts.push(finding);
     }
 
     // Defect 4: blocking on a future, or building a runtime to do so.
@@ -427,12 +514,12 @@ fn check_drop_impl(
         for other in rest {
             finding = finding.with_label(other.span.clone(), "also blocks");
         }
-        findings.push(finding.with_note(TARGET_SHAPE));
+        parts.push(finding.with_note(TARGET_SHAPE));
     }
 
-    // One finding of the impl carries the whole rewrite, so the fixes of one
-    // `Drop` never compete for the same text; built only when there is a finding.
-    if let Some(carrier) = findings.get_mut(first_finding) {
+    // The one finding of the impl carries the whole rewrite; built only when
+    // there is a finding.
+    if let Some(mut carrier) = merge(parts) {
         let site = fix::Site {
             input,
             impls,
@@ -448,18 +535,61 @@ fn check_drop_impl(
                 blocking: !blocking.is_empty(),
             },
         };
-        fix::attach(&site, carrier);
+        fix::attach(&site, &mut carrier);
+        findings.push(carrier.not_in_tests());
     }
     Some(())
 }
 
+/// Folds the defects of one impl into the first: its message heads the
+/// diagnostic, every other defect adds its label at its own span (joined to
+/// the primary label when the spans coincide) and a note with its advice.
+fn merge(parts: Vec<Finding>) -> Option<Finding> {
+    let mut parts = parts.into_iter();
+    let mut merged = parts.next()?;
+    for part in parts {
+        if part.range == merged.range {
+            merged.primary_label = format!("{}; {}", merged.primary_label, part.primary_label);
+        } else if let Some(label) = merged.labels.iter_mut().find(|l| l.range == part.range) {
+            label.message = format!("{}; {}", label.message, part.primary_label);
+        } else {
+            merged = merged.with_label(part.range.clone(), part.primary_label.clone());
+        }
+        for label in part.labels {
+            if !merged.labels.contains(&label) {
+                merged.labels.push(label);
+            }
+        }
+        let note = match &part.help {
+            Some(help) => format!("also {}: {help}", part.message),
+            None => format!("also {}", part.message),
+        };
+        merged.notes.push(note);
+        for note in part.notes {
+            if !merged.notes.contains(&note) {
+                merged.notes.push(note);
+            }
+        }
+    }
+    // The target shape closes the list of notes, after every defect's own.
+    if let Some(at) = merged.notes.iter().position(|n| n == TARGET_SHAPE) {
+        let shape = merged.notes.remove(at);
+        merged.notes.push(shape);
+    }
+    Some(merged)
+}
+
 const TARGET_SHAPE: &str = "target shape: an explicit `async fn cleanup` that records that it ran; `drop` returns at once when it did, otherwise warns and does best-effort cleanup only when `Handle::try_current()` finds a runtime";
 
-fn unawaited_label(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Spawn => "spawned here; nothing can await it or see its errors",
-        Kind::Block => "blocks here until the work finishes",
-        Kind::Runtime => "builds a runtime here to run the work on",
+fn unawaited_label(work: &Work<'_>) -> String {
+    match (&work.chain, work.kind) {
+        (None, Kind::Spawn) => "spawned here; nothing can await it or see its errors".to_string(),
+        (None, Kind::Block) => "blocks here until the work finishes".to_string(),
+        (None, Kind::Runtime) => "builds a runtime here to run the work on".to_string(),
+        (Some(chain), Kind::Spawn) => {
+            format!("spawns through {chain}; nothing can await it or see its errors")
+        }
+        (Some(chain), _) => format!("blocks through {chain} until the work finishes"),
     }
 }
 
@@ -570,7 +700,18 @@ fn nested_item(node: &SyntaxNode, body: &SyntaxNode) -> bool {
         })
 }
 
-fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) -> DropScan<'t> {
+/// The crate's spawn wrappers, and the type whose `drop` is scanned.
+struct Crate<'a> {
+    wrappers: &'a SpawnWrappers,
+    self_type: &'a str,
+}
+
+fn scan_drop<'t>(
+    input: &LintInput<'t>,
+    body: &SyntaxNode,
+    imports: &Imports,
+    krate: &Crate<'_>,
+) -> DropScan<'t> {
     let options = &input.options.drop_without_async_cleanup;
     let mut scan = DropScan::default();
     let mut async_blocks = Vec::new();
@@ -604,6 +745,7 @@ fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) ->
                             span: tree.node_range(&node),
                             callee: format!("{callee}()"),
                             local: false,
+                            chain: None,
                         });
                         continue;
                     }
@@ -617,6 +759,7 @@ fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) ->
                             span: span.clone(),
                             callee: callee.clone(),
                             local: last == "spawn_local",
+                            chain: None,
                         });
                     }
                     scan.work.push(Work {
@@ -626,6 +769,7 @@ fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) ->
                         span,
                         callee,
                         args: call.arg_list(),
+                        chain: None,
                     });
                 }
                 SyntaxKind::METHOD_CALL_EXPR => {
@@ -666,6 +810,7 @@ fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) ->
                         span,
                         callee,
                         args: call.arg_list(),
+                        chain: None,
                     });
                 }
                 SyntaxKind::BLOCK_EXPR
@@ -677,6 +822,9 @@ fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) ->
                 _ => {}
             }
         }
+    }
+    if let Some(file_tree) = input.trees.first() {
+        wrapper_work(input, file_tree, body, imports, krate, &mut scan);
     }
     let mut async_calls = Vec::new();
     let arg_nodes = scan
@@ -704,6 +852,117 @@ fn scan_drop<'t>(input: &LintInput<'t>, body: &SyntaxNode, imports: &Imports) ->
     scan.work.sort_by_key(|work| work.span.start);
     scan.panics.sort_by_key(|site| site.span.start);
     scan
+}
+
+/// Calls in `drop` of the crate's own functions that spawn or block on async
+/// work further down (`self.manager.spawn_task(..)`, `crate::rt::spawn(..)`).
+/// Calls inside closures and `async` blocks do not run in `drop` itself, and
+/// calls inside work already found are part of it.
+fn wrapper_work<'t>(
+    input: &LintInput<'t>,
+    tree: &'t Tree,
+    body: &SyntaxNode,
+    imports: &Imports,
+    krate: &Crate<'_>,
+    scan: &mut DropScan<'t>,
+) {
+    let found: Vec<Range<usize>> = scan.work.iter().map(|w| tree.node_range(&w.call)).collect();
+    for node in body.descendants() {
+        let deferred = node.ancestors().skip(1).take_while(|a| a != body).any(|a| {
+            a.kind() == SyntaxKind::CLOSURE_EXPR
+                || ast::BlockExpr::cast(a).is_some_and(|b| b.async_token().is_some())
+        });
+        if deferred || nested_item(&node, body) {
+            continue;
+        }
+        let range = tree.node_range(&node);
+        if found
+            .iter()
+            .any(|f| f.start <= range.start && range.end <= f.end)
+        {
+            continue;
+        }
+        let (call, receiver_type, span, args) = match node.kind() {
+            SyntaxKind::CALL_EXPR => {
+                let Some(call) = ast::CallExpr::cast(node.clone()) else {
+                    continue;
+                };
+                let Some(callee) = callee_path(&call) else {
+                    continue;
+                };
+                let segments = resolve(path_segments(&callee), imports);
+                let Some((name, qualifier)) = segments.split_last() else {
+                    continue;
+                };
+                let call_ref = CallRef {
+                    qualifier: qualifier.to_vec(),
+                    name: name.clone(),
+                    method: false,
+                    on_self: false,
+                };
+                let span = call
+                    .expr()
+                    .map_or(range.clone(), |e| tree.node_range(e.syntax()));
+                (call_ref, None, span, call.arg_list())
+            }
+            SyntaxKind::METHOD_CALL_EXPR => {
+                let Some(call) = ast::MethodCallExpr::cast(node.clone()) else {
+                    continue;
+                };
+                let (Some(name), Some(receiver)) = (call.name_ref(), call.receiver()) else {
+                    continue;
+                };
+                let on_self = receiver.syntax().text() == "self";
+                let receiver_type = self_field(receiver.syntax())
+                    .and_then(|field| wrappers::field_type(&tree.root, krate.self_type, &field));
+                let call_ref = CallRef {
+                    qualifier: Vec::new(),
+                    name: name.text().to_string(),
+                    method: true,
+                    on_self,
+                };
+                let start = tree.node_range(receiver.syntax()).start;
+                let end = tree.node_range(name.syntax()).end;
+                let span = match input.source.get(start..end) {
+                    Some(text) if !text.contains('\n') => start..end,
+                    _ => tree.node_range(name.syntax()),
+                };
+                (call_ref, receiver_type, span, call.arg_list())
+            }
+            _ => continue,
+        };
+        let Some(wrapper) =
+            krate
+                .wrappers
+                .lookup(&call, Some(krate.self_type), receiver_type.as_deref())
+        else {
+            continue;
+        };
+        let callee: String = input
+            .source
+            .get(span.clone())
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let chain = wrapper.chain_text();
+        if wrapper.panics {
+            scan.panics.push(PanicSite {
+                span: span.clone(),
+                callee: callee.clone(),
+                local: false,
+                chain: wrapper.chain.last().cloned(),
+            });
+        }
+        scan.work.push(Work {
+            tree,
+            call: node.clone(),
+            kind: wrapper.kind,
+            span,
+            callee,
+            args,
+            chain: Some(chain),
+        });
+    }
 }
 
 /// Whether `node` sits in a closure passed to a spawn call:
@@ -1221,23 +1480,83 @@ mod tests {
     }
 
     #[test]
-    fn tokio_spawn_without_cleanup_is_defects_one_and_three() {
-        let found = messages(
-            "struct Conn;\nimpl Drop for Conn {\n    fn drop(&mut self) {\n        tokio::spawn(async {});\n    }\n}\n",
-        );
+    fn tokio_spawn_without_cleanup_is_one_report_with_defects_one_and_three() {
+        let source = "struct Conn;\nimpl Drop for Conn {\n    fn drop(&mut self) {\n        tokio::spawn(async {});\n    }\n}\n";
+        let findings: Vec<_> = analyze(
+            source,
+            Edition::Edition2024,
+            &Options::default(),
+            &CrateFacts::default(),
+        )
+        .findings;
+        let [finding] = findings.as_slice() else {
+            panic!("one report per impl: {findings:#?}");
+        };
         assert_eq!(
-            found,
-            [
-                "`Drop` for `Conn` spawns async work but `Conn` has no explicit async cleanup",
-                "`drop` calls `tokio::spawn` without checking `Handle::try_current()`",
-            ]
+            finding.message,
+            "`Drop` for `Conn` spawns async work but `Conn` has no explicit async cleanup"
+        );
+        assert!(
+            finding
+                .primary_label
+                .contains("panics when the value is dropped outside a runtime")
+        );
+        assert!(finding.notes.iter().any(|n| n.starts_with(
+            "also `drop` calls `tokio::spawn` without checking `Handle::try_current()`: do the work only when"
+        )), "{:#?}", finding.notes);
+        assert!(finding.not_in_tests);
+    }
+
+    #[test]
+    fn test_code_drop_impls_are_not_reported() {
+        let source = "#[cfg(test)]\nmod tests {\n    struct Double;\n    impl Drop for Double { fn drop(&mut self) { tokio::spawn(async {}); } }\n}\n#[test]\nfn t() {\n    struct Local;\n    impl Drop for Local { fn drop(&mut self) { tokio::spawn(async {}); } }\n}\n";
+        assert!(messages(source).is_empty());
+    }
+
+    #[test]
+    fn spawn_wrappers_in_the_same_file() {
+        let source = "struct Manager;\nimpl Manager {\n    fn spawn_task<F>(&self, f: F) { rt::spawn(f) }\n    fn guarded<F>(&self, f: F) { if let Ok(handle) = tokio::runtime::Handle::try_current() { handle.spawn(f); } }\n}\nmod rt { pub fn spawn<F>(f: F) { tokio::spawn(f); } }\nstruct Lease { manager: std::sync::Arc<Manager> }\nimpl Drop for Lease { fn drop(&mut self) { self.manager.spawn_task(async {}); } }\nstruct Guarded { manager: Manager }\nimpl Drop for Guarded { fn drop(&mut self) { self.manager.guarded(async {}); } }\n";
+        let findings = analyze(
+            source,
+            Edition::Edition2024,
+            &Options::default(),
+            &CrateFacts::default(),
+        )
+        .findings;
+        let [lease, guarded] = findings.as_slice() else {
+            panic!("{findings:#?}");
+        };
+        assert_eq!(
+            lease.message,
+            "`Drop` for `Lease` spawns async work but `Lease` has no explicit async cleanup"
+        );
+        assert!(
+            lease
+                .primary_label
+                .contains("spawns through `Manager::spawn_task` → `rt::spawn` → `tokio::spawn`"),
+            "{}",
+            lease.primary_label
+        );
+        assert!(
+            lease
+                .notes
+                .iter()
+                .any(|n| n.contains("`self.manager.spawn_task`"))
+        );
+        assert!(
+            !guarded
+                .notes
+                .iter()
+                .any(|n| n.contains("Handle::try_current()`:")),
+            "a guarded wrapper does not panic: {:#?}",
+            guarded.notes
         );
     }
 
     #[test]
     fn imports_resolve_bare_and_module_paths() {
         let spawn = "use tokio::spawn;\nstruct A;\nimpl Drop for A { fn drop(&mut self) { spawn(async {}); } }\n";
-        assert_eq!(messages(spawn).len(), 2);
+        assert_eq!(messages(spawn).len(), 1);
         let threads = "use std::thread::{self, spawn};\nstruct A;\nimpl Drop for A { fn drop(&mut self) { spawn(|| {}); thread::spawn(|| {}); } }\n";
         assert!(messages(threads).is_empty());
         let unknown = "struct A;\nimpl Drop for A { fn drop(&mut self) { spawn(async {}); } }\n";

@@ -30,38 +30,69 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let krate = Crate::new(ctx);
     let mut problems: Vec<String> = Vec::new();
     let mut edits: Vec<Edit> = Vec::new();
-    for (index, (path, text)) in ctx.files.iter().enumerate() {
-        if !text.contains(target.name.as_str()) {
-            continue;
-        }
-        let own = path.as_path() == ctx.file;
-        let scan = Scan {
-            krate: &krate,
-            target: &target,
-            file: index,
-            own,
-            text,
-        };
-        for site in scan.run() {
-            let position = display_position(ctx.file, path, text, site.offset);
-            match site.verdict {
-                Verdict::Fine => {}
-                Verdict::Bad(reason) => problems.push(format!("{position}: {reason}")),
-                Verdict::Edit(range, replacement) => edits.push(Edit {
-                    file: (!own).then(|| path.clone()),
-                    range,
-                    replacement,
-                }),
+    // The chain: the target first, then every `&self` method that hands its
+    // `self` to something already migrated, which must hold the `Arc` too.
+    let mut targets: Vec<Target> = vec![target];
+    let mut migrated: Vec<String> = Vec::new();
+    let mut at = 0;
+    while let Some(current) = targets.get(at) {
+        let current = current.clone();
+        at += 1;
+        for (index, (path, text)) in ctx.files.iter().enumerate() {
+            if !text.contains(current.name.as_str()) {
+                continue;
+            }
+            let own = path.as_path() == ctx.file;
+            let scan = Scan {
+                krate: &krate,
+                target: &current,
+                file: index,
+                own,
+                text,
+            };
+            for site in scan.run() {
+                let position = display_position(ctx.file, path, text, site.offset);
+                match site.verdict {
+                    Verdict::Fine => {}
+                    Verdict::Bad(reason) => match site.step {
+                        Some(step) if targets.iter().any(|t| step.is(t)) => {}
+                        Some(step) if targets.len() < MAX_CHAIN => {
+                            let family = family_path(text, &current.family);
+                            edits.push(Edit {
+                                file: (!own).then(|| path.clone()),
+                                range: step.self_param.clone(),
+                                replacement: format!("self: &{family}<Self>"),
+                            });
+                            migrated.push(format!("`{}::{}`", step.owner, step.name));
+                            targets.push(step.into_target(&current, index));
+                        }
+                        _ => problems.push(format!("{position}: {reason}")),
+                    },
+                    Verdict::Edit(range, replacement) => edits.push(Edit {
+                        file: (!own).then(|| path.clone()),
+                        range,
+                        replacement,
+                    }),
+                }
             }
         }
+        if current.public && krate.exported(&current) {
+            problems.push(format!(
+                "`{}` is public: callers outside this crate must pass an `{}<{}>` too",
+                current.display(),
+                current.family,
+                current.pointee
+            ));
+        }
     }
-    if target.public && krate.exported(&target) {
-        problems.push(format!(
-            "`{}` is public: callers outside this crate must pass an `{}<{}>` too",
-            target.display(),
-            target.family,
-            target.pointee
-        ));
+    edits.dedup();
+    if !migrated.is_empty() {
+        let family = &targets[0].family;
+        fix.message = format!(
+            "{}, and take `self: &{family}<Self>` in {} up the call chain",
+            fix.message,
+            migrated.join(", ")
+        );
     }
     // A call-site edit that touches the in-file edits (a call inside the
     // changed expression) would make the fix overlap itself.
@@ -73,13 +104,13 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
                 .any(|own| own.range.start < edit.range.end && edit.range.start < own.range.end);
         !clash
     });
-    if !edits.is_empty() {
+    let call_sites = edits.len().saturating_sub(migrated.len());
+    if call_sites > 0 {
         fix.message = format!(
-            "{}, and lend the `{}` at {} call site{}",
+            "{}, and lend the `{}` at {call_sites} call site{}",
             fix.message,
-            target.family,
-            edits.len(),
-            if edits.len() == 1 { "" } else { "s" }
+            targets[0].family,
+            if call_sites == 1 { "" } else { "s" }
         );
     }
     fix.edits.extend(edits);
@@ -130,6 +161,66 @@ enum Verdict {
 struct Site {
     offset: usize,
     verdict: Verdict,
+    /// A bad site that passes `self` from a `&self` method of the pointee
+    /// type: that method can take `self: &Arc<Self>` instead.
+    step: Option<Step>,
+}
+
+/// How many methods a receiver change is carried up through, so a fix stays
+/// reviewable and a cycle of calls ends.
+const MAX_CHAIN: usize = 8;
+
+/// A `&self` method that must take `self: &Arc<Self>` for a call in it to
+/// compile after the fix.
+struct Step {
+    owner: String,
+    name: String,
+    /// The method's range in its file.
+    span: Range<usize>,
+    /// `&self`, to replace.
+    self_param: Range<usize>,
+    public: bool,
+}
+
+impl Step {
+    fn is(&self, target: &Target) -> bool {
+        target.owner.as_deref() == Some(self.owner.as_str())
+            && target.name == self.name
+            && target.param.is_none()
+    }
+
+    fn into_target(self, from: &Target, file: usize) -> Target {
+        Target {
+            family: from.family.clone(),
+            name: self.name,
+            owner: Some(self.owner),
+            param: None,
+            has_self: true,
+            public: self.public,
+            span: self.span,
+            pointee: from.pointee.clone(),
+            file: Some(file),
+        }
+    }
+}
+
+/// `Arc` where the file imports it, else its full path.
+fn family_path(text: &str, family: &str) -> String {
+    let module = if family == "Rc" { "rc" } else { "sync" };
+    let imported = text.lines().any(|line| {
+        let line = line.trim();
+        line.starts_with("use ")
+            && (line.contains(&format!("std::{module}::{family};"))
+                || (line.contains(&format!("std::{module}::{{"))
+                    && line
+                        .split(['{', '}', ',', ' ', ';'])
+                        .any(|part| part == family)))
+    });
+    if imported {
+        family.to_string()
+    } else {
+        format!("std::{module}::{family}")
+    }
 }
 
 /// The crate's files, parsed on demand, and what their declarations say.
@@ -365,6 +456,7 @@ impl Scan<'_> {
                     "`{}` is used inside `{name}!`, whose arguments temper cannot check",
                     self.target.name
                 )),
+                step: None,
             });
         }
         sites
@@ -381,22 +473,25 @@ impl Scan<'_> {
             let env = Env::of(self, trees, tree, call.syntax());
             let receiver = call.receiver()?;
             let receiver_ty = env.infer(&receiver);
-            let verdict = match target.param {
-                None => self.judge_receiver(&receiver_ty),
+            let (verdict, passed) = match target.param {
+                None => (self.judge_receiver(&receiver_ty), receiver),
                 Some(index) => {
                     if matches!(self.judge_receiver(&receiver_ty), Judged::NotOurs) {
                         return None;
                     }
                     let arg = call.arg_list()?.args().nth(index)?;
-                    self.judge_arg(&env, &arg)
+                    (self.judge_arg(&env, &arg), arg)
                 }
             };
+            let verdict = match verdict {
+                Judged::NotOurs => return None,
+                Judged::Verdict(v) => v,
+            };
+            let (verdict, step) = env.chain(verdict, &passed);
             return Some(Site {
                 offset,
-                verdict: match verdict {
-                    Judged::NotOurs => return None,
-                    Judged::Verdict(v) => v,
-                },
+                verdict,
+                step,
             });
         }
         let path_expr = ast::PathExpr::cast(node.clone())?;
@@ -425,6 +520,7 @@ impl Scan<'_> {
                     "`{}` is used as a function value, whose type changes",
                     target.display()
                 )),
+                step: None,
             });
         };
         let position = match target.param {
@@ -437,7 +533,12 @@ impl Scan<'_> {
             Judged::NotOurs => return None,
             Judged::Verdict(v) => v,
         };
-        Some(Site { offset, verdict })
+        let (verdict, step) = env.chain(verdict, &arg);
+        Some(Site {
+            offset,
+            verdict,
+            step,
+        })
     }
 
     /// Whether a path ending in the target's name names the target:
@@ -628,7 +729,11 @@ impl<'e> Env<'e> {
             .as_ref()
             .and_then(|f| f.syntax().ancestors().find_map(ast::Impl::cast))
             .and_then(|item| types::impl_name(&item));
-        let changed = scan.own
+        let in_target_file = match scan.target.file {
+            Some(file) => scan.file == file,
+            None => scan.own,
+        };
+        let changed = in_target_file
             && func.as_ref().is_some_and(|f| {
                 let range = f.syntax().text_range();
                 usize::from(range.start()) == scan.target.span.start
@@ -647,6 +752,68 @@ impl<'e> Env<'e> {
 
     fn index(&self) -> &Index {
         self.scan.krate.index()
+    }
+
+    /// A bad verdict on `self` either becomes a step up the call chain, or
+    /// says why the chain stops there.
+    fn chain(&self, verdict: Verdict, passed: &ast::Expr) -> (Verdict, Option<Step>) {
+        let Verdict::Bad(reason) = verdict else {
+            return (verdict, None);
+        };
+        if let Some(step) = self.step(passed) {
+            return (Verdict::Bad(reason), Some(step));
+        }
+        let mutable = passed.syntax().text() == "self"
+            && self
+                .func
+                .as_ref()
+                .and_then(|f| f.param_list())
+                .and_then(|l| l.self_param())
+                .is_some_and(|p| p.mut_token().is_some() && p.amp_token().is_some());
+        let name = self.func.as_ref().and_then(|f| f.name());
+        match (mutable, name, &self.self_name) {
+            (true, Some(name), Some(owner)) => (
+                Verdict::Bad(format!(
+                    "`{owner}::{name}` has `&mut self`, which cannot become a shared `self: &{}<Self>`",
+                    self.scan.target.family
+                )),
+                None,
+            ),
+            _ => (Verdict::Bad(reason), None),
+        }
+    }
+
+    /// The enclosing method, when `passed` is its `self` and it is an
+    /// inherent `&self` method of the pointee type: taking `self: &Arc<Self>`
+    /// there makes `passed` an `&Arc<T>`. `&mut self` cannot become shared,
+    /// and a trait method's receiver is the trait's to choose.
+    fn step(&self, passed: &ast::Expr) -> Option<Step> {
+        if self.changed || passed.syntax().text() != "self" || self.tree.is_macro() {
+            return None;
+        }
+        let func = self.func.as_ref()?;
+        let owner = self.self_name.clone()?;
+        if owner != self.scan.target.pointee {
+            return None;
+        }
+        let item = func.syntax().ancestors().find_map(ast::Impl::cast)?;
+        if item.trait_().is_some() {
+            return None;
+        }
+        let param = func.param_list()?.self_param()?;
+        if param.amp_token().is_none() || param.mut_token().is_some() || param.ty().is_some() {
+            return None;
+        }
+        let public = func
+            .visibility()
+            .is_some_and(|v| v.pub_token().is_some() && v.visibility_inner().is_none());
+        Some(Step {
+            owner,
+            name: func.name()?.text().to_string(),
+            span: self.file_tree.node_range(func.syntax()),
+            self_param: self.file_tree.node_range(param.syntax()),
+            public,
+        })
     }
 
     fn text(&self, node: &SyntaxNode) -> String {

@@ -75,6 +75,9 @@ pub(super) struct Target {
     /// The pointee type's name (`Catalog` for `&Catalog`, the owner for a
     /// receiver), for messages and for telling our values from others.
     pub pointee: String,
+    /// The crate file `span` is in, for a method migrated up the call chain;
+    /// `None` for the linted file.
+    pub file: Option<usize>,
 }
 
 impl Target {
@@ -120,6 +123,7 @@ impl Target {
             public: public == "1",
             span: start.parse().ok()?..end.parse().ok()?,
             pointee: pointee.clone(),
+            file: None,
         })
     }
 
@@ -433,6 +437,7 @@ fn plan(
         public,
         span: func_tree.node_range(func.syntax()),
         pointee,
+        file: None,
     };
     let share = if downgrade.is_some() {
         "downgrade"

@@ -13,7 +13,9 @@ use super::{is_awaited, is_cleanup_name, is_drop_impl};
 use crate::context::path_segments;
 use crate::diagnostic::{Applicability, CrateFixRequest, Edit, Fix};
 use crate::{CrateContext, Finding, LintInput, Logging};
-use ra_ap_syntax::ast::{self, AstNode, HasAttrs, HasGenericParams, HasName, HasVisibility};
+use ra_ap_syntax::ast::{
+    self, AstNode, HasArgList, HasAttrs, HasGenericParams, HasName, HasVisibility,
+};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode, TextRange};
 use std::ops::Range;
 
@@ -105,6 +107,8 @@ struct SpawnSite {
     block: ast::BlockExpr,
     /// Needs an ambient runtime (`tokio::spawn`, `Handle::current().spawn`).
     panicking: bool,
+    /// Spawned through one of the crate's wrappers, which `drop` keeps calling.
+    wrapped: bool,
 }
 
 /// A `block_on(future)` call.
@@ -145,6 +149,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
     let body = site.body.syntax();
     let mut spawns = Vec::new();
     let mut blocks = Vec::new();
+    let mut runtimes = Vec::new();
     for work in &site.scan.work {
         if work.tree.is_macro() {
             return Err("the async work is started inside a macro call".to_string());
@@ -155,11 +160,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
             );
         }
         match work.kind {
-            Kind::Runtime => {
-                return Err(
-                    "`drop` builds a runtime; move its work into an `async fn` by hand".to_string(),
-                );
-            }
+            Kind::Runtime => runtimes.push(runtime_site(site.input.source, work, body)?),
             Kind::Block => blocks.push(block_site(work)?),
             Kind::Spawn => spawns.push(spawn_site(site, work)?),
         }
@@ -208,7 +209,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
         }
         Some(
             existing_guard(cleanup, strukt.as_ref()).unwrap_or(Guard::Flag {
-                field: FLAG.to_string(),
+                field: flag_name(strukt.as_ref()),
                 new: true,
             }),
         )
@@ -217,7 +218,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
             structural_option(site, strukt.as_ref())
                 .map(Guard::Taken)
                 .unwrap_or(Guard::Flag {
-                    field: FLAG.to_string(),
+                    field: flag_name(strukt.as_ref()),
                     new: true,
                 }),
         )
@@ -254,6 +255,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
                 site,
                 &spawns,
                 &blocks,
+                &runtimes,
                 &cleanup_name,
                 record.as_deref(),
                 &fn_indent,
@@ -313,7 +315,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
             .start(),
     );
     let inner = format!("{fn_indent}{unit}");
-    if !blocks.is_empty() {
+    if !blocks.is_empty() || !runtimes.is_empty() {
         let ran = ran.ok_or("no guard for the blocking work")?;
         let warn = warn(
             logging,
@@ -362,7 +364,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
                 continue;
             }
             let block = reindent(&source[node_range(spawn.block.syntax())], &unit);
-            let otherwise = if needs_guard {
+            let otherwise = if needs_guard || logging == Logging::Stderr {
                 String::new()
             } else {
                 let warn = warn(
@@ -373,6 +375,19 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
                 );
                 format!(" else {{\n{indent}{unit}{warn}\n{indent}}}")
             };
+            if spawn.wrapped {
+                // The wrapper may do more than spawn (name the task, pick the
+                // runtime by feature): keep calling it, only when it cannot panic.
+                let stmt = reindent(&source[stmt_range.clone()], &unit);
+                edits.push(Edit::replace(
+                    stmt_range,
+                    format!(
+                        "{prefix}if {}.is_ok() {{\n{indent}{unit}{stmt}\n{indent}}}{otherwise}",
+                        paths.try_current
+                    ),
+                ));
+                continue;
+            }
             edits.push(Edit::replace(
                 stmt_range,
                 format!(
@@ -397,7 +412,7 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
     if needs_guard {
         notes.push(format!(
             "fix: callers must now call `{cleanup_name}().await` to clean up deterministically; `drop` only warns{}",
-            if blocks.is_empty() { " and cleans up in the background when a runtime is running" } else { "" }
+            if blocks.is_empty() && runtimes.is_empty() { " and cleans up in the background when a runtime is running" } else { "" }
         ));
     } else {
         notes.push(
@@ -405,14 +420,25 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
                 .to_string(),
         );
     }
+    if logging == Logging::Stderr {
+        notes.push(
+            "fix: the crate uses neither `log` nor `tracing`, so the fallback in `drop` reports nothing; add a logging facade to hear about missed cleanups"
+                .to_string(),
+        );
+    }
     let crate_data = match &guard {
         Some(Guard::Flag { field, new: true }) => {
             let drop_range = node_range(site.drop_impl.syntax());
+            let shape = match strukt.as_ref().and_then(|s| s.field_list()) {
+                Some(ast::FieldList::TupleFieldList(_)) => "tuple",
+                _ => "record",
+            };
             Some(vec![
                 type_name.to_string(),
                 field.clone(),
                 drop_range.start.to_string(),
                 drop_range.end.to_string(),
+                shape.to_string(),
             ])
         }
         _ => None,
@@ -432,22 +458,35 @@ fn plan(site: &Site<'_, '_>) -> Result<Plan, String> {
 
 fn spawn_site(site: &Site<'_, '_>, work: &Work<'_>) -> Result<SpawnSite, String> {
     let name = call_name(&work.call).unwrap_or_default();
-    if name != "spawn" {
+    let wrapped = work.chain.is_some();
+    if name != "spawn" && !wrapped {
         return Err(format!(
             "only `spawn` of an `async` block is moved automatically, not `{}`",
             work.callee
         ));
     }
     let args: Vec<ast::Expr> = work.args.iter().flat_map(|a| a.args()).collect();
-    let [arg] = args.as_slice() else {
-        return Err("the spawn does not take exactly one future".to_string());
+    // A wrapper may take more than the future (a name, a priority): the one
+    // `async` block among its arguments is the work.
+    let blocks: Vec<ast::BlockExpr> = args
+        .iter()
+        .filter_map(|arg| match crate::context::peel(arg.clone()) {
+            ast::Expr::BlockExpr(block) if block.async_token().is_some() => Some(block),
+            _ => None,
+        })
+        .collect();
+    let block = match (args.as_slice(), blocks.as_slice()) {
+        (_, [block]) if wrapped => block.clone(),
+        ([_], [block]) => block.clone(),
+        ([_], []) => return Err("the spawned future is not an `async` block".to_string()),
+        _ if wrapped => {
+            return Err(format!(
+                "`{}` does not take exactly one `async` block",
+                work.callee
+            ));
+        }
+        _ => return Err("the spawn does not take exactly one future".to_string()),
     };
-    let ast::Expr::BlockExpr(block) = crate::context::peel(arg.clone()) else {
-        return Err("the spawned future is not an `async` block".to_string());
-    };
-    if block.async_token().is_none() {
-        return Err("the spawned future is not an `async` block".to_string());
-    }
     if exits_early(block.syntax()) {
         return Err("the spawned block returns early or uses `?`".to_string());
     }
@@ -466,7 +505,207 @@ fn spawn_site(site: &Site<'_, '_>, work: &Work<'_>) -> Result<SpawnSite, String>
         stmt,
         block,
         panicking,
+        wrapped,
     })
+}
+
+/// A runtime `drop` builds to block on: what the explicit `async fn`, which
+/// runs on the caller's runtime, leaves out.
+struct RuntimeSite {
+    /// The runtime's binding, for messages.
+    name: String,
+    /// Rewrites of `drop`'s body for the new cleanup: the runtime's `let`
+    /// deleted, an `if let Ok(rt) = ..` around the work unwrapped.
+    edits: Vec<(Range<usize>, String)>,
+    /// One level of indentation to remove on each line of an unwrapped block.
+    dedents: Vec<Range<usize>>,
+    /// Every use of the binding; each must fall inside a rewrite, or the
+    /// cleanup would name a runtime it no longer builds.
+    uses: Vec<Range<usize>>,
+}
+
+fn runtime_site(source: &str, work: &Work<'_>, body: &SyntaxNode) -> Result<RuntimeSite, String> {
+    // The expression that yields the runtime: the builder chain, `?`, `.unwrap()`.
+    let mut expr = work.call.clone();
+    while let Some(parent) = expr.parent() {
+        let continues = match parent.kind() {
+            SyntaxKind::METHOD_CALL_EXPR => {
+                let Some(call) = ast::MethodCallExpr::cast(parent.clone()) else {
+                    break;
+                };
+                if call.receiver().is_none_or(|r| r.syntax() != &expr) {
+                    break;
+                }
+                // `Runtime::new()?.block_on(fut)`: a temporary runtime, gone
+                // with the `block_on` call the cleanup awaits instead.
+                if call.name_ref().is_some_and(|n| n.text() == "block_on") {
+                    return Ok(RuntimeSite {
+                        name: call_name(&work.call).unwrap_or_default(),
+                        edits: Vec::new(),
+                        dedents: Vec::new(),
+                        uses: Vec::new(),
+                    });
+                }
+                true
+            }
+            SyntaxKind::TRY_EXPR | SyntaxKind::PAREN_EXPR => true,
+            _ => false,
+        };
+        if !continues {
+            break;
+        }
+        expr = parent;
+    }
+    let unbound = || "the runtime is not bound by a `let` or an `if let`".to_string();
+    let parent = expr.parent().ok_or_else(unbound)?;
+    let mut site = RuntimeSite {
+        name: String::new(),
+        edits: Vec::new(),
+        dedents: Vec::new(),
+        uses: Vec::new(),
+    };
+    if let Some(stmt) = ast::LetStmt::cast(parent.clone()) {
+        site.name = binding(stmt.pat()).ok_or_else(unbound)?;
+        let range = node_range(stmt.syntax());
+        let whole = whole_lines(source, range.clone()).ok_or_else(unbound)?;
+        site.edits.push((whole, String::new()));
+        site.uses.extend(name_uses(body, &site.name, range.end));
+        // `let rt = Builder::..().build(); if let Ok(rt) = rt { .. }`.
+        let later = stmt
+            .syntax()
+            .siblings(ra_ap_syntax::Direction::Next)
+            .skip(1)
+            .filter_map(|n| {
+                ast::ExprStmt::cast(n.clone())
+                    .and_then(|e| e.expr())
+                    .or_else(|| ast::Expr::cast(n))
+            });
+        for later in later {
+            let ast::Expr::IfExpr(if_expr) = later else {
+                continue;
+            };
+            let Some(ast::Expr::LetExpr(let_expr)) = if_expr.condition() else {
+                continue;
+            };
+            let scrutinee = let_expr.expr().map(|e| e.syntax().text().to_string());
+            if scrutinee.as_deref() != Some(site.name.as_str()) {
+                continue;
+            }
+            let inner = binding(let_expr.pat()).ok_or_else(unbound)?;
+            unwrap_if(source, &if_expr, &mut site)?;
+            let start = node_range(if_expr.syntax()).start;
+            site.uses.extend(name_uses(body, &inner, start));
+        }
+        return Ok(site);
+    }
+    let let_expr = ast::LetExpr::cast(parent).ok_or_else(unbound)?;
+    let if_expr = let_expr
+        .syntax()
+        .parent()
+        .and_then(ast::IfExpr::cast)
+        .filter(|i| {
+            i.condition()
+                .is_some_and(|c| c.syntax() == let_expr.syntax())
+        })
+        .ok_or_else(unbound)?;
+    site.name = binding(let_expr.pat()).ok_or_else(unbound)?;
+    unwrap_if(source, &if_expr, &mut site)?;
+    site.uses.extend(name_uses(
+        body,
+        &site.name,
+        node_range(if_expr.syntax()).start,
+    ));
+    Ok(site)
+}
+
+/// `rt` for `rt`, `Ok(rt)`, `Some(rt)`.
+fn binding(pat: Option<ast::Pat>) -> Option<String> {
+    match pat? {
+        ast::Pat::IdentPat(ident) => Some(ident.name()?.text().to_string()),
+        ast::Pat::TupleStructPat(tuple) => {
+            let fields: Vec<ast::Pat> = tuple.fields().collect();
+            let [only] = fields.as_slice() else {
+                return None;
+            };
+            binding(Some(only.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// The places after `from` where `name` is read.
+fn name_uses(body: &SyntaxNode, name: &str, from: usize) -> Vec<Range<usize>> {
+    body.descendants()
+        .filter(|n| n.kind() == SyntaxKind::NAME_REF && n.text() == name)
+        .map(|n| node_range(&n))
+        .filter(|r| r.start >= from)
+        .collect()
+}
+
+/// `if let Ok(rt) = .. { body }` (no `else`) becomes `body` in the cleanup:
+/// the opening line and the closing brace go, the lines between lose one level.
+fn unwrap_if(source: &str, if_expr: &ast::IfExpr, site: &mut RuntimeSite) -> Result<(), String> {
+    let layout = || "the runtime's `if let` is not laid out one statement per line".to_string();
+    if if_expr.else_branch().is_some() {
+        return Err(
+            "the runtime's `if let` has an `else` branch; move its work by hand".to_string(),
+        );
+    }
+    let list = if_expr
+        .then_branch()
+        .and_then(|b| b.stmt_list())
+        .ok_or_else(layout)?;
+    let open = usize::from(
+        list.l_curly_token()
+            .ok_or_else(layout)?
+            .text_range()
+            .start(),
+    );
+    let close = usize::from(
+        list.r_curly_token()
+            .ok_or_else(layout)?
+            .text_range()
+            .start(),
+    );
+    let start = node_range(if_expr.syntax()).start;
+    let head = whole_lines(source, start..open + 1).ok_or_else(layout)?;
+    let tail = whole_lines(source, close..close + 1).ok_or_else(layout)?;
+    let outer = line_indent(source, start).len();
+    let inner = first_stmt_indent(source, &list).ok_or_else(layout)?;
+    let unit = inner
+        .len()
+        .checked_sub(outer)
+        .filter(|&u| u > 0)
+        .ok_or_else(layout)?;
+    let mut at = head.end;
+    while at < tail.start {
+        let line_end = source[at..].find('\n').map_or(source.len(), |i| at + i + 1);
+        let line = &source[at..line_end];
+        if line.len() > unit && line[..unit].trim().is_empty() {
+            site.dedents.push(at..at + unit);
+        }
+        at = line_end;
+    }
+    site.edits.push((head, String::new()));
+    site.edits.push((tail, String::new()));
+    Ok(())
+}
+
+/// `range` with the rest of its lines, when nothing else shares them: from
+/// the start of its first line through the end of its last line's newline.
+fn whole_lines(source: &str, range: Range<usize>) -> Option<Range<usize>> {
+    let start = source[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    if !source[start..range.start].trim().is_empty() {
+        return None;
+    }
+    let rest = &source[range.end..];
+    let newline = rest.find('\n').unwrap_or(rest.len());
+    let after = rest[..newline].trim();
+    // A trailing `;` or comment stays with the statement.
+    if !(after.is_empty() || after == ";" || after.starts_with("//")) {
+        return None;
+    }
+    Some(start..(range.end + newline + 1).min(source.len()))
 }
 
 fn block_site(work: &Work<'_>) -> Result<BlockSite, String> {
@@ -614,14 +853,32 @@ fn find_struct(root: &SyntaxNode, name: &str) -> Option<ast::Struct> {
     found.next().is_none().then_some(first)
 }
 
+/// The new guard field's name: `cleaned_up`, or the next position of a tuple
+/// struct (`self.1`).
+fn flag_name(strukt: Option<&ast::Struct>) -> String {
+    match strukt.and_then(|s| s.field_list()) {
+        Some(ast::FieldList::TupleFieldList(list)) => list.fields().count().to_string(),
+        _ => FLAG.to_string(),
+    }
+}
+
 /// Whether a new `AtomicBool` field can go into the struct.
 fn can_add_flag(strukt: &ast::Struct) -> Result<(), String> {
-    let list = record_fields(strukt).ok_or("the type has no named fields to add a guard to")?;
-    if list
-        .fields()
-        .any(|f| f.name().is_some_and(|n| n.text() == FLAG))
-    {
-        return Err(format!("the type already has a field `{FLAG}`"));
+    match strukt.field_list() {
+        Some(ast::FieldList::RecordFieldList(list)) => {
+            if list
+                .fields()
+                .any(|f| f.name().is_some_and(|n| n.text() == FLAG))
+            {
+                return Err(format!("the type already has a field `{FLAG}`"));
+            }
+        }
+        Some(ast::FieldList::TupleFieldList(_)) => {}
+        None => {
+            return Err(
+                "the type is a unit struct: it has no fields to add a guard to".to_string(),
+            );
+        }
     }
     for attr in strukt.attrs() {
         let text = crate::context::attr_text(&attr);
@@ -652,28 +909,66 @@ fn struct_field(
     field: &str,
     paths: &Paths,
 ) -> Result<Edit, String> {
-    let list = record_fields(strukt).ok_or("the type has no named fields")?;
-    let visibilities: Vec<String> = list
-        .fields()
-        .map(|f| {
-            f.visibility()
-                .map(|v| format!("{} ", v.syntax().text()))
-                .unwrap_or_default()
-        })
-        .collect();
-    // Struct literals elsewhere can name the new field only if it is as visible
-    // as the others; with mixed visibility, the crate is the widest need.
-    let visibility = match visibilities.split_first() {
+    let visibility = |visibilities: Vec<String>| match visibilities.split_first() {
+        // Literals elsewhere can name the new field only if it is as visible
+        // as the others; with mixed visibility, the crate is the widest need.
         Some((first, rest)) if rest.iter().all(|v| v == first) => first.clone(),
         Some(_) => "pub(crate) ".to_string(),
         None => String::new(),
     };
-    append_entry(
-        source,
-        list.syntax(),
-        &format!("{visibility}{field}: {}", paths.atomic_bool),
-    )
-    .ok_or_else(|| "the struct's field list is malformed".to_string())
+    let shown = |v: Option<ast::Visibility>| {
+        v.map(|v| format!("{} ", v.syntax().text()))
+            .unwrap_or_default()
+    };
+    match strukt.field_list() {
+        Some(ast::FieldList::RecordFieldList(list)) => {
+            let visibility = visibility(list.fields().map(|f| shown(f.visibility())).collect());
+            append_entry(
+                source,
+                list.syntax(),
+                &format!("{visibility}{field}: {}", paths.atomic_bool),
+            )
+            .ok_or_else(|| "the struct's field list is malformed".to_string())
+        }
+        Some(ast::FieldList::TupleFieldList(list)) => {
+            let visibility = visibility(list.fields().map(|f| shown(f.visibility())).collect());
+            append_arg(
+                source,
+                list.syntax(),
+                &format!("{visibility}{}", paths.atomic_bool),
+            )
+            .ok_or_else(|| "the struct's field list is malformed".to_string())
+        }
+        None => Err("the type has no fields".to_string()),
+    }
+}
+
+/// Appends `entry` to a `( .. )` list (tuple fields, call arguments, tuple
+/// struct patterns), after a trailing comma when there is one.
+fn append_arg(source: &str, list: &SyntaxNode, entry: &str) -> Option<Edit> {
+    let close = list
+        .children_with_tokens()
+        .filter(|t| t.kind() == SyntaxKind::R_PAREN)
+        .last()
+        .map(|t| usize::from(t.text_range().start()))?;
+    let open = list
+        .children_with_tokens()
+        .find(|t| t.kind() == SyntaxKind::L_PAREN)
+        .map(|t| usize::from(t.text_range().end()))?;
+    let inner = &source[open..close];
+    let trimmed = inner.trim_end();
+    if trimmed.trim().is_empty() {
+        return Some(Edit::replace(open..close, entry.to_string()));
+    }
+    let end = open + trimmed.len();
+    if trimmed.ends_with(',') {
+        if inner[trimmed.len()..].contains('\n') {
+            let indent = line_indent(source, end);
+            return Some(Edit::insert(end, format!("\n{indent}{entry},")));
+        }
+        return Some(Edit::insert(end, format!(" {entry}")));
+    }
+    Some(Edit::insert(end, format!(", {entry}")))
 }
 
 /// The name of the new cleanup: a cleanup-like call the work awaits
@@ -741,6 +1036,7 @@ fn new_method(
     site: &Site<'_, '_>,
     spawns: &[SpawnSite],
     blocks: &[BlockSite],
+    runtimes: &[RuntimeSite],
     name: &str,
     record: Option<&str>,
     fn_indent: &str,
@@ -786,7 +1082,40 @@ fn new_method(
         };
         replacements.push((node_range(&block.call), text));
     }
+    for runtime in runtimes {
+        replacements.extend(runtime.edits.iter().cloned());
+    }
+    // Re-indenting the body of an unwrapped `if let Ok(rt) = ..` gives way to
+    // a rewrite spanning that line.
+    for runtime in runtimes {
+        for dedent in &runtime.dedents {
+            let clash = replacements
+                .iter()
+                .any(|(r, _)| r.start < dedent.end && dedent.start < r.end);
+            if !clash {
+                replacements.push((dedent.clone(), String::new()));
+            }
+        }
+    }
     replacements.sort_by_key(|(range, _)| range.start);
+    for pair in replacements.windows(2) {
+        if pair[0].0.end > pair[1].0.start {
+            return Err("the runtime's setup and its use overlap".to_string());
+        }
+    }
+    for runtime in runtimes {
+        let left = runtime.uses.iter().any(|use_range| {
+            !replacements
+                .iter()
+                .any(|(r, _)| r.start <= use_range.start && use_range.end <= r.end)
+        });
+        if left {
+            return Err(format!(
+                "`drop` uses the runtime `{}` for more than `block_on`; move its work by hand",
+                runtime.name
+            ));
+        }
+    }
     let mut body = String::new();
     let mut at = body_range.start;
     let open = site
@@ -982,7 +1311,9 @@ fn warn(logging: Logging, message: &str) -> String {
     match logging {
         Logging::Tracing => format!("tracing::warn!(\"{message}\");"),
         Logging::Log => format!("log::warn!(\"{message}\");"),
-        Logging::Stderr => format!("eprintln!(\"warning: {message}\");"),
+        // Library code does not write to stderr behind its users' backs:
+        // without a logging facade the fallback is silent and says so here.
+        Logging::Stderr => format!("// {message} (silent: the crate has no logging facade)"),
     }
 }
 
@@ -1134,7 +1465,7 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(request) = finding.crate_fix.take() else {
         return;
     };
-    let [type_name, field, drop_start, drop_end] = request.data.as_slice() else {
+    let [type_name, field, drop_start, drop_end, shape] = request.data.as_slice() else {
         finding.fix = None;
         return;
     };
@@ -1165,6 +1496,45 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
         }
         let line = |offset: usize| text[..offset].matches('\n').count() + 1;
         for node in root.descendants() {
+            if shape == "tuple" {
+                let top = node.ancestors().all(|a| a.kind() != SyntaxKind::MODULE);
+                let value = format!("{}::new(false)", paths(&imports, top).atomic_bool);
+                let (list, entry) = match tuple_use(&node, type_name) {
+                    TupleUse::None => continue,
+                    TupleUse::Call(list) => (list, value),
+                    TupleUse::Pattern(list) => (list, "_".to_string()),
+                    TupleUse::Value => {
+                        problems.push(format!(
+                            "{}:{}: `{type_name}` is used as a constructor function; it is not updated",
+                            path.display(),
+                            line(node_range(&node).start)
+                        ));
+                        continue;
+                    }
+                };
+                let range = node_range(&node);
+                if is_own
+                    && (own
+                        .iter()
+                        .any(|r| r.start < range.end && range.start < r.end.max(r.start + 1))
+                        || (drop_range.start <= range.start && range.end <= drop_range.end))
+                {
+                    problems.push(format!(
+                        "{}:{}: a `{type_name}` constructor inside the rewritten code is not updated",
+                        path.display(),
+                        line(range.start)
+                    ));
+                    continue;
+                }
+                let Some(mut edit) = append_arg(text, &list, &entry) else {
+                    continue;
+                };
+                if !is_own {
+                    edit.file = Some(path.clone());
+                }
+                fix.edits.push(edit);
+                continue;
+            }
             let list = match node.kind() {
                 SyntaxKind::RECORD_EXPR => ast::RecordExpr::cast(node.clone())
                     .filter(|r| names_type(r.path(), &node, type_name))
@@ -1229,6 +1599,61 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
         // Applying the rest would leave literals without the new field: a build error.
         fix.applicability = Applicability::DisplayOnly;
         finding.notes.extend(problems);
+    }
+}
+
+/// How a tuple struct's name is used at a node.
+enum TupleUse {
+    None,
+    /// `T(a, b)`: the argument list gets the new field's value.
+    Call(SyntaxNode),
+    /// `T(a, b)` as a pattern without `..`: the field list gets `_`.
+    Pattern(SyntaxNode),
+    /// `T` passed as a function (`.map(T)`), which no edit can extend.
+    Value,
+}
+
+fn tuple_use(node: &SyntaxNode, type_name: &str) -> TupleUse {
+    match node.kind() {
+        SyntaxKind::CALL_EXPR => {
+            let Some(call) = ast::CallExpr::cast(node.clone()) else {
+                return TupleUse::None;
+            };
+            let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+                return TupleUse::None;
+            };
+            match call.arg_list() {
+                Some(args) if names_type(callee.path(), node, type_name) => {
+                    TupleUse::Call(args.syntax().clone())
+                }
+                _ => TupleUse::None,
+            }
+        }
+        SyntaxKind::TUPLE_STRUCT_PAT => {
+            let Some(pat) = ast::TupleStructPat::cast(node.clone()) else {
+                return TupleUse::None;
+            };
+            let rest = pat.fields().any(|f| matches!(f, ast::Pat::RestPat(_)));
+            if rest || !names_type(pat.path(), node, type_name) {
+                return TupleUse::None;
+            }
+            TupleUse::Pattern(node.clone())
+        }
+        SyntaxKind::PATH_EXPR => {
+            let callee = node
+                .parent()
+                .and_then(ast::CallExpr::cast)
+                .and_then(|c| c.expr())
+                .is_some_and(|e| e.syntax() == node);
+            let named = ast::PathExpr::cast(node.clone())
+                .is_some_and(|p| names_type(p.path(), node, type_name));
+            if named && !callee {
+                TupleUse::Value
+            } else {
+                TupleUse::None
+            }
+        }
+        _ => TupleUse::None,
     }
 }
 

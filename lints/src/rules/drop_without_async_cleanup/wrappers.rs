@@ -1,0 +1,570 @@
+//! Spawn wrappers: functions of the crate that start or block on async work,
+//! directly or through each other (`self.manager.spawn_task(..)`,
+//! `crate::rt::spawn(..)`), so that `drop` calling one counts as calling the
+//! runtime.
+//!
+//! The facts are a small map built once per crate: each non-async function
+//! and method with its owner, module, `cfg`, the first runtime call in its
+//! body, whether it checks `Handle::try_current()`, and the calls it makes.
+//! Only files that define a function of a name on the chain are parsed, so a
+//! crate whose `Drop` impls call nothing of its own costs nothing.
+
+use super::{Imports, Kind, classify_method, classify_path, ends_with, flatten_use, resolve};
+use crate::context::{attr_path, attr_text, callee_path, is_cfg_test, is_test_attr, path_segments};
+use ra_ap_syntax::ast::{self, AstNode, HasName};
+use ra_ap_syntax::{Edition, SourceFile, SyntaxKind, SyntaxNode};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How many wrappers deep a chain is followed from `drop` to the runtime
+/// call; deeper chains are not reported rather than searched without end.
+pub const MAX_DEPTH: usize = 4;
+
+/// One function or method of the crate.
+#[derive(Debug, Clone)]
+struct Summary {
+    owner: Option<String>,
+    name: String,
+    /// The module it sits in: the file's module name, then inline modules.
+    module: Option<String>,
+    /// `cfg(feature="tokio")` on the function, its impl or its module.
+    cfg: Option<String>,
+    /// The first runtime call of its body.
+    leaf: Option<Leaf>,
+    /// It calls `Handle::try_current()`: the spawn is guarded.
+    guarded: bool,
+    calls: Vec<CallRef>,
+}
+
+#[derive(Debug, Clone)]
+struct Leaf {
+    kind: Kind,
+    panics: bool,
+    callee: String,
+}
+
+/// A call as syntax shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CallRef {
+    /// `crate::rt` for `crate::rt::spawn(..)`; empty for a method call.
+    pub qualifier: Vec<String>,
+    pub name: String,
+    pub method: bool,
+    /// `self.name(..)`.
+    pub on_self: bool,
+}
+
+/// What calling a wrapper does in the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Wrapper {
+    pub kind: Kind,
+    /// Reaches a runtime call that panics without a runtime, unchecked.
+    pub panics: bool,
+    /// A function on the way checks `Handle::try_current()` first.
+    pub guarded: bool,
+    /// `Manager::spawn_task`, `rt::spawn`, `tokio::spawn`: the functions
+    /// called, down to the runtime call.
+    pub chain: Vec<String>,
+}
+
+impl Wrapper {
+    /// `Manager::spawn_task` → `tokio::spawn`.
+    pub fn chain_text(&self) -> String {
+        self.chain
+            .iter()
+            .map(|step| format!("`{step}`"))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+}
+
+/// The crate's functions that spawn or block on async work.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnWrappers {
+    summaries: Vec<Summary>,
+    resolved: Vec<Option<Wrapper>>,
+}
+
+impl SpawnWrappers {
+    /// The wrappers defined in one file's tree.
+    pub(super) fn from_root(root: &SyntaxNode, module: Option<&str>, options: &[String]) -> Self {
+        let mut summaries = Vec::new();
+        summarize(root, module, options, &mut summaries);
+        SpawnWrappers::from_summaries(summaries)
+    }
+
+    /// The wrappers among the functions of `files` that `names` (called from
+    /// `Drop` impls) reach, `MAX_DEPTH` calls deep.
+    pub fn from_files(
+        names: &[String],
+        files: &[(PathBuf, Arc<str>)],
+        edition: Edition,
+        extra_spawn_functions: &[String],
+    ) -> Self {
+        let mut summaries: Vec<Summary> = Vec::new();
+        let mut parsed = vec![false; files.len()];
+        let mut seen: Vec<String> = Vec::new();
+        let mut frontier: Vec<String> = names.to_vec();
+        for _ in 0..MAX_DEPTH {
+            frontier.retain(|name| !seen.contains(name));
+            frontier.sort();
+            frontier.dedup();
+            if frontier.is_empty() {
+                break;
+            }
+            for (index, (path, text)) in files.iter().enumerate() {
+                if parsed[index] || !frontier.iter().any(|name| defines(text, name)) {
+                    continue;
+                }
+                parsed[index] = true;
+                let root = SourceFile::parse(text, edition).tree().syntax().clone();
+                summarize(
+                    &root,
+                    module_name(path).as_deref(),
+                    extra_spawn_functions,
+                    &mut summaries,
+                );
+            }
+            let mut next = Vec::new();
+            for summary in summaries.iter().filter(|s| frontier.contains(&s.name)) {
+                next.extend(summary.calls.iter().map(|call| call.name.clone()));
+            }
+            seen.append(&mut frontier);
+            frontier = next;
+        }
+        SpawnWrappers::from_summaries(summaries)
+    }
+
+    fn from_summaries(summaries: Vec<Summary>) -> Self {
+        let mut map = SpawnWrappers {
+            resolved: vec![None; summaries.len()],
+            summaries,
+        };
+        // Leaves first, then one more level of callers per round.
+        for (index, summary) in map.summaries.iter().enumerate() {
+            if let Some(leaf) = &summary.leaf {
+                map.resolved[index] = Some(Wrapper {
+                    kind: leaf.kind,
+                    panics: leaf.panics && !summary.guarded,
+                    guarded: summary.guarded,
+                    chain: vec![leaf.callee.clone()],
+                });
+            }
+        }
+        for _ in 1..MAX_DEPTH {
+            let mut changed = false;
+            for index in 0..map.summaries.len() {
+                // A wrapper that panics somewhere down (a `cfg`-chosen tokio
+                // path beside an async-std one) is the one worth naming.
+                if map.resolved[index].as_ref().is_some_and(|w| w.panics) {
+                    continue;
+                }
+                let summary = &map.summaries[index];
+                let owner = summary.owner.as_deref();
+                let found: Vec<Wrapper> = summary
+                    .calls
+                    .iter()
+                    .filter_map(|call| map.lookup(call, owner, None))
+                    .collect();
+                let best = found
+                    .iter()
+                    .find(|w| w.panics && !summary.guarded)
+                    .or_else(|| found.first());
+                let Some(inner) = best else {
+                    continue;
+                };
+                let guarded = summary.guarded;
+                let wrapper = Wrapper {
+                    kind: inner.kind,
+                    panics: inner.panics && !guarded,
+                    guarded: inner.guarded || guarded,
+                    chain: inner.chain.clone(),
+                };
+                let better = match &map.resolved[index] {
+                    None => true,
+                    Some(current) => wrapper.panics && !current.panics,
+                };
+                if better {
+                    map.resolved[index] = Some(wrapper);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        map
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resolved.iter().all(Option::is_none)
+    }
+
+    /// The wrapper a call reaches, with the callee first in its chain.
+    /// `self_type` is the type whose method makes the call (for `self.m()`
+    /// and `Self::f()`), `receiver_type` the declared type of the receiver
+    /// when known (`self.manager` is a `Manager`). A name with several
+    /// candidates counts only when every candidate is a wrapper, or when the
+    /// candidates are alternatives chosen by `cfg` and one of them is.
+    pub(super) fn lookup(
+        &self,
+        call: &CallRef,
+        self_type: Option<&str>,
+        receiver_type: Option<&str>,
+    ) -> Option<Wrapper> {
+        let candidates = self.candidates(call, self_type, receiver_type);
+        let (_, rest) = candidates.split_first()?;
+        let wrappers: Vec<(usize, &Wrapper)> = candidates
+            .iter()
+            .filter_map(|&i| self.resolved[i].as_ref().map(|w| (i, w)))
+            .collect();
+        let (chosen, wrapper) = *wrappers.first()?;
+        let by_cfg =
+            !rest.is_empty() && candidates.iter().all(|&i| self.summaries[i].cfg.is_some()) && {
+                let mut cfgs: Vec<&String> = candidates
+                    .iter()
+                    .filter_map(|&i| self.summaries[i].cfg.as_ref())
+                    .collect();
+                cfgs.sort();
+                cfgs.dedup();
+                cfgs.len() == candidates.len()
+            };
+        if !rest.is_empty() && !by_cfg && wrappers.len() != candidates.len() {
+            // Ambiguous: some function of that name does not spawn.
+            return None;
+        }
+        let summary = &self.summaries[chosen];
+        let mut step = match (&summary.owner, &summary.module) {
+            (Some(owner), _) => format!("{owner}::{}", summary.name),
+            (None, Some(module)) => format!("{module}::{}", summary.name),
+            (None, None) => summary.name.clone(),
+        };
+        if by_cfg && let Some(cfg) = &summary.cfg {
+            step.push_str(&format!("` with `{cfg}"));
+        }
+        let mut chain = vec![step];
+        chain.extend(wrapper.chain.iter().cloned());
+        Some(Wrapper {
+            kind: wrapper.kind,
+            panics: wrappers.iter().any(|(_, w)| w.panics),
+            guarded: wrappers.iter().all(|(_, w)| w.guarded),
+            chain,
+        })
+    }
+
+    fn candidates(
+        &self,
+        call: &CallRef,
+        self_type: Option<&str>,
+        receiver_type: Option<&str>,
+    ) -> Vec<usize> {
+        let named = self
+            .summaries
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.name == call.name);
+        if call.method {
+            let owner = if call.on_self {
+                self_type
+            } else {
+                receiver_type
+            };
+            return named
+                .filter(|(_, s)| s.owner.is_some())
+                .filter(|(_, s)| owner.is_none_or(|o| s.owner.as_deref() == Some(o)))
+                .map(|(i, _)| i)
+                .collect();
+        }
+        let qualifier = call.qualifier.last().map(String::as_str);
+        match qualifier {
+            Some("Self") => named
+                .filter(|(_, s)| s.owner.is_some() && s.owner.as_deref() == self_type)
+                .map(|(i, _)| i)
+                .collect(),
+            Some(q) if q.starts_with(char::is_uppercase) => named
+                .filter(|(_, s)| s.owner.as_deref() == Some(q))
+                .map(|(i, _)| i)
+                .collect(),
+            _ => {
+                let free: Vec<(usize, &Summary)> =
+                    named.filter(|(_, s)| s.owner.is_none()).collect();
+                let module = qualifier.filter(|q| !matches!(*q, "crate" | "self" | "super"));
+                let in_module: Vec<usize> = free
+                    .iter()
+                    .filter(|(_, s)| module.is_some() && s.module.as_deref() == module)
+                    .map(|(i, _)| *i)
+                    .collect();
+                if in_module.is_empty() {
+                    free.into_iter().map(|(i, _)| i).collect()
+                } else {
+                    in_module
+                }
+            }
+        }
+    }
+}
+
+/// Whether `text` may define a function `name`: `fn name` as words.
+fn defines(text: &str, name: &str) -> bool {
+    let needle = format!("fn {name}");
+    text.match_indices(&needle).any(|(at, _)| {
+        let after = text[at + needle.len()..].chars().next();
+        after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+    })
+}
+
+/// `rt` for `src/rt.rs` and `src/rt/mod.rs`; `None` for crate roots.
+fn module_name(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    match stem {
+        "lib" | "main" => None,
+        "mod" => Some(path.parent()?.file_name()?.to_str()?.to_string()),
+        _ => Some(stem.to_string()),
+    }
+}
+
+/// Every non-async function and method under `root`, outside test code.
+fn summarize(root: &SyntaxNode, module: Option<&str>, extra: &[String], out: &mut Vec<Summary>) {
+    let mut imports: Imports = Vec::new();
+    for item in root.descendants().filter_map(ast::Use::cast) {
+        if let Some(tree) = item.use_tree() {
+            flatten_use(&tree, &[], &mut imports);
+        }
+    }
+    for func in root.descendants().filter_map(ast::Fn::cast) {
+        // Calling an `async fn` only builds a future; `drop` that lets it go
+        // runs nothing.
+        if func.async_token().is_some() {
+            continue;
+        }
+        let (Some(name), Some(body)) = (func.name(), func.body()) else {
+            continue;
+        };
+        let mut cfg = None;
+        let mut owner = None;
+        let mut inline_module = None;
+        let mut test = false;
+        for ancestor in func.syntax().ancestors() {
+            if ancestor != *func.syntax() && ancestor.kind() == SyntaxKind::FN {
+                // A function nested in another one is not callable by name
+                // from elsewhere.
+                test = true;
+            }
+            for attr in crate::context::attrs_of(&ancestor) {
+                if is_cfg_test(&attr) || is_test_attr(&attr, &[]) {
+                    test = true;
+                } else if attr_path(&attr).as_deref() == Some("cfg") && cfg.is_none() {
+                    cfg = Some(attr_text(&attr));
+                }
+            }
+            if owner.is_none()
+                && let Some(item) = ast::Impl::cast(ancestor.clone())
+            {
+                owner = super::impl_type_name(&item);
+            }
+            // A trait's default method: called on any implementor.
+            if owner.is_none()
+                && let Some(item) = ast::Trait::cast(ancestor.clone())
+            {
+                owner = item.name().map(|n| n.text().to_string());
+            }
+            if inline_module.is_none()
+                && let Some(item) = ast::Module::cast(ancestor.clone())
+            {
+                inline_module = item.name().map(|n| n.text().to_string());
+            }
+        }
+        if test {
+            continue;
+        }
+        let mut summary = Summary {
+            owner,
+            name: name.text().to_string(),
+            module: inline_module.or_else(|| module.map(str::to_string)),
+            cfg,
+            leaf: None,
+            guarded: false,
+            calls: Vec::new(),
+        };
+        scan_body(body.syntax(), &imports, extra, &mut summary);
+        out.push(summary);
+    }
+}
+
+fn scan_body(body: &SyntaxNode, imports: &Imports, extra: &[String], summary: &mut Summary) {
+    let mut current_handle = false;
+    for node in body.descendants() {
+        if super::nested_item(&node, body) {
+            continue;
+        }
+        if let Some(call) = ast::CallExpr::cast(node.clone()) {
+            let Some(callee) = callee_path(&call) else {
+                continue;
+            };
+            let segments = resolve(path_segments(&callee), imports);
+            let Some((name, qualifier)) = segments.split_last() else {
+                continue;
+            };
+            if name == "try_current" {
+                summary.guarded = true;
+                continue;
+            }
+            if ends_with(&segments, &["Handle", "current"]) {
+                current_handle = true;
+                continue;
+            }
+            if let Some((kind, panics)) = classify_path(&segments, extra) {
+                summary.leaf.get_or_insert(Leaf {
+                    kind,
+                    panics,
+                    callee,
+                });
+                continue;
+            }
+            summary.calls.push(CallRef {
+                qualifier: qualifier.to_vec(),
+                name: name.clone(),
+                method: false,
+                on_self: false,
+            });
+        } else if let Some(call) = ast::MethodCallExpr::cast(node.clone()) {
+            let Some(name) = call.name_ref().map(|n| n.text().to_string()) else {
+                continue;
+            };
+            if let Some(kind) = classify_method(&call, extra) {
+                let receiver = call
+                    .receiver()
+                    .map(|r| r.syntax().text().to_string())
+                    .unwrap_or_default();
+                let receiver: String = receiver.split_whitespace().collect();
+                summary.leaf.get_or_insert(Leaf {
+                    kind,
+                    panics: false,
+                    callee: format!("{receiver}.{name}"),
+                });
+                continue;
+            }
+            let on_self = call.receiver().is_some_and(|r| r.syntax().text() == "self");
+            summary.calls.push(CallRef {
+                qualifier: Vec::new(),
+                name,
+                method: true,
+                on_self,
+            });
+        }
+    }
+    // `Handle::current().spawn(..)` panics outside a runtime just as
+    // `tokio::spawn` does.
+    if current_handle && let Some(leaf) = &mut summary.leaf {
+        leaf.panics = true;
+    }
+}
+
+/// The declared type of `self.field` in `type_name`'s definition in `root`,
+/// through `Arc`, `Box`, `Rc`, `Option` and references: `Manager` for
+/// `manager: Arc<Manager>`.
+pub(super) fn field_type(root: &SyntaxNode, type_name: &str, field: &str) -> Option<String> {
+    let strukt = root
+        .descendants()
+        .filter_map(ast::Struct::cast)
+        .find(|s| s.name().is_some_and(|n| n.text() == type_name))?;
+    let ast::FieldList::RecordFieldList(list) = strukt.field_list()? else {
+        return None;
+    };
+    let ty = list
+        .fields()
+        .find(|f| f.name().is_some_and(|n| n.text() == field))?
+        .ty()?;
+    let mut text: String = ty.syntax().text().to_string().split_whitespace().collect();
+    loop {
+        let trimmed = text.trim_start_matches('&').trim_start_matches("mut");
+        let segments = path_segments(trimmed);
+        let outer = trimmed.find('<').map(|at| &trimmed[..at]);
+        match outer.map(|o| path_segments(o).last().cloned().unwrap_or_default()) {
+            Some(wrapper) if matches!(wrapper.as_str(), "Arc" | "Box" | "Rc" | "Option") => {
+                let start = trimmed.find('<')? + 1;
+                let end = trimmed.rfind('>')?;
+                text = trimmed.get(start..end)?.to_string();
+            }
+            _ => return segments.last().cloned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrappers(files: &[(&str, &str)], names: &[&str]) -> SpawnWrappers {
+        let files: Vec<(PathBuf, Arc<str>)> = files
+            .iter()
+            .map(|(path, text)| (PathBuf::from(path), Arc::from(*text)))
+            .collect();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        SpawnWrappers::from_files(&names, &files, Edition::Edition2024, &[])
+    }
+
+    fn method(name: &str) -> CallRef {
+        CallRef {
+            qualifier: Vec::new(),
+            name: name.to_string(),
+            method: true,
+            on_self: false,
+        }
+    }
+
+    #[test]
+    fn two_levels_across_files() {
+        let map = wrappers(
+            &[
+                (
+                    "/c/src/manager.rs",
+                    "pub struct Manager;\nimpl Manager { pub fn spawn_task<F>(&self, f: F) { crate::rt::spawn(f) } }\n",
+                ),
+                (
+                    "/c/src/rt.rs",
+                    "pub fn spawn<F>(f: F) { tokio::spawn(f); }\n",
+                ),
+            ],
+            &["spawn_task"],
+        );
+        let found = map.lookup(&method("spawn_task"), None, Some("Manager"));
+        let found = found.expect("a wrapper");
+        assert_eq!(
+            found.chain_text(),
+            "`Manager::spawn_task` → `rt::spawn` → `tokio::spawn`"
+        );
+        assert!(found.panics);
+        assert!(
+            map.lookup(&method("spawn_task"), None, Some("Other"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn try_current_guards_and_async_fns_do_not_count() {
+        let map = wrappers(
+            &[(
+                "/c/src/lib.rs",
+                "struct M;\nimpl M {\n fn go(&self) { if let Ok(h) = tokio::runtime::Handle::try_current() { h.spawn(async {}); } }\n async fn later(&self) { tokio::spawn(async {}); }\n}\n",
+            )],
+            &["go", "later"],
+        );
+        let go = map.lookup(&method("go"), None, None).expect("a wrapper");
+        assert!(go.guarded && !go.panics);
+        assert!(map.lookup(&method("later"), None, None).is_none());
+    }
+
+    #[test]
+    fn field_types_see_through_smart_pointers() {
+        let root = SourceFile::parse(
+            "struct L { m: Arc<Manager>, o: Option<Box<pool::Inner>> }",
+            Edition::Edition2024,
+        )
+        .tree()
+        .syntax()
+        .clone();
+        assert_eq!(field_type(&root, "L", "m").as_deref(), Some("Manager"));
+        assert_eq!(field_type(&root, "L", "o").as_deref(), Some("Inner"));
+    }
+}
