@@ -1495,6 +1495,16 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
             }
         }
         let line = |offset: usize| text[..offset].matches('\n').count() + 1;
+        let at = |offset: usize| format!("{}:{}", path.display(), line(offset));
+        // A literal inside this fix's own edits, or inside the `Drop` impl it
+        // rewrites, would be edited twice.
+        let rewritten = |range: &Range<usize>| {
+            is_own
+                && (own
+                    .iter()
+                    .any(|r| r.start < range.end && range.start < r.end.max(r.start + 1))
+                    || (drop_range.start <= range.start && range.end <= drop_range.end))
+        };
         for node in root.descendants() {
             if shape == "tuple" {
                 let top = node.ancestors().all(|a| a.kind() != SyntaxKind::MODULE);
@@ -1505,24 +1515,17 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
                     TupleUse::Pattern(list) => (list, "_".to_string()),
                     TupleUse::Value => {
                         problems.push(format!(
-                            "{}:{}: `{type_name}` is used as a constructor function; it is not updated",
-                            path.display(),
-                            line(node_range(&node).start)
+                            "{}: `{type_name}` is used as a constructor function; it is not updated",
+                            at(node_range(&node).start)
                         ));
                         continue;
                     }
                 };
                 let range = node_range(&node);
-                if is_own
-                    && (own
-                        .iter()
-                        .any(|r| r.start < range.end && range.start < r.end.max(r.start + 1))
-                        || (drop_range.start <= range.start && range.end <= drop_range.end))
-                {
+                if rewritten(&range) {
                     problems.push(format!(
-                        "{}:{}: a `{type_name}` constructor inside the rewritten code is not updated",
-                        path.display(),
-                        line(range.start)
+                        "{}: a `{type_name}` constructor inside the rewritten code is not updated",
+                        at(range.start)
                     ));
                     continue;
                 }
@@ -1549,9 +1552,8 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
                 SyntaxKind::MACRO_CALL => {
                     if macro_builds(&node, type_name) {
                         problems.push(format!(
-                            "{}:{}: a `{type_name}` literal inside a macro call is not updated",
-                            path.display(),
-                            line(node_range(&node).start)
+                            "{}: a `{type_name}` literal inside a macro call is not updated",
+                            at(node_range(&node).start)
                         ));
                     }
                     continue;
@@ -1562,16 +1564,10 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
                 continue;
             };
             let range = node_range(&node);
-            if is_own
-                && (own
-                    .iter()
-                    .any(|r| r.start < range.end && range.start < r.end.max(r.start + 1))
-                    || (drop_range.start <= range.start && range.end <= drop_range.end))
-            {
+            if rewritten(&range) {
                 problems.push(format!(
-                    "{}:{}: a `{type_name}` literal inside the rewritten code is not updated",
-                    path.display(),
-                    line(range.start)
+                    "{}: a `{type_name}` literal inside the rewritten code is not updated",
+                    at(range.start)
                 ));
                 continue;
             }
@@ -1583,9 +1579,8 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
             };
             let Some(mut edit) = append_entry(text, &list, &entry) else {
                 problems.push(format!(
-                    "{}:{}: malformed `{type_name}` literal",
-                    path.display(),
-                    line(range.start)
+                    "{}: malformed `{type_name}` literal",
+                    at(range.start)
                 ));
                 continue;
             };
