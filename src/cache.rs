@@ -84,9 +84,11 @@ impl Cache {
     }
 
     /// The key of one file's analysis.
-    pub fn key(&self, facts: &CrateFacts, text: &str) -> String {
+    pub fn key(&self, options: &Options, facts: &CrateFacts, text: &str) -> String {
         let mut hasher = Sha256::new();
         hasher.update(&self.salt);
+        // Each file may have its own (nearest) configuration's options.
+        hasher.update(format!("{options:?}\n").as_bytes());
         hasher.update(format!("{facts:?}\nedition 2024\n").as_bytes());
         hasher.update(text.as_bytes());
         crate::baseline::hex(&hasher.finalize())
@@ -151,6 +153,8 @@ struct CachedAnalysis {
     findings: Vec<CachedFinding>,
     modules: Vec<CachedMod>,
     cfg_test: bool,
+    #[serde(default)]
+    allows: Vec<String>,
     parse_errors: Vec<(usize, usize, String)>,
 }
 
@@ -189,6 +193,8 @@ struct CachedMod {
     path_attr: Option<String>,
     cfg_test: bool,
     inline: Option<Vec<CachedMod>>,
+    #[serde(default)]
+    allows: Vec<String>,
 }
 
 impl CachedMod {
@@ -197,6 +203,7 @@ impl CachedMod {
             name: decl.name.clone(),
             path_attr: decl.path_attr.clone(),
             cfg_test: decl.cfg_test,
+            allows: decl.allows.clone(),
             inline: decl
                 .inline
                 .as_ref()
@@ -209,6 +216,7 @@ impl CachedMod {
             name: self.name.clone(),
             path_attr: self.path_attr.clone(),
             cfg_test: self.cfg_test,
+            allows: self.allows.clone(),
             inline: self
                 .inline
                 .as_ref()
@@ -262,6 +270,7 @@ impl CachedAnalysis {
                 .collect(),
             modules: analysis.modules.iter().map(CachedMod::from_decl).collect(),
             cfg_test: analysis.cfg_test,
+            allows: analysis.allows.clone(),
             parse_errors: analysis
                 .parse_errors
                 .iter()
@@ -316,6 +325,7 @@ impl CachedAnalysis {
                 .collect(),
             modules: self.modules.iter().map(CachedMod::to_decl).collect(),
             cfg_test: self.cfg_test,
+            allows: self.allows.clone(),
             parse_errors: self
                 .parse_errors
                 .iter()
@@ -342,7 +352,7 @@ mod tests {
             temper_lints::analyze(text, temper_lints::Edition::Edition2024, &options, &facts);
         let path = dir.path().join("lib.rs");
         let cache = Cache::open(dir.path(), &options);
-        let key = cache.key(&facts, text);
+        let key = cache.key(&options, &facts, text);
         cache.put(&path, key.clone(), &analysis);
         cache.save();
 
@@ -351,15 +361,18 @@ mod tests {
         assert_eq!(cached.findings, analysis.findings);
         assert_eq!(cached.modules, analysis.modules);
         // Different text, options or facts: a different key.
-        assert_ne!(cache.key(&facts, "pub fn g() {}"), key);
+        assert_ne!(cache.key(&options, &facts, "pub fn g() {}"), key);
         let mut other = Options::default();
         other.library_unwrap.allow_lock_results = true;
-        assert_ne!(Cache::open(dir.path(), &other).key(&facts, text), key);
+        assert_ne!(
+            Cache::open(dir.path(), &other).key(&other, &facts, text),
+            key
+        );
         let facts2 = CrateFacts {
             uses_anyhow: true,
             ..CrateFacts::default()
         };
-        assert_ne!(cache.key(&facts2, text), key);
+        assert_ne!(cache.key(&options, &facts2, text), key);
         assert!(dir.path().join(DIR_NAME).join(".gitignore").is_file());
     }
 }

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -21,15 +21,15 @@ fn temper_in(dir: &Path) -> Command {
     cmd
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     temper_in(dir).args(args).output().expect("temper runs")
 }
 
@@ -56,7 +56,7 @@ fn sample_crate() -> tempfile::TempDir {
     sample_crate_with(LIB)
 }
 
-fn sample_crate_with(lib: &str) -> tempfile::TempDir {
+pub(crate) fn sample_crate_with(lib: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(
         dir.path().join("Cargo.toml"),
@@ -786,7 +786,7 @@ fn cache_serves_unchanged_files_and_misses_on_changes() {
 // ------------------------------------------------------------------ README
 
 /// The fenced blocks of the README section, by info string.
-fn readme_blocks() -> Vec<(String, String)> {
+pub(crate) fn readme_blocks() -> Vec<(String, String)> {
     let text = fs::read_to_string(root().join("README.md")).expect("README");
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;

@@ -8,5 +8,6 @@ mod gate;
 mod lint_fixtures;
 #[cfg(feature = "runtime")]
 mod pool;
+mod trust;
 #[cfg(feature = "wit")]
 mod wit;

@@ -17,8 +17,10 @@ use temper_lints::Level;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Exit status:
-  0  fixes applied (or nothing to fix), and no finding at level deny is left
-  1  --diff: there would be changes; otherwise: findings at level deny are left
+  0  fixes applied (or, with --diff, nothing to change), and no finding at
+     level deny is left
+  1  findings at level deny are left after fixing; with --diff, also when
+     there would be changes
   2  usage error, unreadable input, a file that could not be written (read-only
      or changed on disk since it was read), or --verify could not build a package")]
 pub struct FixArgs {
@@ -74,8 +76,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let levels = match config.levels_with(&args.levels.allow, &args.levels.warn, &args.levels.deny)
-    {
+    let levels = match config.levels_with(&args.levels) {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
@@ -88,6 +89,14 @@ pub fn run(args: &FixArgs) -> ExitCode {
         },
         settings: RunSettings {
             exclude: config.exclude.clone(),
+            configs: match config::Resolver::new(
+                &cwd,
+                &args.levels,
+                args.config.is_some().then(|| config.clone()),
+            ) {
+                Ok(resolver) => Some(std::sync::Arc::new(resolver)),
+                Err(message) => return usage_error(&message),
+            },
             cache_dir: None,
             drop_clean_sources: false,
         },
@@ -138,9 +147,12 @@ pub fn exit_code(outcome: &FixOutcome, mode: Mode) -> ExitCode {
     if outcome.incomplete || outcome.write_failures > 0 || outcome.verify_failures > 0 {
         return ExitCode::from(2);
     }
+    let denied_left = outcome.left.iter().any(|l| l.level == Level::Deny);
     let code = match mode {
-        Mode::Diff => !outcome.changes.is_empty(),
-        Mode::Write => outcome.left.iter().any(|l| l.level == Level::Deny),
+        // Like `rustfmt --check`: a diff is a failure for CI, and so is a
+        // denied finding the fixes would leave.
+        Mode::Diff => denied_left || !outcome.changes.is_empty(),
+        Mode::Write => denied_left,
     };
     if code {
         ExitCode::from(1)
