@@ -329,9 +329,7 @@ fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Ve
             continue;
         }
         let message = if known {
-            format!(
-                "unused suppression of `{name}`: no such finding on this line or in the statement or item below"
-            )
+            format!("unused suppression of `{name}`: no such finding on its line or below")
         } else {
             format!("suppression of unknown lint `{name}`")
         };
@@ -357,9 +355,7 @@ fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Ve
             finding.with_help("run `temper lints` for the known lint names")
         };
         if all_unused && suppression.reasoned {
-            finding = finding.with_note(
-                "the comment gives a reason, so removing it is an unsafe fix (`temper fix --unsafe-fixes`)",
-            );
+            finding = finding.with_note("the comment gives a reason: removing it is an unsafe fix");
         }
         out.push(finding);
     }

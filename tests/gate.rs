@@ -302,9 +302,10 @@ fn rustc_json_parses_as_cargo_messages_with_spans_and_suggestions() {
         .flat_map(|c| &c.spans)
         .find(|s| s.suggested_replacement.is_some())
         .expect("a suggestion");
+    // The stale comment gives a reason: removing it is not machine-applicable.
     assert_eq!(
         suggestion.suggestion_applicability,
-        Some(cargo_metadata::diagnostic::Applicability::MachineApplicable)
+        Some(cargo_metadata::diagnostic::Applicability::MaybeIncorrect)
     );
     let mut fixed = lib.clone();
     fixed.replace_range(
@@ -394,7 +395,18 @@ fn statistics_count_findings_and_fixes_per_lint() {
         text.lines()
             .nth(1)
             .map(|l| l.split_whitespace().collect::<Vec<_>>()),
-        Some(vec!["1", "unused_suppression", "warn", "1", "fixable"]),
+        // Its only fix removes a suppression with a reason: unsafe.
+        Some(vec![
+            "1",
+            "unused_suppression",
+            "warn",
+            "0",
+            "fixable",
+            "(1",
+            "more",
+            "with",
+            "--unsafe-fixes)"
+        ]),
         "{text}"
     );
     let output = run(dir.path(), &["check", "--statistics", "--format", "json"]);
@@ -402,7 +414,8 @@ fn statistics_count_findings_and_fixes_per_lint() {
     assert_eq!(rows[0]["lint"], "library_unwrap");
     assert_eq!(rows[0]["count"], 2);
     assert_eq!(rows[1]["lint"], "unused_suppression");
-    assert_eq!(rows[1]["fixable"], 1);
+    assert_eq!(rows[1]["fixable"], 0);
+    assert_eq!(rows[1]["unsafe_fixable"], 1);
 }
 
 // ---------------------------------------------------------- configuration

@@ -140,7 +140,7 @@ fn a_reasoned_suppression_is_never_removed_by_a_safe_fix() {
     assert_eq!(code(&output), Some(0));
     assert!(stdout(&output).contains("unused suppression of `library_unwrap`"));
     assert!(
-        stdout(&output).contains("removing it is an unsafe fix"),
+        stdout(&output).contains("the comment gives a reason: removing it is an unsafe fix"),
         "{}",
         stdout(&output)
     );

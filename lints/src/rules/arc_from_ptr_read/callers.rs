@@ -104,11 +104,8 @@ fn display_position(path: &Path, text: &str, offset: usize) -> String {
         .chars()
         .count()
         + 1;
-    let shown: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().to_string())
-        .collect();
-    format!("{}:{line}:{column}", shown.join("/"))
+    let shown = path.to_string_lossy().replace('\\', "/");
+    format!("{shown}:{line}:{column}")
 }
 
 /// What a call site needs.
