@@ -349,25 +349,37 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    /// Resolves each file's nearest configuration, or `explicit` for all.
-    pub fn new(
+    /// One [`Resolver`] for a command, shared by the analysis threads: each
+    /// file's nearest configuration, or, when `explicit` (`--config FILE`),
+    /// `config` with its already computed `levels` for every file.
+    pub fn for_command(
         cwd: &Path,
         flags: &LevelFlags,
-        explicit: Option<Config>,
-    ) -> Result<Resolver, String> {
-        let fixed = match explicit {
-            Some(config) => {
-                let levels = config.levels_with(flags)?;
-                Some(std::sync::Arc::new(Resolved { config, levels }))
-            }
-            None => None,
-        };
-        Ok(Resolver {
+        (config, levels): (&Config, &Levels),
+        explicit: bool,
+    ) -> std::sync::Arc<Resolver> {
+        let fixed = explicit.then(|| {
+            std::sync::Arc::new(Resolved {
+                config: config.clone(),
+                levels: levels.clone(),
+            })
+        });
+        std::sync::Arc::new(Resolver {
             cwd: cwd.to_path_buf(),
             flags: flags.clone(),
             fixed,
             by_dir: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    fn resolve(&self, config: Config) -> Result<std::sync::Arc<Resolved>, ConfigError> {
+        let levels = config
+            .levels_with(&self.flags)
+            .map_err(|message| ConfigError::Io {
+                path: "the command line".to_string(),
+                message,
+            })?;
+        Ok(std::sync::Arc::new(Resolved { config, levels }))
     }
 
     /// The configuration that applies to `file` (absolute).
@@ -383,31 +395,10 @@ impl Resolver {
         if let Some(found) = self.by_dir.lock().ok().and_then(|m| m.get(dir).cloned()) {
             return Ok(found);
         }
-        let resolved = match in_dir(dir, &self.cwd)? {
-            Some(config) => {
-                let levels =
-                    config
-                        .levels_with(&self.flags)
-                        .map_err(|message| ConfigError::Io {
-                            path: "the command line".to_string(),
-                            message,
-                        })?;
-                std::sync::Arc::new(Resolved { config, levels })
-            }
-            None => match dir.parent() {
-                Some(parent) => self.for_dir(parent)?,
-                None => {
-                    let config = Config::default();
-                    let levels =
-                        config
-                            .levels_with(&self.flags)
-                            .map_err(|message| ConfigError::Io {
-                                path: "the command line".to_string(),
-                                message,
-                            })?;
-                    std::sync::Arc::new(Resolved { config, levels })
-                }
-            },
+        let resolved = match (in_dir(dir, &self.cwd)?, dir.parent()) {
+            (Some(config), _) => self.resolve(config)?,
+            (None, Some(parent)) => self.for_dir(parent)?,
+            (None, None) => self.resolve(Config::default())?,
         };
         if let Ok(mut map) = self.by_dir.lock() {
             map.insert(dir.to_path_buf(), resolved.clone());

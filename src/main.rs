@@ -132,14 +132,12 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     let settings = RunSettings {
         exclude: config.exclude.clone(),
         cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config, &args.paths)),
-        configs: match config::Resolver::new(
+        configs: Some(config::Resolver::for_command(
             &cwd,
             &args.levels,
-            args.config.is_some().then(|| config.clone()),
-        ) {
-            Ok(resolver) => Some(std::sync::Arc::new(resolver)),
-            Err(message) => return usage_error(&message),
-        },
+            (&config, &request.levels),
+            args.config.is_some(),
+        )),
         drop_clean_sources: true,
     };
     // Asking git first: a bad revision is a usage error before any work.

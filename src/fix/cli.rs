@@ -81,6 +81,12 @@ pub fn run(args: &FixArgs) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     crate::check::use_threads(args.threads);
+    let configs = config::Resolver::for_command(
+        &cwd,
+        &args.levels,
+        (&config, &levels),
+        args.config.is_some(),
+    );
     let request = FixRequest {
         check: CheckRequest {
             paths: args.paths.clone(),
@@ -89,14 +95,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
         },
         settings: RunSettings {
             exclude: config.exclude.clone(),
-            configs: match config::Resolver::new(
-                &cwd,
-                &args.levels,
-                args.config.is_some().then(|| config.clone()),
-            ) {
-                Ok(resolver) => Some(std::sync::Arc::new(resolver)),
-                Err(message) => return usage_error(&message),
-            },
+            configs: Some(configs),
             cache_dir: None,
             drop_clean_sources: false,
         },
