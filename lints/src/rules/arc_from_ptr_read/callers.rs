@@ -1143,11 +1143,11 @@ mod tests {
         assert_eq!(applicability(&findings[0]), Some(Applicability::Unsafe));
         assert_eq!(
             findings[0].notes,
-            ["the fix is unsafe: src/host.rs:2:31: receiver is not an `Arc<Catalog>`"]
+            ["the fix is unsafe: /p/src/host.rs:2:31: receiver is not an `Arc<Catalog>`"]
         );
         assert_eq!(
             findings[1].notes,
-            ["the fix is unsafe: src/host.rs:2:49: argument is not an `&Arc<Catalog>`"]
+            ["the fix is unsafe: /p/src/host.rs:2:49: argument is not an `&Arc<Catalog>`"]
         );
     }
 
@@ -1203,7 +1203,7 @@ mod tests {
         assert_eq!(
             findings[0].notes,
             [
-                "the fix is unsafe: tests/it.rs:1:69: cannot tell whether the receiver is an `Arc<Catalog>`"
+                "the fix is unsafe: /p/tests/it.rs:1:69: cannot tell whether the receiver is an `Arc<Catalog>`"
             ]
         );
     }
