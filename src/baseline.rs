@@ -62,9 +62,21 @@ pub enum BaselineError {
         help("write a new one with `temper check --write-baseline {path}`")
     )]
     Invalid { path: String, message: String },
+    #[error("{path} is not a temper baseline: {message}")]
+    #[diagnostic(
+        code(temper::baseline),
+        help("pass the file `temper check --write-baseline FILE` wrote")
+    )]
+    NotABaseline { path: String, message: String },
     #[error("cannot write baseline {path}: {message}")]
     #[diagnostic(code(temper::baseline))]
     Write { path: String, message: String },
+    #[error("refusing to overwrite {path}: it is not a temper baseline")]
+    #[diagnostic(
+        code(temper::baseline),
+        help("name a new file (e.g. `temper-baseline.json`) or an existing baseline")
+    )]
+    WouldClobber { path: String },
 }
 
 /// Computes the key of every finding (in the given order), with paths
@@ -84,7 +96,10 @@ pub fn entries(findings: &[Reported], cwd: &Path, base: &Path) -> Vec<Entry> {
             lint: reported.finding.lint.to_string(),
             path: relative_path(cwd, base, &reported.path),
             item: items.enclosing(reported.finding.range.start),
-            source: normalise(lines_of(&reported.source, &reported.finding.range)),
+            source: normalise(&without_comments(lines_of(
+                &reported.source,
+                &reported.finding.range,
+            ))),
         };
         let occurrence = seen.entry(key.clone()).or_insert(0);
         out[i] = Some(Entry {
@@ -104,6 +119,40 @@ fn lines_of<'a>(source: &'a str, range: &std::ops::Range<usize>) -> &'a str {
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
     source.get(line_start..line_end).unwrap_or_default()
+}
+
+/// `text` without its comments: a comment at the end of a finding's line
+/// (`x.unwrap(); // TODO`) is not the finding, and editing it must not make
+/// the finding new.
+fn without_comments(text: &str) -> String {
+    use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, tokenize};
+    let mut out = String::with_capacity(text.len());
+    let mut offset = 0usize;
+    for token in tokenize(text, FrontmatterAllowed::No) {
+        let end = offset + token.len as usize;
+        let comment = matches!(
+            token.kind,
+            TokenKind::LineComment { .. } | TokenKind::BlockComment { .. }
+        );
+        if !comment {
+            out.push_str(text.get(offset..end).unwrap_or_default());
+        } else {
+            out.push(' ');
+        }
+        offset = end;
+    }
+    out
+}
+
+/// Whether `text` is a temper baseline file of any version: a JSON object
+/// with `version` and `findings`, which `--write-baseline` may replace.
+fn looks_like_baseline(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|value| {
+        value.get("version").is_some_and(serde_json::Value::is_u64)
+            && value
+                .get("findings")
+                .is_some_and(serde_json::Value::is_array)
+    })
 }
 
 /// A stable fingerprint of an entry, for SARIF's `partialFingerprints`.
@@ -229,11 +278,21 @@ impl Baseline {
             path: shown.to_string(),
             message: e.to_string(),
         })?;
-        let baseline: Baseline =
-            serde_json::from_str(&text).map_err(|e| BaselineError::Invalid {
-                path: shown.to_string(),
-                message: e.to_string(),
-            })?;
+        let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
+            // Only a file that is a baseline may be rewritten: never suggest
+            // `--write-baseline` over a manifest or a source file.
+            if looks_like_baseline(&text) {
+                BaselineError::Invalid {
+                    path: shown.to_string(),
+                    message: e.to_string(),
+                }
+            } else {
+                BaselineError::NotABaseline {
+                    path: shown.to_string(),
+                    message: e.to_string(),
+                }
+            }
+        })?;
         if baseline.version != VERSION {
             return Err(BaselineError::Invalid {
                 path: shown.to_string(),
@@ -246,12 +305,26 @@ impl Baseline {
         Ok(baseline)
     }
 
-    /// Writes the baseline as pretty, sorted JSON, atomically.
+    /// Writes the baseline as pretty, sorted JSON, atomically. An existing
+    /// file is replaced only when it is a temper baseline: a mistyped path
+    /// (`--write-baseline src/lib.rs`) must not destroy someone's work.
     pub fn write(&self, path: &Path, shown: &str) -> Result<(), BaselineError> {
         let error = |message: String| BaselineError::Write {
             path: shown.to_string(),
             message,
         };
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                if !looks_like_baseline(&text) {
+                    return Err(BaselineError::WouldClobber {
+                        path: shown.to_string(),
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(error(e.to_string())),
+        }
         let mut text = serde_json::to_string_pretty(self).map_err(|e| error(e.to_string()))?;
         text.push('\n');
         write_atomic(path, text.as_bytes()).map_err(|e| error(e.to_string()))

@@ -84,9 +84,17 @@ impl Cache {
     }
 
     /// The key of one file's analysis.
-    pub fn key(&self, facts: &CrateFacts, edition: temper_lints::Edition, text: &str) -> String {
+    pub fn key(
+        &self,
+        options: &Options,
+        facts: &CrateFacts,
+        edition: temper_lints::Edition,
+        text: &str,
+    ) -> String {
         let mut hasher = Sha256::new();
         hasher.update(&self.salt);
+        // Each file may have its own (nearest) configuration's options.
+        hasher.update(format!("{options:?}\n").as_bytes());
         hasher.update(format!("{facts:?}\nedition {}\n", edition.number()).as_bytes());
         hasher.update(text.as_bytes());
         crate::baseline::hex(&hasher.finalize())
@@ -151,6 +159,8 @@ struct CachedAnalysis {
     findings: Vec<CachedFinding>,
     modules: Vec<CachedMod>,
     cfg_test: bool,
+    #[serde(default)]
+    allows: Vec<String>,
     parse_errors: Vec<(usize, usize, String)>,
     #[serde(default)]
     crate_calls: Vec<String>,
@@ -193,6 +203,8 @@ struct CachedMod {
     path_attr: Option<String>,
     cfg_test: bool,
     inline: Option<Vec<CachedMod>>,
+    #[serde(default)]
+    allows: Vec<String>,
 }
 
 impl CachedMod {
@@ -201,6 +213,7 @@ impl CachedMod {
             name: decl.name.clone(),
             path_attr: decl.path_attr.clone(),
             cfg_test: decl.cfg_test,
+            allows: decl.allows.clone(),
             inline: decl
                 .inline
                 .as_ref()
@@ -213,6 +226,7 @@ impl CachedMod {
             name: self.name.clone(),
             path_attr: self.path_attr.clone(),
             cfg_test: self.cfg_test,
+            allows: self.allows.clone(),
             inline: self
                 .inline
                 .as_ref()
@@ -268,6 +282,7 @@ impl CachedAnalysis {
             modules: analysis.modules.iter().map(CachedMod::from_decl).collect(),
             cfg_test: analysis.cfg_test,
             crate_calls: analysis.crate_calls.clone(),
+            allows: analysis.allows.clone(),
             parse_errors: analysis
                 .parse_errors
                 .iter()
@@ -324,6 +339,7 @@ impl CachedAnalysis {
             modules: self.modules.iter().map(CachedMod::to_decl).collect(),
             cfg_test: self.cfg_test,
             crate_calls: self.crate_calls.clone(),
+            allows: self.allows.clone(),
             parse_errors: self
                 .parse_errors
                 .iter()
@@ -350,7 +366,7 @@ mod tests {
             temper_lints::analyze(text, temper_lints::Edition::Edition2024, &options, &facts);
         let path = dir.path().join("lib.rs");
         let cache = Cache::open(dir.path(), &options);
-        let key = cache.key(&facts, temper_lints::Edition::Edition2024, text);
+        let key = cache.key(&options, &facts, temper_lints::Edition::Edition2024, text);
         cache.put(&path, key.clone(), &analysis);
         cache.save();
 
@@ -360,13 +376,13 @@ mod tests {
         assert_eq!(cached.modules, analysis.modules);
         // Different text, options or facts: a different key.
         assert_ne!(
-            cache.key(&facts, temper_lints::Edition::Edition2024, "pub fn g() {}"),
+            cache.key(&options, &facts, temper_lints::Edition::Edition2024, "pub fn g() {}"),
             key
         );
         let mut other = Options::default();
         other.library_unwrap.allow_lock_results = true;
         assert_ne!(
-            Cache::open(dir.path(), &other).key(&facts, temper_lints::Edition::Edition2024, text),
+            Cache::open(dir.path(), &other).key(&other, &facts, temper_lints::Edition::Edition2024, text),
             key
         );
         let facts2 = CrateFacts {
@@ -374,12 +390,12 @@ mod tests {
             ..CrateFacts::default()
         };
         assert_ne!(
-            cache.key(&facts2, temper_lints::Edition::Edition2024, text),
+            cache.key(&options, &facts2, temper_lints::Edition::Edition2024, text),
             key
         );
         // The same text parses differently per edition (`gen`, `async`).
         assert_ne!(
-            cache.key(&facts, temper_lints::Edition::Edition2021, text),
+            cache.key(&options, &facts, temper_lints::Edition::Edition2021, text),
             key
         );
         assert!(dir.path().join(DIR_NAME).join(".gitignore").is_file());

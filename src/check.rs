@@ -20,11 +20,12 @@ impl Levels {
         self.overrides.insert(lint, level);
     }
 
-    /// Sets every lint currently at `warn` to `deny` (`-D warnings`).
-    pub fn deny_warnings(&mut self) {
+    /// Sets every lint currently at `warn` to `level` (`-D warnings`,
+    /// `-A warnings`).
+    pub fn warnings_to(&mut self, level: Level) {
         for lint in crate::suppress::all_lints() {
             if self.level(lint.name) == Level::Warn {
-                self.set(lint.name, Level::Deny);
+                self.set(lint.name, level);
             }
         }
     }
@@ -86,16 +87,31 @@ pub struct CheckedFile {
     /// Compiled only by test targets (or only under `cfg(test)`):
     /// `not_in_tests` findings do not apply.
     pub test_only: bool,
+    /// Clippy lints allowed over the whole file from the module tree above it
+    /// (`#[allow(clippy::unwrap_used)] mod x;`, a parent's `#![allow]`).
+    pub allows: Vec<String>,
     /// The facts of the file's package, for re-linting it ([`recheck`]).
     pub facts: CrateFacts,
     /// The edition the file was parsed with.
     pub edition: Edition,
+    /// The file's own configuration, when configurations are per file.
+    pub config: Option<Arc<crate::config::Resolved>>,
 }
 
 struct Candidate {
     path: PathBuf,
-    /// Named on the command line: checked even if no target compiles it.
+    /// Named on the command line rather than found by walking a directory.
     explicit: bool,
+    /// Its nearest configuration, when configurations are per file.
+    config: Option<Arc<crate::config::Resolved>>,
+}
+
+impl Candidate {
+    fn options<'a>(&'a self, request: &'a CheckRequest) -> &'a Options {
+        self.config
+            .as_ref()
+            .map_or(&request.options, |c| &c.config.options)
+    }
 }
 
 struct Analysed {
@@ -114,6 +130,9 @@ struct Analysed {
 pub struct RunSettings {
     /// Files matching these globs are not checked, even when named.
     pub exclude: crate::config::Exclude,
+    /// Each file's nearest configuration (levels, options, excludes), which
+    /// then replaces `exclude` and the request's levels and options.
+    pub configs: Option<Arc<crate::config::Resolver>>,
     /// The directory holding `.temper-cache/`; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// Keep the text of files without findings in [`CheckOutcome::files`]
@@ -177,6 +196,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             candidates.push(Candidate {
                 path: absolute,
                 explicit: true,
+                config: None,
             });
         }
     }
@@ -216,7 +236,47 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             .iter()
             .any(|dir| index.owner(&c.path).is_none() && c.path.starts_with(dir))
     });
-    candidates.retain(|c| !settings.exclude.matches(&c.path));
+    if let Some(configs) = &settings.configs {
+        let mut failed = std::collections::BTreeSet::new();
+        candidates.retain_mut(|c| match configs.for_file(&c.path) {
+            Ok(resolved) => {
+                c.config = Some(resolved);
+                true
+            }
+            Err(error) => {
+                // One bad nested configuration: its files are not checked,
+                // the error is shown once and the run is incomplete.
+                if failed.insert(error.to_string()) {
+                    outcome.errors.push(miette::Report::new(error));
+                }
+                outcome.incomplete = true;
+                false
+            }
+        });
+        let mut warned = std::collections::BTreeSet::new();
+        for candidate in &candidates {
+            for warning in candidate.config.iter().flat_map(|c| &c.config.warnings) {
+                if warned.insert(warning.clone()) {
+                    let file = candidate
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.config.file.as_ref());
+                    outcome.notes.push(FileNote {
+                        path: file.map(|f| display(f)).unwrap_or_default(),
+                        severity: NoteSeverity::Warning,
+                        message: warning.clone(),
+                        span: None,
+                    });
+                }
+            }
+        }
+    }
+    candidates.retain(|c| {
+        !c.config
+            .as_ref()
+            .map_or(&settings.exclude, |r| &r.config.exclude)
+            .matches(&c.path)
+    });
 
     let cache = settings
         .cache_dir
@@ -234,14 +294,17 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
                 &candidate.path,
                 &display(&candidate.path),
                 request.edition_of(&index, &candidate.path),
-                &request.options,
+                candidate.options(request),
                 facts,
                 cache.as_ref(),
             )
             .map(|mut file| {
+                // A file with a suppression comment keeps its text: an
+                // unused suppression is found only after classification.
                 if settings.drop_clean_sources
                     && file.analysis.findings.is_empty()
                     && file.analysis.parse_errors.is_empty()
+                    && !crate::suppress::may_have_suppressions(&file.source)
                 {
                     file.source = Arc::from("");
                     file.dropped = true;
@@ -286,13 +349,37 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             None => Some(library_role()),
         };
         let test_only = role.as_ref().is_some_and(is_test_only);
+        let allows: Vec<String> = role
+            .as_ref()
+            .and_then(|r| r.allows.as_ref())
+            .map(|a| a.iter().cloned().collect())
+            .unwrap_or_default();
         let is_library = match &role {
             Some(role) if role.is_compiled() => role.is_library(),
-            // Not compiled by any target: a file found by walking a directory is
-            // not part of the crate (as rustc and clippy see it); a file named on
-            // the command line is checked as a crate root of its own.
-            _ if candidate.explicit => true,
-            _ => continue,
+            // Not compiled by any target of its package: not part of the
+            // crate as rustc and clippy see it, so not checked, whether found
+            // by walking or named (pre-commit names staged files): one answer
+            // however temper is run. Named, it gets a note saying why.
+            _ => {
+                if candidate.explicit
+                    && let Some(package) = index.owner(&candidate.path)
+                {
+                    outcome.notes.push(FileNote {
+                        path: display(&candidate.path),
+                        severity: NoteSeverity::Warning,
+                        message: format!(
+                            "not checked: no target of {} compiles this file (no `mod` declaration reaches it)",
+                            if package.name.is_empty() {
+                                "the workspace".to_string()
+                            } else {
+                                format!("package `{}`", package.name)
+                            }
+                        ),
+                        span: None,
+                    });
+                }
+                continue;
+            }
         };
         // Library-only findings of other code are dropped before the
         // crate-wide pass, which would only complete fixes nobody sees.
@@ -317,6 +404,7 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
                 index: cell,
             };
             temper_lints::complete_fixes(&mut file.analysis.findings, &context);
+            relative_notes(&mut file.analysis.findings, &cwd);
         }
         outcome.files_checked += 1;
         let shown = display(&candidate.path);
@@ -334,11 +422,15 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
                 span: Some((file.source.clone(), first.range.clone())),
             });
         }
+        let levels = candidate
+            .config
+            .as_ref()
+            .map_or(&request.levels, |c| &c.levels);
         outcome.findings.extend(report_findings(
-            request,
+            levels,
             &shown,
             &file.source,
-            (is_library, test_only),
+            (is_library, test_only, &allows),
             edition,
             file.analysis.findings,
         ));
@@ -349,10 +441,12 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
             parse_errors: file.analysis.parse_errors.len(),
             library: is_library,
             test_only,
+            allows,
             facts: index
                 .owner(&candidate.path)
                 .map_or_else(CrateFacts::default, |p| p.facts.clone()),
             edition,
+            config: candidate.config.clone(),
         });
     }
     outcome
@@ -373,23 +467,24 @@ pub fn recheck(
     source: &str,
     crate_files: &[(PathBuf, Arc<str>)],
 ) -> Vec<Reported> {
-    let mut analysis =
-        temper_lints::analyze(source, file.edition, &request.options, &file.facts);
+    let options = file
+        .config
+        .as_ref()
+        .map_or(&request.options, |c| &c.config.options);
+    let levels = file.config.as_ref().map_or(&request.levels, |c| &c.levels);
+    let mut analysis = temper_lints::analyze(source, file.edition, options, &file.facts);
     if !analysis.crate_calls.is_empty() && !crate_files.is_empty() {
         let wrappers = temper_lints::SpawnWrappers::from_files(
             &analysis.crate_calls,
             crate_files,
             file.edition,
-            &request
-                .options
-                .drop_without_async_cleanup
-                .extra_spawn_functions,
+            &options.drop_without_async_cleanup.extra_spawn_functions,
         );
         if !wrappers.is_empty() {
             analysis.findings = temper_lints::analyze_in_crate(
                 source,
                 file.edition,
-                &request.options,
+                options,
                 &file.facts,
                 &wrappers,
             )
@@ -406,32 +501,52 @@ pub fn recheck(
             index: &cell,
         };
         temper_lints::complete_fixes(&mut analysis.findings, &context);
+        relative_notes(
+            &mut analysis.findings,
+            &std::env::current_dir().unwrap_or_default(),
+        );
     }
     let shared: Arc<str> = Arc::from(source);
     report_findings(
-        request,
+        levels,
         &file.display,
         &shared,
-        (file.library, file.test_only),
+        (file.library, file.test_only, &file.allows),
         file.edition,
         analysis.findings,
     )
 }
 
+/// Crate-wide completion names other files by absolute path (`/../src/a.rs:3:9`);
+/// show them relative to the current directory, as finding headers are.
+fn relative_notes(findings: &mut [temper_lints::Finding], cwd: &Path) {
+    let prefix = format!("{}/", cwd.to_string_lossy().trim_end_matches('/'));
+    for finding in findings {
+        for text in finding.notes.iter_mut().chain(finding.help.as_mut()) {
+            if text.contains(&prefix) {
+                *text = text.replace(&prefix, "");
+            }
+        }
+    }
+}
+
 /// The findings of one file that apply at their effective level; shared by
 /// [`run`] and [`recheck`] so a fix round sees exactly what `check` reports.
 fn report_findings(
-    request: &CheckRequest,
+    levels: &Levels,
     shown: &str,
     source: &Arc<str>,
-    (is_library, test_only): (bool, bool),
+    (is_library, test_only, allows): (bool, bool, &[String]),
     edition: Edition,
     findings: Vec<temper_lints::Finding>,
 ) -> Vec<Reported> {
+    let allows: Vec<&str> = allows.iter().map(String::as_str).collect();
     let applicable: Vec<_> = findings
         .into_iter()
         .filter(|finding| !finding.library_only || is_library)
         .filter(|finding| !finding.not_in_tests || !test_only)
+        // As clippy does, an allow on a `mod` reaches the module's files.
+        .filter(|finding| !temper_lints::allowed_by_module(finding, &allows))
         .map(|mut finding| {
             // A fix that still waits for the crate-wide pass (the fixer's
             // re-check of one file) is incomplete: never offer half of it.
@@ -451,7 +566,7 @@ fn report_findings(
     let line_index = LineIndex::new(source);
     kept.into_iter()
         .filter_map(|finding| {
-            let level = request.levels.level(finding.lint);
+            let level = levels.level(finding.lint);
             if level == Level::Allow {
                 return None;
             }
@@ -609,7 +724,7 @@ fn analyse(
             ),
         )
     })?;
-    let key = cache.map(|cache| cache.key(facts, edition, &text));
+    let key = cache.map(|cache| cache.key(options, facts, edition, &text));
     let cached = cache
         .zip(key.as_deref())
         .and_then(|(c, key)| c.get(path, key));
@@ -644,6 +759,15 @@ impl ModuleSource for Modules<'_> {
         // of a crate): read it for its declarations only.
         let text = std::fs::read_to_string(path).ok()?;
         Some(temper_lints::module_decls(&text, edition))
+    }
+
+    fn file_allows(&mut self, path: &Path) -> Vec<String> {
+        if let Some(file) = self.analysed.get(path) {
+            return file.analysis.allows.clone();
+        }
+        std::fs::read_to_string(path)
+            .map(|text| temper_lints::file_allows(&text, Edition::Edition2024))
+            .unwrap_or_default()
     }
 }
 
@@ -729,6 +853,7 @@ fn walk(
                     candidates.push(Candidate {
                         path: discover::normalize(path),
                         explicit: false,
+                        config: None,
                     });
                 }
             }

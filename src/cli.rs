@@ -104,8 +104,9 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
-    /// Print one line per lint with its count and how many are fixable,
-    /// instead of the findings (JSON rows with `--format json`).
+    /// Print one line per lint with its count and how many `temper fix` can
+    /// fix (safe fixes; unsafe ones counted apart), instead of the findings
+    /// (JSON rows with `--format json`; human and json formats only).
     #[arg(long)]
     pub statistics: bool,
     /// Read configuration from this `temper.toml` (or Cargo.toml) instead of
@@ -118,15 +119,20 @@ pub struct CheckArgs {
     /// Report, and fail on, only findings that are not in this baseline.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     pub baseline: Option<PathBuf>,
-    /// Record every current finding in this baseline file and exit 0.
-    #[arg(long, value_name = "FILE")]
+    /// Record every current finding in this baseline file and exit 0 (an
+    /// existing file is replaced only when it is a temper baseline).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["changed_since", "statistics"]
+    )]
     pub write_baseline: Option<PathBuf>,
     /// Report only findings on lines changed since this git revision
     /// (untracked files count as changed).
     #[arg(long, value_name = "REV")]
     pub changed_since: Option<String>,
     /// Write a `// temper: allow(..)` comment above every current finding.
-    #[arg(long, conflicts_with = "write_baseline")]
+    #[arg(long, conflicts_with_all = ["write_baseline", "baseline", "statistics"])]
     pub add_suppressions: bool,
     /// Edition of `.rs` files outside any Cargo package (2015, 2018, 2021,
     /// 2024; default: the newest). Package files use their package's edition.

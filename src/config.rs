@@ -2,17 +2,20 @@
 //! `[workspace.metadata.temper]` in a Cargo.toml — lint levels, excluded paths
 //! and per-lint options.
 //!
-//! The nearest configuration wins: starting from the first checked path (or
-//! the current directory) and walking up, the first directory with a
-//! `temper.toml`, or with a Cargo.toml that has a `metadata.temper` table,
-//! supplies it. Unknown keys, unknown lint names and invalid values are errors
-//! that point at the offending text; nothing is silently ignored.
+//! The nearest configuration wins, file by file: walking up from each checked
+//! file's directory, the first directory with a `temper.toml`, or with a
+//! Cargo.toml that has a `metadata.temper` table, supplies it ([`Resolver`]),
+//! so a file gets the same configuration whichever path the command was
+//! given. `--config FILE` applies one file to everything. Unknown keys,
+//! unknown lint names and invalid values are errors that point at the
+//! offending text; nothing is silently ignored (a `metadata.temper` table
+//! next to a `temper.toml`, which loses, gets a warning).
 
 use crate::check::Levels;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use temper_lints::{DropOptions, Level, LibraryUnwrapOptions, Options};
@@ -34,49 +37,101 @@ pub struct Config {
     pub levels: BTreeMap<&'static str, Level>,
     pub exclude: Exclude,
     pub options: Options,
+    /// Problems worth a warning that do not stop the command.
+    pub warnings: Vec<String>,
 }
 
 /// The rustc-style level flags `check` and `fix` share.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LevelFlags {
-    /// Set a lint to allow (repeatable).
+    /// Set a lint to allow (repeatable; the last flag for a lint wins);
+    /// `-A warnings` hides every warning.
     #[arg(short = 'A', long = "allow", value_name = "LINT")]
     pub allow: Vec<String>,
-    /// Set a lint to warn (repeatable).
+    /// Set a lint to warn (repeatable; the last flag for a lint wins).
     #[arg(short = 'W', long = "warn", value_name = "LINT")]
     pub warn: Vec<String>,
-    /// Set a lint to deny (repeatable); `-D warnings` denies every warning.
+    /// Set a lint to deny (repeatable; the last flag for a lint wins);
+    /// `-D warnings` denies every warning.
     #[arg(short = 'D', long = "deny", value_name = "LINT")]
     pub deny: Vec<String>,
+    /// Every flag above in command-line order, as rustc applies them
+    /// ([`LevelFlags::record_order`]); empty when built without clap, and the
+    /// flags then apply as `-A`, `-W`, `-D`.
+    #[arg(skip)]
+    pub order: Vec<(Level, String)>,
+}
+
+impl LevelFlags {
+    /// Records the order the level flags were given in, from clap's argument
+    /// indices: in rustc the last flag for a lint wins.
+    pub fn record_order(&mut self, matches: &clap::ArgMatches) {
+        let mut order: Vec<(usize, Level, String)> = Vec::new();
+        for (id, level) in [
+            ("allow", Level::Allow),
+            ("warn", Level::Warn),
+            ("deny", Level::Deny),
+        ] {
+            let (Some(indices), Some(values)) =
+                (matches.indices_of(id), matches.get_many::<String>(id))
+            else {
+                continue;
+            };
+            order.extend(
+                indices
+                    .zip(values)
+                    .map(|(index, name)| (index, level, name.clone())),
+            );
+        }
+        order.sort_by_key(|(index, _, _)| *index);
+        self.order = order
+            .into_iter()
+            .map(|(_, level, name)| (level, name))
+            .collect();
+    }
+
+    /// The flags in the order they apply.
+    fn in_order(&self) -> Vec<(Level, &str)> {
+        if !self.order.is_empty() {
+            return self
+                .order
+                .iter()
+                .map(|(level, name)| (*level, name.as_str()))
+                .collect();
+        }
+        let mut out = Vec::new();
+        for (names, level) in [
+            (&self.allow, Level::Allow),
+            (&self.warn, Level::Warn),
+            (&self.deny, Level::Deny),
+        ] {
+            out.extend(names.iter().map(|name| (level, name.as_str())));
+        }
+        out
+    }
 }
 
 impl Config {
-    /// The configured levels with `-A/-W/-D` applied on top (in that order,
-    /// then `-D warnings`), as rustc orders its flags.
-    pub fn levels_with(
-        &self,
-        allow: &[String],
-        warn: &[String],
-        deny: &[String],
-    ) -> Result<Levels, String> {
+    /// The configured levels with `-A/-W/-D` applied on top in command-line
+    /// order, the last flag for a lint winning, as in rustc. `warnings` (the
+    /// group of every lint at level warn once the flags are applied) takes
+    /// the level of its last flag: `-D warnings` denies them, `-A warnings`
+    /// hides them.
+    pub fn levels_with(&self, flags: &LevelFlags) -> Result<Levels, String> {
         let mut levels = Levels::default();
         for (lint, level) in &self.levels {
             levels.set(lint, *level);
         }
-        for (names, level) in [
-            (allow, Level::Allow),
-            (warn, Level::Warn),
-            (deny, Level::Deny),
-        ] {
-            for name in names {
-                if level == Level::Deny && name == "warnings" {
-                    continue;
-                }
-                levels.set(lint_name(name)?, level);
+        let mut warnings = None;
+        for (level, name) in flags.in_order() {
+            if name == "warnings" {
+                warnings = Some(level);
+                continue;
             }
+            levels.set(lint_name(name)?, level);
         }
-        if deny.iter().any(|n| n == "warnings") {
-            levels.deny_warnings();
+        if let Some(level) = warnings {
+            levels.warnings_to(level);
         }
         Ok(levels)
     }
@@ -187,7 +242,7 @@ struct RawDrop {
     #[serde(default)]
     extra_spawn_functions: Vec<String>,
     #[serde(default)]
-    cleanup_methods: Vec<String>,
+    extra_cleanup_methods: Vec<String>,
 }
 
 /// The parts of a Cargo.toml that may hold configuration; everything else in
@@ -238,22 +293,118 @@ pub fn discover(cwd: &Path, paths: &[PathBuf]) -> Result<Config, ConfigError> {
         start
     };
     for dir in start.ancestors() {
-        let file = dir.join(FILE_NAME);
-        if file.is_file() {
-            return load(&file, cwd);
-        }
-        let manifest = dir.join("Cargo.toml");
-        if manifest.is_file() {
-            let text = read(&manifest, cwd)?;
-            // Cheap pre-check: only parse manifests that mention the table.
-            if text.contains("temper")
-                && let Some(config) = from_manifest(&manifest, &text, cwd)?
-            {
-                return Ok(config);
-            }
+        if let Some(config) = in_dir(dir, cwd)? {
+            return Ok(config);
         }
     }
     Ok(Config::default())
+}
+
+/// The configuration held in `dir` itself, if any: its `temper.toml`, else
+/// its Cargo.toml's `metadata.temper` table.
+fn in_dir(dir: &Path, cwd: &Path) -> Result<Option<Config>, ConfigError> {
+    let file = dir.join(FILE_NAME);
+    let manifest = dir.join("Cargo.toml");
+    // Cheap pre-check: only parse manifests that mention the table.
+    let manifest_text = if manifest.is_file() {
+        Some(read(&manifest, cwd)?).filter(|text| text.contains("temper"))
+    } else {
+        None
+    };
+    if file.is_file() {
+        let mut config = load(&file, cwd)?;
+        if let Some(text) = &manifest_text
+            && from_manifest(&manifest, text, cwd).is_ok_and(|c| c.is_some())
+        {
+            let shown = crate::check::display_path(cwd, &manifest);
+            let toml = crate::check::display_path(cwd, &file);
+            config.warnings.push(format!(
+                "both {toml} and a `metadata.temper` table in {shown} configure temper; {toml} is used and the table (its levels, excludes and options) is ignored: merge it into {toml}"
+            ));
+        }
+        return Ok(Some(config));
+    }
+    match &manifest_text {
+        Some(text) => from_manifest(&manifest, text, cwd),
+        None => Ok(None),
+    }
+}
+
+/// A configuration with the command line's level flags applied.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub config: Config,
+    pub levels: Levels,
+}
+
+/// The nearest configuration of each checked file, looked up once per
+/// directory and shared by the analysis threads.
+#[derive(Debug)]
+pub struct Resolver {
+    cwd: PathBuf,
+    flags: LevelFlags,
+    /// `--config FILE`: one configuration for every file.
+    fixed: Option<std::sync::Arc<Resolved>>,
+    by_dir: std::sync::Mutex<HashMap<PathBuf, std::sync::Arc<Resolved>>>,
+}
+
+impl Resolver {
+    /// One [`Resolver`] for a command, shared by the analysis threads: each
+    /// file's nearest configuration, or, when `explicit` (`--config FILE`),
+    /// `config` with its already computed `levels` for every file.
+    pub fn for_command(
+        cwd: &Path,
+        flags: &LevelFlags,
+        (config, levels): (&Config, &Levels),
+        explicit: bool,
+    ) -> std::sync::Arc<Resolver> {
+        let fixed = explicit.then(|| {
+            std::sync::Arc::new(Resolved {
+                config: config.clone(),
+                levels: levels.clone(),
+            })
+        });
+        std::sync::Arc::new(Resolver {
+            cwd: cwd.to_path_buf(),
+            flags: flags.clone(),
+            fixed,
+            by_dir: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn resolve(&self, config: Config) -> Result<std::sync::Arc<Resolved>, ConfigError> {
+        let levels = config
+            .levels_with(&self.flags)
+            .map_err(|message| ConfigError::Io {
+                path: "the command line".to_string(),
+                message,
+            })?;
+        Ok(std::sync::Arc::new(Resolved { config, levels }))
+    }
+
+    /// The configuration that applies to `file` (absolute).
+    pub fn for_file(&self, file: &Path) -> Result<std::sync::Arc<Resolved>, ConfigError> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(fixed.clone());
+        }
+        let dir = file.parent().unwrap_or(file);
+        self.for_dir(dir)
+    }
+
+    fn for_dir(&self, dir: &Path) -> Result<std::sync::Arc<Resolved>, ConfigError> {
+        if let Some(found) = self.by_dir.lock().ok().and_then(|m| m.get(dir).cloned()) {
+            return Ok(found);
+        }
+        let resolved = match (in_dir(dir, &self.cwd)?, dir.parent()) {
+            (Some(config), _) => self.resolve(config)?,
+            (None, Some(parent)) => self.for_dir(parent)?,
+            (None, None) => self.resolve(Config::default())?,
+        };
+        if let Ok(mut map) = self.by_dir.lock() {
+            map.insert(dir.to_path_buf(), resolved.clone());
+        }
+        Ok(resolved)
+    }
 }
 
 /// Loads an explicit configuration file: a `temper.toml`, or a Cargo.toml
@@ -370,6 +521,7 @@ fn build(raw: RawConfig, file: &Path, shown: &str, text: &str) -> Result<Config,
             set,
             patterns,
         },
+        warnings: Vec::new(),
         options: Options {
             library_unwrap: LibraryUnwrapOptions {
                 allow_lock_results: raw.library_unwrap.allow_lock_results,
@@ -378,7 +530,7 @@ fn build(raw: RawConfig, file: &Path, shown: &str, text: &str) -> Result<Config,
             },
             drop_without_async_cleanup: DropOptions {
                 extra_spawn_functions: raw.drop_without_async_cleanup.extra_spawn_functions,
-                extra_cleanup_methods: raw.drop_without_async_cleanup.cleanup_methods,
+                extra_cleanup_methods: raw.drop_without_async_cleanup.extra_cleanup_methods,
             },
         },
     })
@@ -410,7 +562,7 @@ mod tests {
         let config = parse(
             "exclude = [\"generated/**\"]\n[lints]\nlibrary_unwrap = \"deny\"\n\
              [library_unwrap]\nallow-lock-results = true\nextra-methods = [\"unwrap_unchecked\"]\n\
-             [drop_without_async_cleanup]\ncleanup-methods = [\"teardown\"]\n",
+             [drop_without_async_cleanup]\nextra-cleanup-methods = [\"teardown\"]\n",
         )
         .expect("valid");
         assert_eq!(config.levels.get("library_unwrap"), Some(&Level::Deny));

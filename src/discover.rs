@@ -594,6 +594,10 @@ pub struct FileRole {
     pub kinds: BTreeSet<TargetKind>,
     /// Reached only under `cfg(test)` by some target.
     pub test_only_kinds: BTreeSet<TargetKind>,
+    /// Clippy lints allowed over the file by an attribute on a `mod`
+    /// declaration or a file's `#![allow]` above it in the module tree, on
+    /// every path that reaches it (`None` before the first).
+    pub allows: Option<BTreeSet<String>>,
 }
 
 impl FileRole {
@@ -612,23 +616,38 @@ impl FileRole {
 pub trait ModuleSource {
     /// `edition` is the package's, for a file that has to be parsed.
     fn modules(&mut self, path: &Path, edition: Edition) -> Option<(Vec<ModDecl>, bool)>;
+    /// The clippy lints the file allows for all of itself (`#![allow(..)]`).
+    fn file_allows(&mut self, _path: &Path) -> Vec<String> {
+        Vec::new()
+    }
 }
+
+/// A module-tree walk item: the file, whether it is a mod-rs file, whether it
+/// is reached only under `cfg(test)`, and the clippy allows inherited from
+/// the modules above it.
+type Pending = (PathBuf, bool, bool, BTreeSet<String>);
 
 /// Walks every target's module tree and returns each reached file's role.
 pub fn classify(package: &Package, modules: &mut dyn ModuleSource) -> HashMap<PathBuf, FileRole> {
     let mut roles: HashMap<PathBuf, FileRole> = HashMap::new();
     for target in &package.targets {
         let mut visited = BTreeSet::new();
-        let mut stack = vec![(normalize(&target.root), true, false)];
-        while let Some((file, is_mod_rs, test_only)) = stack.pop() {
+        let mut stack: Vec<Pending> = vec![(normalize(&target.root), true, false, BTreeSet::new())];
+        while let Some((file, is_mod_rs, test_only, mut allows)) = stack.pop() {
             if !visited.insert((file.clone(), test_only)) {
                 continue;
             }
             let Some((decls, file_cfg_test)) = modules.modules(&file, package.edition) else {
                 continue;
             };
+            allows.extend(modules.file_allows(&file));
             let test_only = test_only || file_cfg_test;
             let role = roles.entry(file.clone()).or_default();
+            // Allowed only when every way the file is compiled allows it.
+            role.allows = Some(match role.allows.take() {
+                Some(before) => before.intersection(&allows).cloned().collect(),
+                None => allows.clone(),
+            });
             if test_only {
                 role.test_only_kinds.insert(target.kind);
             } else {
@@ -644,7 +663,13 @@ pub fn classify(package: &Package, modules: &mut dyn ModuleSource) -> HashMap<Pa
                     .unwrap_or_default();
                 file_dir.join(stem)
             };
-            resolve_decls(&decls, &file_dir, &module_dir, test_only, &mut stack);
+            resolve_decls(
+                &decls,
+                &file_dir,
+                &module_dir,
+                (test_only, &allows),
+                &mut stack,
+            );
         }
     }
     roles
@@ -654,32 +679,34 @@ fn resolve_decls(
     decls: &[ModDecl],
     file_dir: &Path,
     module_dir: &Path,
-    test_only: bool,
-    stack: &mut Vec<(PathBuf, bool, bool)>,
+    (test_only, allows): (bool, &BTreeSet<String>),
+    stack: &mut Vec<Pending>,
 ) {
     for decl in decls {
         let test_only = test_only || decl.cfg_test;
+        let mut allows = allows.clone();
+        allows.extend(decl.allows.iter().cloned());
         if let Some(inner) = &decl.inline {
             let dir = match &decl.path_attr {
                 Some(path) => module_dir.join(path),
                 None => module_dir.join(&decl.name),
             };
-            resolve_decls(inner, &dir, &dir, test_only, stack);
+            resolve_decls(inner, &dir, &dir, (test_only, &allows), stack);
             continue;
         }
         if let Some(path) = &decl.path_attr {
             // `#[path]` is relative to the directory of the declaring file; the
             // target is a mod-rs file for its own children.
             let target = normalize(&file_dir.join(path));
-            stack.push((target, true, test_only));
+            stack.push((target, true, test_only, allows));
             continue;
         }
         let flat = module_dir.join(format!("{}.rs", decl.name));
         let nested = module_dir.join(&decl.name).join("mod.rs");
         if flat.is_file() {
-            stack.push((normalize(&flat), false, test_only));
+            stack.push((normalize(&flat), false, test_only, allows));
         } else if nested.is_file() {
-            stack.push((normalize(&nested), true, test_only));
+            stack.push((normalize(&nested), true, test_only, allows));
         }
     }
 }

@@ -4,7 +4,7 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{CheckArgs, Cli, ColorChoice, Command, Format};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -19,7 +19,18 @@ use temper::suppress;
 use temper_lints::Level;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    // rustc applies level flags in command-line order; clap keeps each
+    // flag's values apart, so the order comes from the argument indices.
+    match (&mut cli.command, matches.subcommand()) {
+        (Command::Check(args), Some((_, sub))) => args.levels.record_order(sub),
+        (Command::Fix(args), Some((_, sub))) => args.levels.record_order(sub),
+        _ => {}
+    }
     match cli.command {
         Command::Check(args) => run_check(&args),
         Command::Fix(args) => temper::fix::cli::run(&args),
@@ -58,15 +69,15 @@ fn report_error(error: impl miette::Diagnostic + Send + Sync + 'static) -> ExitC
 }
 
 /// Where `.temper-cache/` lives: the configuration's directory, else the
-/// Cargo workspace (or package) the command runs in, else the current
-/// directory — never inside the checked paths themselves, which may be
-/// read-only or someone else's sources.
-fn cache_root(cwd: &Path, config: &Config) -> PathBuf {
+/// root of the Cargo workspace (or package) of the first checked path, else
+/// the current directory: the same place whichever directory temper runs in.
+fn cache_root(cwd: &Path, config: &Config, paths: &[PathBuf]) -> PathBuf {
     if let Some(root) = &config.root {
         return root.clone();
     }
+    let start = git_dir(cwd, paths);
     let mut found = None;
-    for dir in cwd.ancestors() {
+    for dir in start.ancestors() {
         let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
             continue;
         };
@@ -93,15 +104,23 @@ fn git_dir(cwd: &Path, paths: &[PathBuf]) -> PathBuf {
     }
 }
 
+/// `--statistics` replaces the findings with a table: a SARIF log, workflow
+/// annotations or cargo messages made of a table would be neither.
+fn statistics_format_error() -> String {
+    "`--statistics` prints a table (or JSON rows with `--format json`); it cannot be combined with `--format sarif`, `github` or `rustc-json`".to_string()
+}
+
 fn run_check(args: &CheckArgs) -> ExitCode {
+    if args.statistics && !matches!(args.format, Format::Human | Format::Json) {
+        return usage_error(&statistics_format_error());
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let config = config::for_command(&cwd, args.config.as_deref(), &args.paths);
     let config = match config {
         Ok(config) => config,
         Err(error) => return report_error(error),
     };
-    let levels = match config.levels_with(&args.levels.allow, &args.levels.warn, &args.levels.deny)
-    {
+    let levels = match config.levels_with(&args.levels) {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
@@ -114,7 +133,13 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     };
     let settings = RunSettings {
         exclude: config.exclude.clone(),
-        cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config)),
+        cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config, &args.paths)),
+        configs: Some(config::Resolver::for_command(
+            &cwd,
+            &args.levels,
+            (&config, &request.levels),
+            args.config.is_some(),
+        )),
         drop_clean_sources: true,
     };
     // Asking git first: a bad revision is a usage error before any work.
@@ -249,12 +274,13 @@ fn render(
     let serialise = |e: serde_json::Error| format!("cannot serialise findings: {e}");
     if args.statistics {
         let rows = formats::statistics::rows(findings);
-        return if args.format == Format::Json {
-            serde_json::to_string_pretty(&rows)
+        return match args.format {
+            Format::Json => serde_json::to_string_pretty(&rows)
                 .map(|text| text + "\n")
-                .map_err(serialise)
-        } else {
-            Ok(formats::statistics::render(&rows))
+                .map_err(serialise),
+            Format::Human => Ok(formats::statistics::render(&rows, files_checked)),
+            // Checked before any work in `run_check`.
+            Format::Sarif | Format::Github | Format::RustcJson => Err(statistics_format_error()),
         };
     }
     Ok(match args.format {
@@ -352,7 +378,9 @@ fn terminal_width() -> usize {
 }
 
 fn explain(name: &str) -> ExitCode {
-    match lint_name(name) {
+    // Diagnostics print the code `temper::library_unwrap`; accept it as is.
+    let bare = name.strip_prefix("temper::").unwrap_or(name);
+    match lint_name(bare) {
         Ok(name) => {
             let Some(text) = report::explain(name) else {
                 return ExitCode::from(2);
@@ -360,7 +388,12 @@ fn explain(name: &str) -> ExitCode {
             println!("{text}");
             ExitCode::SUCCESS
         }
-        Err(message) => usage_error(&message),
+        Err(message) => match suppress::did_you_mean(bare) {
+            Some(suggestion) => {
+                usage_error(&format!("{message}\n  help: did you mean `{suggestion}`?"))
+            }
+            None => usage_error(&message),
+        },
     }
 }
 

@@ -431,12 +431,17 @@ pub fn json_finding(reported: &Reported) -> JsonFinding<'_> {
 /// hover): the lint's level, fix availability and documentation.
 pub fn explain(name: &str) -> Option<String> {
     let lint = crate::suppress::all_lints().find(|l| l.name == name)?;
+    // The docs open with their own `# name` heading; it is printed once,
+    // with the level and fix line under it.
+    let docs = lint.docs.trim_end();
+    let body = docs
+        .strip_prefix(&format!("# {}", lint.name))
+        .map_or(docs, str::trim_start);
     Some(format!(
-        "# {}\n\nDefault level: {}. Fix: {}.\n\n{}",
+        "# {}\n\nDefault level: {}. Fix: {}.\n\n{body}",
         lint.name,
         lint.default_level.as_str(),
         lint.fix.as_str(),
-        lint.docs.trim_end()
     ))
 }
 

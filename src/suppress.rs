@@ -1,5 +1,7 @@
 //! Inline suppressions: `// temper: allow(lint_a, lint_b) -- reason` on a
-//! finding's line, or on its own line above it, suppresses that finding.
+//! finding's line suppresses that finding; on a line of its own it covers the
+//! whole statement or item below it (every line of a rustfmt-style method
+//! chain, a whole `fn`), as clippy's `#[allow]` attribute on that item would.
 //!
 //! A suppression that suppresses nothing is reported as `unused_suppression`.
 //! That check needs every other lint's results for the file, so it runs here,
@@ -9,6 +11,7 @@
 
 use crate::report::LineIndex;
 use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, tokenize};
+use ra_ap_syntax::{AstNode, SourceFile, SyntaxKind, TextSize};
 use std::ops::Range;
 use temper_lints::registry::{FixAvailability, Lint};
 use temper_lints::{Applicability, Edit, Finding, Fix, Level, LintInput};
@@ -57,9 +60,25 @@ struct Suppression {
     removal: Range<usize>,
     /// The lint names with their ranges; empty when the comment is malformed.
     lints: Vec<(String, Range<usize>)>,
-    /// The 1-based lines whose findings it suppresses.
-    lines: Vec<usize>,
+    /// The 1-based line ranges (inclusive) whose findings it suppresses.
+    lines: Vec<(usize, usize)>,
     malformed: Option<String>,
+    /// The comment explains itself (`-- reason`): someone reviewed it, so
+    /// deleting it is never offered as a safe fix.
+    reasoned: bool,
+}
+
+impl Suppression {
+    fn covers(&self, line: usize) -> bool {
+        self.lines
+            .iter()
+            .any(|&(first, last)| first <= line && line <= last)
+    }
+}
+
+/// Whether `source` may hold a suppression comment (a cheap text test).
+pub fn may_have_suppressions(source: &str) -> bool {
+    source.contains(MARKER)
 }
 
 /// Finds the suppression comments in `source`.
@@ -79,6 +98,8 @@ fn parse(source: &str) -> Vec<Suppression> {
         }
     }
     let index = LineIndex::new(source);
+    // Parsed only when a suppression stands on its own line.
+    let mut tree: Option<SourceFile> = None;
     let comment_only_line = |line: usize| -> bool {
         let Some(start) = index.line_start(line) else {
             return false;
@@ -98,15 +119,22 @@ fn parse(source: &str) -> Vec<Suppression> {
         let line_start = index.line_start(line).unwrap_or(comment.start);
         let before = &source[line_start..comment.start];
         let own_line = before.trim().is_empty();
-        let mut lines = vec![line];
+        let mut lines = vec![(line, line)];
         let removal = if own_line {
-            // The next line that is not itself a comment line is the one
+            // The next line that is not itself a comment line starts what is
             // suppressed, so several suppression comments can stack.
             let mut next = line + 1;
             while next <= index.line_count() && comment_only_line(next) {
                 next += 1;
             }
-            lines.push(next);
+            let tree = tree.get_or_insert_with(|| {
+                SourceFile::parse(source, ra_ap_syntax::Edition::Edition2024).tree()
+            });
+            let last = index
+                .line_start(next)
+                .and_then(|start| statement_end(tree, source, start))
+                .map_or(next, |end| index.position(source, end).line.max(next));
+            lines.push((next, last));
             let end = index.line_start(line + 1).unwrap_or(source.len());
             line_start..end
         } else {
@@ -117,15 +145,58 @@ fn parse(source: &str) -> Vec<Suppression> {
             Ok(lints) => (lints, None),
             Err(message) => (Vec::new(), Some(message)),
         };
+        let reasoned = rest
+            .split_once("--")
+            .is_some_and(|(_, reason)| !reason.trim().is_empty());
         out.push(Suppression {
             comment,
             removal,
             lints,
             lines,
             malformed,
+            reasoned,
         });
     }
     out
+}
+
+/// The end offset of the statement or item that starts on the line at
+/// `line_start`: the outermost node whose first token (comments and spaces
+/// aside) is the line's first token, short of the block or file holding it.
+fn statement_end(file: &SourceFile, source: &str, line_start: usize) -> Option<usize> {
+    let text = source.get(line_start..)?;
+    let first = line_start + (text.len() - text.trim_start_matches([' ', '\t']).len());
+    let token = file
+        .syntax()
+        .token_at_offset(TextSize::from(u32::try_from(first).ok()?))
+        .right_biased()?;
+    let mut end = token.text_range().end();
+    for node in token.parent_ancestors() {
+        if matches!(
+            node.kind(),
+            SyntaxKind::SOURCE_FILE
+                | SyntaxKind::STMT_LIST
+                | SyntaxKind::ITEM_LIST
+                | SyntaxKind::ASSOC_ITEM_LIST
+                | SyntaxKind::EXTERN_ITEM_LIST
+                | SyntaxKind::MATCH_ARM_LIST
+                | SyntaxKind::RECORD_FIELD_LIST
+                | SyntaxKind::VARIANT_LIST
+                | SyntaxKind::ARG_LIST
+        ) {
+            break;
+        }
+        let starts_here = node
+            .descendants_with_tokens()
+            .filter_map(|element| element.into_token())
+            .find(|t| !t.kind().is_trivia())
+            .is_some_and(|t| t == token);
+        if !starts_here {
+            break;
+        }
+        end = node.text_range().end();
+    }
+    Some(usize::from(end))
 }
 
 /// Parses `allow(a, b) -- reason` (after the marker), returning each lint
@@ -184,7 +255,7 @@ pub fn apply(source: &str, findings: Vec<Finding>) -> Vec<Finding> {
         let line = index.position(source, finding.range.start).line;
         let mut suppressed = false;
         for (s, suppression) in suppressions.iter().enumerate() {
-            if !suppression.lines.contains(&line) {
+            if !suppression.covers(line) {
                 continue;
             }
             for (l, (name, _)) in suppression.lints.iter().enumerate() {
@@ -208,9 +279,16 @@ pub fn apply(source: &str, findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Vec<Finding> {
+    // A reviewed suppression (one with a reason) may be unused only for now
+    // (code behind a cfg, a finding another configuration reports): removing
+    // it is offered, but never applied by a plain `temper fix`.
     let remove_comment = || Fix {
         message: "remove the suppression comment".to_string(),
-        applicability: Applicability::Safe,
+        applicability: if suppression.reasoned {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
         edits: vec![Edit::delete(suppression.removal.clone())],
     };
     if let Some(problem) = &suppression.malformed {
@@ -231,8 +309,27 @@ fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Ve
             continue;
         }
         let known = crate::config::lint_name(name).is_ok();
+        if !known && let Some(suggestion) = did_you_mean(name) {
+            // A misspelt name: the comment was meant to suppress something,
+            // so the fix corrects the name rather than deleting the comment.
+            out.push(
+                Finding::new(
+                    UNUSED_SUPPRESSION,
+                    range.clone(),
+                    format!("suppression of unknown lint `{name}`"),
+                )
+                .with_primary_label("not a temper lint")
+                .with_help(format!("did you mean `{suggestion}`?"))
+                .with_fix(Fix {
+                    message: format!("replace `{name}` with `{suggestion}`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit::replace(range.clone(), suggestion)],
+                }),
+            );
+            continue;
+        }
         let message = if known {
-            format!("unused suppression of `{name}`: no such finding on this line or the next")
+            format!("unused suppression of `{name}`: no such finding on its line or below")
         } else {
             format!("suppression of unknown lint `{name}`")
         };
@@ -253,13 +350,28 @@ fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Ve
             })
             .with_fix(fix);
         finding = if known {
-            finding.with_help("remove the suppression, or move it to the line of the finding")
+            finding.with_help("remove the suppression, or move it above the finding")
         } else {
             finding.with_help("run `temper lints` for the known lint names")
         };
+        if all_unused && suppression.reasoned {
+            finding = finding.with_note("the comment gives a reason: removing it is an unsafe fix");
+        }
         out.push(finding);
     }
     out
+}
+
+/// The known lint closest to a misspelt `name`, when one is close enough to
+/// be what was meant (as rustc's "did you mean" for unknown lints). A
+/// `temper::` prefix, the code diagnostics print, is accepted too.
+pub fn did_you_mean(name: &str) -> Option<&'static str> {
+    let bare = name.strip_prefix("temper::").unwrap_or(name);
+    crate::suppress::all_lints()
+        .map(|lint| (strsim::jaro_winkler(bare, lint.name), lint.name))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, lint)| lint)
 }
 
 /// The range of one name in `allow(a, b)` with the separator that goes with it.

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -21,15 +21,15 @@ fn temper_in(dir: &Path) -> Command {
     cmd
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     temper_in(dir).args(args).output().expect("temper runs")
 }
 
@@ -56,7 +56,7 @@ fn sample_crate() -> tempfile::TempDir {
     sample_crate_with(LIB)
 }
 
-fn sample_crate_with(lib: &str) -> tempfile::TempDir {
+pub(crate) fn sample_crate_with(lib: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(
         dir.path().join("Cargo.toml"),
@@ -302,9 +302,10 @@ fn rustc_json_parses_as_cargo_messages_with_spans_and_suggestions() {
         .flat_map(|c| &c.spans)
         .find(|s| s.suggested_replacement.is_some())
         .expect("a suggestion");
+    // The stale comment gives a reason: removing it is not machine-applicable.
     assert_eq!(
         suggestion.suggestion_applicability,
-        Some(cargo_metadata::diagnostic::Applicability::MachineApplicable)
+        Some(cargo_metadata::diagnostic::Applicability::MaybeIncorrect)
     );
     let mut fixed = lib.clone();
     fixed.replace_range(
@@ -394,7 +395,18 @@ fn statistics_count_findings_and_fixes_per_lint() {
         text.lines()
             .nth(1)
             .map(|l| l.split_whitespace().collect::<Vec<_>>()),
-        Some(vec!["1", "unused_suppression", "warn", "1", "fixable"]),
+        // Its only fix removes a suppression with a reason: unsafe.
+        Some(vec![
+            "1",
+            "unused_suppression",
+            "warn",
+            "0",
+            "fixable",
+            "(1",
+            "more",
+            "with",
+            "--unsafe-fixes)"
+        ]),
         "{text}"
     );
     let output = run(dir.path(), &["check", "--statistics", "--format", "json"]);
@@ -402,7 +414,8 @@ fn statistics_count_findings_and_fixes_per_lint() {
     assert_eq!(rows[0]["lint"], "library_unwrap");
     assert_eq!(rows[0]["count"], 2);
     assert_eq!(rows[1]["lint"], "unused_suppression");
-    assert_eq!(rows[1]["fixable"], 1);
+    assert_eq!(rows[1]["fixable"], 0);
+    assert_eq!(rows[1]["unsafe_fixable"], 1);
 }
 
 // ---------------------------------------------------------- configuration
@@ -786,7 +799,7 @@ fn cache_serves_unchanged_files_and_misses_on_changes() {
 // ------------------------------------------------------------------ README
 
 /// The fenced blocks of the README section, by info string.
-fn readme_blocks() -> Vec<(String, String)> {
+pub(crate) fn readme_blocks() -> Vec<(String, String)> {
     let text = fs::read_to_string(root().join("README.md")).expect("README");
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;

@@ -10,5 +10,6 @@ mod members;
 #[cfg(feature = "runtime")]
 mod pool;
 mod server;
+mod trust;
 #[cfg(feature = "wit")]
 mod wit;

@@ -140,6 +140,9 @@ pub struct FileAnalysis {
     pub modules: Vec<ModDecl>,
     /// The file starts with `#![cfg(test)]`.
     pub cfg_test: bool,
+    /// Clippy lints the file allows at its top (`#![allow(clippy::unwrap_used)]`),
+    /// which reach the modules it declares in other files.
+    pub allows: Vec<String>,
     pub parse_errors: Vec<ParseError>,
     /// Names of functions that `Drop` impls call which may be the crate's
     /// spawn wrappers defined in other files: the caller resolves them with
@@ -219,6 +222,7 @@ fn analyze_with(
         findings,
         modules: modules::collect(&file),
         cfg_test: modules::file_is_cfg_test(&file),
+        allows: modules::file_allows(&file),
         parse_errors,
         crate_calls,
     }
@@ -229,6 +233,18 @@ fn analyze_with(
 pub fn module_decls(source: &str, edition: Edition) -> (Vec<ModDecl>, bool) {
     let file = SourceFile::parse(source, edition).tree();
     (modules::collect(&file), modules::file_is_cfg_test(&file))
+}
+
+/// Whether `finding` is silenced by clippy lints (`clippy::unwrap_used`, ..)
+/// allowed over its whole file from a `mod` declaration or a parent file.
+pub fn allowed_by_module(finding: &Finding, allows: &[&str]) -> bool {
+    rules::library_unwrap::allowed_by_module(finding, allows)
+}
+
+/// The clippy lints `source` allows at its top, without running any lint:
+/// for files that discovery reads but does not check.
+pub fn file_allows(source: &str, edition: Edition) -> Vec<String> {
+    modules::file_allows(&SourceFile::parse(source, edition).tree())
 }
 
 /// Whether `source` parses without errors with `ra_ap_syntax`.

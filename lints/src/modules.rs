@@ -1,7 +1,7 @@
 //! `mod` declarations, so the caller can rebuild each crate's module tree and
 //! decide which files are compiled into which target.
 
-use crate::context::{attr_path, attrs_of, is_cfg_test};
+use crate::context::{allows, attr_path, attrs_of, is_cfg_test};
 use ra_ap_syntax::SourceFile;
 use ra_ap_syntax::ast::{self, AstNode, HasModuleItem, HasName};
 
@@ -15,6 +15,32 @@ pub struct ModDecl {
     pub cfg_test: bool,
     /// `Some` for an inline `mod name { .. }`: the modules declared inside it.
     pub inline: Option<Vec<ModDecl>>,
+    /// The clippy lints an `#[allow(..)]` / `#[expect(..)]` on the declaration
+    /// names among [`SUBTREE_ALLOWS`]: they apply to the module's files too.
+    pub allows: Vec<String>,
+}
+
+/// The clippy lints whose allow attribute silences `library_unwrap`; clippy
+/// applies such an attribute to the whole module subtree, across files.
+pub const SUBTREE_ALLOWS: [&str; 3] = [
+    "clippy::unwrap_used",
+    "clippy::expect_used",
+    "clippy::restriction",
+];
+
+/// The [`SUBTREE_ALLOWS`] lints named by allow attributes among `attrs`.
+fn clippy_allows(attrs: &[ast::Attr]) -> Vec<String> {
+    SUBTREE_ALLOWS
+        .iter()
+        .filter(|lint| attrs.iter().any(|attr| allows(attr, &[lint])))
+        .map(|lint| lint.to_string())
+        .collect()
+}
+
+/// The [`SUBTREE_ALLOWS`] lints the file allows for all of itself
+/// (`#![allow(clippy::unwrap_used)]` at its top).
+pub fn file_allows(file: &SourceFile) -> Vec<String> {
+    clippy_allows(&attrs_of(file.syntax()))
 }
 
 /// Whether the file itself starts with `#![cfg(test)]`.
@@ -43,6 +69,7 @@ fn collect_items(items: impl Iterator<Item = ast::Item>) -> Vec<ModDecl> {
             path_attr,
             cfg_test: attrs.iter().any(is_cfg_test),
             inline,
+            allows: clippy_allows(&attrs),
         });
     }
     out

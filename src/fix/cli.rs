@@ -17,8 +17,10 @@ use temper_lints::Level;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Exit status:
-  0  fixes applied (or nothing to fix), and no finding at level deny is left
-  1  --diff: there would be changes; otherwise: findings at level deny are left
+  0  fixes applied (or, with --diff, nothing to change), and no finding at
+     level deny is left
+  1  findings at level deny are left after fixing; with --diff, also when
+     there would be changes
   2  usage error, unreadable input, a file that could not be written (read-only
      or changed on disk since it was read), or --verify could not build a package")]
 pub struct FixArgs {
@@ -78,12 +80,17 @@ pub fn run(args: &FixArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let levels = match config.levels_with(&args.levels.allow, &args.levels.warn, &args.levels.deny)
-    {
+    let levels = match config.levels_with(&args.levels) {
         Ok(levels) => levels,
         Err(message) => return usage_error(&message),
     };
     crate::check::use_threads(args.threads);
+    let configs = config::Resolver::for_command(
+        &cwd,
+        &args.levels,
+        (&config, &levels),
+        args.config.is_some(),
+    );
     let request = FixRequest {
         check: CheckRequest {
             paths: args.paths.clone(),
@@ -93,6 +100,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
         },
         settings: RunSettings {
             exclude: config.exclude.clone(),
+            configs: Some(configs),
             cache_dir: None,
             drop_clean_sources: false,
         },
@@ -143,9 +151,12 @@ pub fn exit_code(outcome: &FixOutcome, mode: Mode) -> ExitCode {
     if outcome.incomplete || outcome.write_failures > 0 || outcome.verify_failures > 0 {
         return ExitCode::from(2);
     }
+    let denied_left = outcome.left.iter().any(|l| l.level == Level::Deny);
     let code = match mode {
-        Mode::Diff => !outcome.changes.is_empty(),
-        Mode::Write => outcome.left.iter().any(|l| l.level == Level::Deny),
+        // Like `rustfmt --check`: a diff is a failure for CI, and so is a
+        // denied finding the fixes would leave.
+        Mode::Diff => denied_left || !outcome.changes.is_empty(),
+        Mode::Write => denied_left,
     };
     if code {
         ExitCode::from(1)

@@ -521,6 +521,42 @@ fn verified(
     (fixpoint, disk, failed)
 }
 
+/// Maps 1-based lines of a fixed text back to the original text's lines.
+struct LineMap {
+    /// For each fixed line (0-based): its original line (0-based) and whether
+    /// the two lines are the same text (the column then carries over).
+    lines: Vec<(usize, bool)>,
+}
+
+impl LineMap {
+    fn new(original: &str, fixed: &str) -> LineMap {
+        let diff = similar::TextDiff::from_lines(original, fixed);
+        let mut lines = Vec::new();
+        for op in diff.ops() {
+            let (tag, old, new) = op.as_tag_tuple();
+            for (i, _) in new.enumerate() {
+                lines.push(match tag {
+                    similar::DiffTag::Equal => (old.start + i, true),
+                    // An inserted or rewritten line: the original line it
+                    // replaces (or the one it was inserted before).
+                    _ => (old.start + i.min(old.len().saturating_sub(1)), false),
+                });
+            }
+        }
+        LineMap { lines }
+    }
+
+    /// The on-disk position of a 1-based (line, column) in the fixed text;
+    /// the column is the line's start when the line itself was changed.
+    fn on_disk(&self, line: usize, column: usize) -> (usize, usize) {
+        match line.checked_sub(1).and_then(|i| self.lines.get(i)) {
+            Some(&(old, true)) => (old + 1, column),
+            Some(&(old, false)) => (old + 1, 1),
+            None => (line, column),
+        }
+    }
+}
+
 /// Fills the outcome from the final fixpoint and what reached the disk.
 fn finish(
     mut outcome: FixOutcome,
@@ -570,6 +606,22 @@ fn finish(
         }
     }
     outcome.left.extend(fixpoint.left);
+    // A finding left in a file that was not written (`--diff`, a failed
+    // write) is found in the fixed text; report it where it is on disk.
+    for file in fixpoint.files.iter().filter(|file| file.changed()) {
+        let written = disk.written.contains(&file.path) && !failed.contains_key(&file.path);
+        if written {
+            continue;
+        }
+        let map = LineMap::new(&file.original, &file.text);
+        for left in outcome
+            .left
+            .iter_mut()
+            .filter(|left| left.display == file.display)
+        {
+            (left.line, left.column) = map.on_disk(left.line, left.column);
+        }
+    }
     outcome
         .left
         .sort_by(|a, b| (&a.display, a.line, a.column).cmp(&(&b.display, b.line, b.column)));

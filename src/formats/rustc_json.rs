@@ -80,11 +80,22 @@ struct SpanLine {
     highlight_end: usize,
 }
 
-/// The package and target a file's messages are attributed to.
+/// A package's messages: its id, manifest, and the target each of its files
+/// is compiled by.
 struct Owner {
     package_id: String,
     manifest_path: String,
-    target: TargetJson,
+    targets: Vec<TargetJson>,
+    /// The index in `targets` of the target that compiles each file: the
+    /// library when it reaches the file, else the first target that does.
+    by_file: HashMap<PathBuf, usize>,
+}
+
+impl Owner {
+    fn target(&self, file: &Path) -> &TargetJson {
+        let index = self.by_file.get(file).copied().unwrap_or(0);
+        &self.targets[index.min(self.targets.len() - 1)]
+    }
 }
 
 /// Renders every finding as one JSON line, then `build-finished`.
@@ -107,7 +118,7 @@ pub fn render(findings: &[Reported], cwd: &Path) -> Result<String, serde_json::E
             reason: "compiler-message",
             package_id: &owner.package_id,
             manifest_path: &owner.manifest_path,
-            target: &owner.target,
+            target: owner.target(&absolute),
             message: diagnostic(reported, index),
         };
         out.push_str(&serde_json::to_string(&message)?);
@@ -122,17 +133,72 @@ pub fn render(findings: &[Reported], cwd: &Path) -> Result<String, serde_json::E
     Ok(out)
 }
 
-/// cargo's name for an edition.
-fn edition_name(edition: temper_lints::Edition) -> &'static str {
-    match edition {
-        temper_lints::Edition::Edition2015 => "2015",
-        temper_lints::Edition::Edition2018 => "2018",
-        temper_lints::Edition::Edition2021 => "2021",
-        temper_lints::Edition::Edition2024 => "2024",
+/// Module declarations read from disk, for following each target's tree.
+struct OnDisk;
+
+impl discover::ModuleSource for OnDisk {
+    fn modules(
+        &mut self,
+        path: &Path,
+        edition: temper_lints::Edition,
+    ) -> Option<(Vec<temper_lints::ModDecl>, bool)> {
+        let text = std::fs::read_to_string(path).ok()?;
+        Some(temper_lints::module_decls(&text, edition))
     }
 }
 
-fn owner(manifest: Option<&Path>, file: &Path, edition: temper_lints::Edition) -> Owner {
+/// The package's edition as Cargo reads it: `package.edition`, inherited
+/// from `[workspace.package]` with `edition.workspace = true`, else 2015.
+fn edition(manifest: &Path, table: &toml::Table) -> &'static str {
+    let value = table.get("package").and_then(|p| p.get("edition"));
+    let text = match value {
+        Some(toml::Value::String(text)) => Some(text.clone()),
+        Some(toml::Value::Table(inherit)) if inherit.get("workspace").is_some() => manifest
+            .parent()
+            .into_iter()
+            .flat_map(Path::ancestors)
+            .skip(1)
+            .find_map(|dir| {
+                let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+                let root = text.parse::<toml::Table>().ok()?;
+                root.get("workspace")?
+                    .get("package")?
+                    .get("edition")?
+                    .as_str()
+                    .map(str::to_string)
+            }),
+        _ => None,
+    };
+    match text.as_deref() {
+        Some("2018") => "2018",
+        Some("2021") => "2021",
+        Some("2024") => "2024",
+        _ => "2015",
+    }
+}
+
+fn target_json(target: &discover::Target, edition: &'static str) -> TargetJson {
+    let (kind, crate_type) = match target.kind {
+        TargetKind::Lib => ("lib", "lib"),
+        TargetKind::Bin => ("bin", "bin"),
+        TargetKind::Test => ("test", "bin"),
+        TargetKind::Example => ("example", "bin"),
+        TargetKind::Bench => ("bench", "bin"),
+        TargetKind::BuildScript => ("custom-build", "bin"),
+    };
+    TargetJson {
+        kind: vec![kind],
+        crate_types: vec![crate_type],
+        name: target.name.clone(),
+        src_path: target.root.display().to_string(),
+        edition,
+        doc: true,
+        doctest: kind == "lib",
+        test: true,
+    }
+}
+
+fn owner(manifest: Option<&Path>, file: &Path) -> Owner {
     let package = manifest.and_then(|m| discover::read_manifest(m, "").ok());
     let Some((manifest, package)) = manifest.zip(package) else {
         let name = file
@@ -141,7 +207,7 @@ fn owner(manifest: Option<&Path>, file: &Path, edition: temper_lints::Edition) -
         return Owner {
             package_id: format!("path+file://{}#{name}@0.0.0", file.display()),
             manifest_path: String::new(),
-            target: TargetJson {
+            targets: vec![TargetJson {
                 kind: vec!["lib"],
                 crate_types: vec!["lib"],
                 name,
@@ -150,33 +216,51 @@ fn owner(manifest: Option<&Path>, file: &Path, edition: temper_lints::Edition) -
                 doc: true,
                 doctest: true,
                 test: true,
-            },
+            }],
+            by_file: HashMap::new(),
         };
     };
-    let version = std::fs::read_to_string(manifest)
+    let table = std::fs::read_to_string(manifest)
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|table| {
-            table
-                .get("package")?
-                .get("version")?
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "0.0.0".to_string());
-    let target = package
-        .targets
-        .iter()
-        .find(|t| t.kind == TargetKind::Lib)
-        .or_else(|| package.targets.first());
-    let (kind, crate_type) = match target.map(|t| t.kind) {
-        Some(TargetKind::Lib) | None => ("lib", "lib"),
-        Some(TargetKind::Bin) => ("bin", "bin"),
-        Some(TargetKind::Test) => ("test", "bin"),
-        Some(TargetKind::Example) => ("example", "bin"),
-        Some(TargetKind::Bench) => ("bench", "bin"),
-        Some(TargetKind::BuildScript) => ("custom-build", "bin"),
-    };
+        .unwrap_or_default();
+    let version = table
+        .get("package")
+        .and_then(|p| p.get("version"))
+        .and_then(toml::Value::as_str)
+        .unwrap_or("0.0.0")
+        .to_string();
+    let edition = edition(manifest, &table);
+    // The library first: a file it compiles is attributed to it.
+    let mut ordered: Vec<&discover::Target> = package.targets.iter().collect();
+    ordered.sort_by_key(|t| t.kind != TargetKind::Lib);
+    let mut targets = Vec::new();
+    let mut by_file = HashMap::new();
+    for target in ordered {
+        let single = discover::Package {
+            targets: vec![target.clone()],
+            ..package.clone()
+        };
+        let index = targets.len();
+        for (path, role) in discover::classify(&single, &mut OnDisk) {
+            if role.is_compiled() {
+                by_file.entry(path).or_insert(index);
+            }
+        }
+        targets.push(target_json(target, edition));
+    }
+    if targets.is_empty() {
+        targets.push(TargetJson {
+            kind: vec!["lib"],
+            crate_types: vec!["lib"],
+            name: package.name.clone(),
+            src_path: String::new(),
+            edition,
+            doc: true,
+            doctest: true,
+            test: true,
+        });
+    }
     Owner {
         package_id: format!(
             "path+file://{}#{}@{version}",
@@ -184,16 +268,8 @@ fn owner(manifest: Option<&Path>, file: &Path, edition: temper_lints::Edition) -
             package.name
         ),
         manifest_path: manifest.display().to_string(),
-        target: TargetJson {
-            kind: vec![kind],
-            crate_types: vec![crate_type],
-            name: target.map_or_else(|| package.name.clone(), |t| t.name.clone()),
-            src_path: target.map_or_else(String::new, |t| t.root.display().to_string()),
-            edition: edition_name(edition),
-            doc: true,
-            doctest: kind == "lib",
-            test: true,
-        },
+        targets,
+        by_file,
     }
 }
 

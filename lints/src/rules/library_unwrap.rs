@@ -300,6 +300,22 @@ fn ufcs_site<'a>(node: &SyntaxNode, extra: &'a [String]) -> Option<Site<'a>> {
     })
 }
 
+/// Whether a `library_unwrap` finding is silenced by clippy lints allowed
+/// over its whole file from elsewhere in the module tree (an attribute on the
+/// `mod` declaration, or a parent file's `#![allow]`). The message names the
+/// method (`\`expect\` in library code`), which decides the clippy lint.
+pub fn allowed_by_module(finding: &Finding, allows: &[&str]) -> bool {
+    if finding.lint != NAME || allows.is_empty() {
+        return false;
+    }
+    let clippy = if finding.message.starts_with("`expect") {
+        "clippy::expect_used"
+    } else {
+        "clippy::unwrap_used"
+    };
+    allows.contains(&clippy) || allows.contains(&"clippy::restriction")
+}
+
 /// Whether the call is in library code as far as this file can tell.
 fn applies(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> bool {
     let options = &input.options.library_unwrap;

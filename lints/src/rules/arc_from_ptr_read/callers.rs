@@ -13,7 +13,7 @@ use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::{Component, Path};
+use std::path::Path;
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(request) = finding.crate_fix.take() else {
@@ -51,7 +51,7 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
                 text,
             };
             for site in scan.run() {
-                let position = display_position(ctx.file, path, text, site.offset);
+                let position = display_position(path, text, site.offset);
                 match site.verdict {
                     Verdict::Fine => {}
                     Verdict::Bad(reason) => match site.step {
@@ -124,9 +124,9 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     }
 }
 
-/// `src/catalog.rs:12:9`: the path from the package directory when the file
-/// sits under `src/`, `tests/`, `benches/` or `examples/`, else as given.
-fn display_position(linted: &Path, path: &Path, text: &str, offset: usize) -> String {
+/// `path:12:9`, the path as the caller gave it (absolute in `temper check`,
+/// which shows it relative to the current directory, as in every header).
+fn display_position(path: &Path, text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before
@@ -135,20 +135,8 @@ fn display_position(linted: &Path, path: &Path, text: &str, offset: usize) -> St
         .chars()
         .count()
         + 1;
-    let root = linted.ancestors().find(|dir| {
-        linted.strip_prefix(dir).ok().is_some_and(|rest| {
-            matches!(rest.components().next(), Some(Component::Normal(first))
-                if ["src", "tests", "benches", "examples"].iter().any(|d| first == *d))
-        })
-    });
-    let shown = root
-        .and_then(|root| path.strip_prefix(root).ok())
-        .unwrap_or(path);
-    let shown: Vec<String> = shown
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().to_string())
-        .collect();
-    format!("{}:{line}:{column}", shown.join("/"))
+    let shown = path.to_string_lossy().replace('\\', "/");
+    format!("{shown}:{line}:{column}")
 }
 
 /// What a call site needs.
@@ -1324,11 +1312,11 @@ mod tests {
         assert_eq!(applicability(&findings[0]), Some(Applicability::Unsafe));
         assert_eq!(
             findings[0].notes,
-            ["the fix is unsafe: src/host.rs:2:31: receiver is not an `Arc<Catalog>`"]
+            ["the fix is unsafe: /p/src/host.rs:2:31: receiver is not an `Arc<Catalog>`"]
         );
         assert_eq!(
             findings[1].notes,
-            ["the fix is unsafe: src/host.rs:2:49: argument is not an `&Arc<Catalog>`"]
+            ["the fix is unsafe: /p/src/host.rs:2:49: argument is not an `&Arc<Catalog>`"]
         );
     }
 
@@ -1384,7 +1372,7 @@ mod tests {
         assert_eq!(
             findings[0].notes,
             [
-                "the fix is unsafe: tests/it.rs:1:69: cannot tell whether the receiver is an `Arc<Catalog>`"
+                "the fix is unsafe: /p/tests/it.rs:1:69: cannot tell whether the receiver is an `Arc<Catalog>`"
             ]
         );
     }
