@@ -4,7 +4,9 @@
 mod cli;
 mod fix;
 mod fix_crates;
+mod fuzz;
 mod gate;
+mod limits;
 mod lint_fixtures;
 #[cfg(feature = "runtime")]
 mod pool;

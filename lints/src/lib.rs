@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod diagnostic;
+pub mod lex;
 pub mod modules;
 pub mod registry;
 mod rules;
@@ -125,6 +126,17 @@ pub fn analyze(
     options: &Options,
     facts: &CrateFacts,
 ) -> FileAnalysis {
+    // Callers measure first and skip such files with a note; this keeps the
+    // promise for every caller that does not.
+    if let Some(beyond) = lex::shape(source).beyond_limits() {
+        return FileAnalysis {
+            parse_errors: vec![ParseError {
+                range: 0..0,
+                message: format!("{beyond}; not parsed"),
+            }],
+            ..FileAnalysis::default()
+        };
+    }
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
     let extra_keywords: Vec<String> = options
@@ -169,11 +181,18 @@ pub fn analyze(
 /// The file's `mod` declarations and whether it is `#![cfg(test)]`, without
 /// running any lint: for files that discovery must read but not check.
 pub fn module_decls(source: &str, edition: Edition) -> (Vec<ModDecl>, bool) {
+    if !lex::shape(source).within_limits() {
+        return (Vec::new(), false);
+    }
     let file = SourceFile::parse(source, edition).tree();
     (modules::collect(&file), modules::file_is_cfg_test(&file))
 }
 
-/// Whether `source` parses without errors with `ra_ap_syntax`.
+/// How many syntax errors `ra_ap_syntax` finds in `source`.
+/// A file beyond [`lex::MAX_NESTING`] is not parsed and counts as one error.
 pub fn parse_error_count(source: &str, edition: Edition) -> usize {
+    if !lex::shape(source).within_limits() {
+        return 1;
+    }
     SourceFile::parse(source, edition).errors().len()
 }
