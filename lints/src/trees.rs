@@ -78,6 +78,10 @@ pub struct Tree {
     /// Offset in the file of the synthetic text's first byte, minus the
     /// synthetic prefix: `file_offset = tree_offset + shift`.
     shift: isize,
+    /// Where in the file this tree's text can be: the macro's argument text.
+    /// A node that reaches into the synthetic wrapper (arguments that do not
+    /// close) is cut to it, so no range ever points outside the file.
+    bounds: Range<usize>,
 }
 
 impl Tree {
@@ -87,9 +91,11 @@ impl Tree {
 
     /// Maps a range of this tree to a range of the file.
     pub fn file_range(&self, range: TextRange) -> Range<usize> {
-        let start = (usize::from(range.start()) as isize + self.shift).max(0) as usize;
-        let end = (usize::from(range.end()) as isize + self.shift).max(0) as usize;
-        start..end
+        let clamp = |offset: usize| {
+            let offset = (offset as isize + self.shift).max(0) as usize;
+            offset.clamp(self.bounds.start, self.bounds.end)
+        };
+        clamp(usize::from(range.start()))..clamp(usize::from(range.end()))
     }
 
     pub fn node_range(&self, node: &SyntaxNode) -> Range<usize> {
@@ -152,6 +158,7 @@ pub fn collect(file: &SourceFile, edition: Edition, extra_keywords: &[String]) -
         root: file.syntax().clone(),
         host: None,
         shift: 0,
+        bounds: 0..usize::MAX,
     }];
     let mut next = 0;
     while next < trees.len() {
@@ -203,10 +210,22 @@ fn reparse(
     if !known && open == '{' {
         return None;
     }
-    if text.len() < 2 {
-        return None;
-    }
-    let inner = &text[1..text.len() - 1];
+    // The closing delimiter is missing when the file ends inside the call
+    // (a syntax error): then everything after the opening one is argument
+    // text, and cutting a last character off would split a multi-byte one or
+    // shift the findings past the end of the file.
+    let close = match open {
+        '(' => SyntaxKind::R_PAREN,
+        '[' => SyntaxKind::R_BRACK,
+        '{' => SyntaxKind::R_CURLY,
+        _ => return None,
+    };
+    let closed = tt
+        .syntax()
+        .last_child_or_token()
+        .and_then(|element| element.into_token())
+        .is_some_and(|token| token.kind() == close && text.len() >= 2);
+    let inner = text.get(1..text.len() - usize::from(closed))?;
     let synthetic = format!("{PREFIX}{inner}{SUFFIX}");
     let parse = SourceFile::parse(&synthetic, edition);
     // Unknown macros are only treated as code when their arguments parse
@@ -222,5 +241,6 @@ fn reparse(
         root: parse.tree().syntax().clone(),
         host: Some(host),
         shift,
+        bounds: inner_start_in_file..inner_start_in_file + inner.len(),
     })
 }
