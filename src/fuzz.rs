@@ -15,8 +15,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use temper_lints::{Applicability, CrateContext, CrateFacts, Edition, Options, registry};
 
+/// A fuzz target body: takes any bytes, panics only on a broken promise.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name `fuzz/` and the corpus directories use.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("analyze", analyze),
     ("baseline", baseline),
     ("config", config),

@@ -101,7 +101,7 @@ fn workspace_classification_matches_markers_and_expected_json() {
 
     let expected = root().join("fixtures/workspace/expected.json");
     let actual = stdout(&output);
-    if std::env::var_os("TEMPER_BLESS").is_some() {
+    if crate::bless() {
         fs::write(&expected, &actual).expect("bless expected.json");
     } else {
         assert_eq!(

@@ -81,6 +81,18 @@ pub fn fix_and_build(name: &str) -> (tempfile::TempDir, PathBuf) {
         "temper fix failed\n{}",
         show(&fix)
     );
+    // `--verify` reverts what breaks the build, so the build below could not
+    // catch a bad rewrite on its own: nothing may have been reverted.
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&fix.stdout),
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    assert!(
+        !report.contains("reverted by --verify") && !report.contains("every file was restored"),
+        "--verify reverted fixes: a rewrite did not compile\n{}",
+        show(&fix)
+    );
 
     let check = cargo(&dir, &["check", "--all-targets", "--quiet"]);
     assert!(
@@ -103,8 +115,13 @@ pub fn fix_and_build(name: &str) -> (tempfile::TempDir, PathBuf) {
         .current_dir(&dir)
         .output()
         .expect("temper check runs");
-    let findings: Vec<serde_json::Value> =
-        serde_json::from_slice(&after.stdout).unwrap_or_default();
+    assert!(
+        matches!(after.status.code(), Some(0 | 1)),
+        "temper check failed after fixing\n{}",
+        show(&after)
+    );
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&after.stdout)
+        .unwrap_or_else(|e| panic!("temper check's JSON does not parse ({e})\n{}", show(&after)));
     let fixable: Vec<&serde_json::Value> = findings
         .iter()
         .filter(|f| {

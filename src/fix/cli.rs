@@ -142,10 +142,7 @@ pub fn exit_code(outcome: &FixOutcome, mode: Mode) -> ExitCode {
         .left
         .iter()
         .any(|left| left.reason == super::write::READ_ONLY);
-    if outcome.incomplete
-        || outcome.write_failures > 0
-        || outcome.verify_failures > 0
-        || read_only
+    if outcome.incomplete || outcome.write_failures > 0 || outcome.verify_failures > 0 || read_only
     {
         return ExitCode::from(2);
     }

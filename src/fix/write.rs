@@ -14,7 +14,9 @@ pub enum WriteError {
     #[error("{display}: changed on disk since it was read; not written (run `temper fix` again)")]
     #[diagnostic(code(temper::fix::changed_on_disk))]
     ChangedOnDisk { display: String },
-    #[error("{display}: no longer the file that was read (replaced by a directory, a symbolic link or something else); not written")]
+    #[error(
+        "{display}: no longer the file that was read (replaced by a directory, a symbolic link or something else); not written"
+    )]
     #[diagnostic(code(temper::fix::not_a_file))]
     NotAFile { display: String },
     #[error("{display}: file is read-only; not written")]
