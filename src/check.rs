@@ -182,6 +182,22 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
             }
         }
     }
+    // A target root that exists but is not a file (a directory named
+    // `lib.rs`) would otherwise leave its whole target silently unchecked.
+    for package in index.packages.values() {
+        let mut roots: Vec<PathBuf> = package.targets.iter().map(|t| t.root.clone()).collect();
+        roots.push(package.dir.join("src/lib.rs"));
+        roots.push(package.dir.join("src/main.rs"));
+        roots.sort();
+        roots.dedup();
+        for root in roots.iter().filter(|r| r.exists() && !r.is_file()) {
+            outcome.notes.push(error_note(
+                &display(root),
+                "a target root that is not a file (a directory?); its target cannot be checked",
+            ));
+            outcome.incomplete = true;
+        }
+    }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| {
         if a.path == b.path {
