@@ -8,12 +8,12 @@
 
 use crate::fix::engine::{self, Engine, SourceFile};
 use crate::fix::syntax;
-use crate::report::{self, LineIndex, Reported, Style};
+use crate::report::{self, Reported, Style};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use temper_lints::{Applicability, CrateContext, CrateFacts, Edition, Options, registry};
+use temper_lints::{Applicability, CrateFacts, Edition, Options};
 
 /// A fuzz target body: takes any bytes, panics only on a broken promise.
 pub type Target = fn(&[u8]);
@@ -263,37 +263,7 @@ fn shipped_world() -> Option<&'static crate::wit::ExpectedWorld> {
 /// Findings of `text` as a one-file library crate at default levels, with
 /// crate-wide fixes completed, as the fixer sees them.
 fn findings(text: &str) -> Vec<Reported> {
-    let path = Path::new(FILE);
-    let mut analysis = temper_lints::analyze(
-        text,
-        Edition::Edition2024,
-        &Options::default(),
-        &CrateFacts::default(),
-    );
-    let files = [(path.to_path_buf(), Arc::<str>::from(text))];
-    temper_lints::complete_fixes(
-        &mut analysis.findings,
-        &CrateContext {
-            file: path,
-            files: &files,
-            edition: Edition::Edition2024,
-        },
-    );
-    let shared: Arc<str> = Arc::from(text);
-    let index = LineIndex::new(text);
-    let kept = crate::suppress::apply(text, analysis.findings);
-    kept.into_iter()
-        .filter_map(|finding| {
-            let level = registry::lint(finding.lint)?.default_level;
-            Some(Reported::new(
-                "lib.rs".to_string(),
-                shared.clone(),
-                &index,
-                level,
-                finding,
-            ))
-        })
-        .collect()
+    crate::single::check_source(FILE, text, &Options::default(), &CrateFacts::default())
 }
 
 fn assert_in_text(text: &str, range: &Range<usize>, what: &str) {
