@@ -22,7 +22,7 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).expect("read fixture dir").flatten() {
         let path = entry.path();
         let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
+        if name == "target" {
             continue;
         }
         if path.is_dir() {
@@ -42,9 +42,12 @@ fn show(output: &Output) -> String {
     )
 }
 
+/// Cargo in a sample crate, with its committed lockfile (`--locked`): every
+/// run builds against the same dependency versions.
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO"))
         .args(args)
+        .arg("--locked")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", shared_target())
         .env_remove("RUSTFLAGS")
