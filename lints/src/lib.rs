@@ -158,6 +158,24 @@ pub fn analyze(
     for lint in LINTS {
         (lint.check)(&input, &mut findings);
     }
+    // A macro call that never closes (a syntax error) is re-parsed with a
+    // synthetic suffix; what a lint finds reaching into it would point past
+    // the file: cut the range at the file's end, and drop such a fix.
+    for finding in &mut findings {
+        let end = finding.range.end.min(source.len());
+        finding.range.end = (finding.range.start.min(end)..=end)
+            .rev()
+            .find(|&i| source.is_char_boundary(i))
+            .unwrap_or(0);
+        finding.range.start = finding.range.start.min(finding.range.end);
+        let outside = finding.fix.iter().flat_map(|fix| &fix.edits).any(|edit| {
+            edit.file.is_none()
+                && (edit.range.start > edit.range.end || source.get(edit.range.clone()).is_none())
+        });
+        if outside {
+            finding.fix = None;
+        }
+    }
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
     });

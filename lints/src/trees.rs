@@ -78,10 +78,6 @@ pub struct Tree {
     /// Offset in the file of the synthetic text's first byte, minus the
     /// synthetic prefix: `file_offset = tree_offset + shift`.
     shift: isize,
-    /// Where in the file this tree's text can be: the macro's argument text.
-    /// A node that reaches into the synthetic wrapper (arguments that do not
-    /// close) is cut to it, so no range ever points outside the file.
-    bounds: Range<usize>,
 }
 
 impl Tree {
@@ -91,11 +87,9 @@ impl Tree {
 
     /// Maps a range of this tree to a range of the file.
     pub fn file_range(&self, range: TextRange) -> Range<usize> {
-        let clamp = |offset: usize| {
-            let offset = (offset as isize + self.shift).max(0) as usize;
-            offset.clamp(self.bounds.start, self.bounds.end)
-        };
-        clamp(usize::from(range.start()))..clamp(usize::from(range.end()))
+        let start = (usize::from(range.start()) as isize + self.shift).max(0) as usize;
+        let end = (usize::from(range.end()) as isize + self.shift).max(0) as usize;
+        start..end
     }
 
     pub fn node_range(&self, node: &SyntaxNode) -> Range<usize> {
@@ -158,7 +152,6 @@ pub fn collect(file: &SourceFile, edition: Edition, extra_keywords: &[String]) -
         root: file.syntax().clone(),
         host: None,
         shift: 0,
-        bounds: 0..usize::MAX,
     }];
     let mut next = 0;
     while next < trees.len() {
@@ -215,16 +208,12 @@ fn reparse(
     // text, and cutting a last character off would split a multi-byte one or
     // shift the findings past the end of the file.
     let close = match open {
-        '(' => SyntaxKind::R_PAREN,
-        '[' => SyntaxKind::R_BRACK,
-        '{' => SyntaxKind::R_CURLY,
+        '(' => ')',
+        '[' => ']',
+        '{' => '}',
         _ => return None,
     };
-    let closed = tt
-        .syntax()
-        .last_child_or_token()
-        .and_then(|element| element.into_token())
-        .is_some_and(|token| token.kind() == close && text.len() >= 2);
+    let closed = text.len() >= 2 && text.ends_with(close);
     let inner = text.get(1..text.len() - usize::from(closed))?;
     let synthetic = format!("{PREFIX}{inner}{SUFFIX}");
     let parse = SourceFile::parse(&synthetic, edition);
@@ -241,6 +230,5 @@ fn reparse(
         root: parse.tree().syntax().clone(),
         host: Some(host),
         shift,
-        bounds: inner_start_in_file..inner_start_in_file + inner.len(),
     })
 }
