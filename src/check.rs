@@ -142,15 +142,10 @@ pub struct RunSettings {
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
-/// per core.
+/// per core. Its threads get stacks deep enough for any file within
+/// [`temper_lints::lex::MAX_NESTING`].
 pub fn use_threads(threads: Option<usize>) {
-    if let Some(threads) = threads {
-        // Only fails when a global pool already exists, which cannot happen
-        // before the command's first check.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build_global();
-    }
+    crate::stack::init_pool(threads);
 }
 
 /// Runs a check over the requested paths, without excludes or cache.
@@ -158,8 +153,13 @@ pub fn run(request: &CheckRequest) -> CheckOutcome {
     run_with(request, &RunSettings::default())
 }
 
-/// Runs a check over the requested paths.
+/// Runs a check over the requested paths, on threads with stacks for the
+/// deepest file temper accepts.
 pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome {
+    crate::stack::with_stack(|| run_on_this_thread(request, settings))
+}
+
+fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome {
     let mut outcome = CheckOutcome::default();
     let cwd = std::env::current_dir().unwrap_or_default();
     let display = |path: &Path| display_path(&cwd, path);
@@ -218,6 +218,22 @@ pub fn run_with(request: &CheckRequest, settings: &RunSettings) -> CheckOutcome 
                     broken.push(dir.to_path_buf());
                 }
             }
+        }
+    }
+    // A target root that exists but is not a file (a directory named
+    // `lib.rs`) would otherwise leave its whole target silently unchecked.
+    for package in index.packages.values() {
+        let mut roots: Vec<PathBuf> = package.targets.iter().map(|t| t.root.clone()).collect();
+        roots.push(package.dir.join("src/lib.rs"));
+        roots.push(package.dir.join("src/main.rs"));
+        roots.sort();
+        roots.dedup();
+        for root in roots.iter().filter(|r| r.exists() && !r.is_file()) {
+            outcome.notes.push(error_note(
+                &display(root),
+                "a target root that is not a file (a directory?); its target cannot be checked",
+            ));
+            outcome.incomplete = true;
         }
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
@@ -713,8 +729,17 @@ fn analyse(
     facts: &CrateFacts,
     cache: Option<&crate::cache::Cache>,
 ) -> Result<Analysed, FileNote> {
-    let bytes =
-        std::fs::read(path).map_err(|e| error_note(shown, &format!("cannot read file: {e}")))?;
+    let cannot_read = |e: std::io::Error| error_note(shown, &format!("cannot read file: {e}"));
+    let size = std::fs::metadata(path).map_err(cannot_read)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(error_note(
+            shown,
+            &too_large(&format!(
+                "{size} bytes, beyond the limit of {MAX_FILE_BYTES}"
+            )),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(cannot_read)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         error_note(
             shown,
@@ -724,6 +749,11 @@ fn analyse(
             ),
         )
     })?;
+    // Measured before parsing: a file nested deeper than the parsers' stacks
+    // hold is skipped, and every other file is still checked.
+    if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
+        return Err(error_note(shown, &too_large(&beyond)));
+    }
     let key = cache.map(|cache| cache.key(options, facts, edition, &text));
     let cached = cache
         .zip(key.as_deref())
@@ -745,6 +775,15 @@ fn analyse(
         dropped: false,
     })
 }
+
+/// The note for a file beyond the limits of [`temper_lints::lex`] or
+/// [`MAX_FILE_BYTES`]: what was exceeded, and that the file was skipped.
+fn too_large(beyond: &str) -> String {
+    format!("{beyond}; skipped (temper bounds the stack and memory one file may take)")
+}
+
+/// Files larger than this are not read at all.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 struct Modules<'a> {
     analysed: &'a HashMap<PathBuf, Analysed>,

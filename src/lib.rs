@@ -8,10 +8,13 @@ pub mod config;
 pub mod discover;
 pub mod fix;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod git;
 pub mod report;
 pub mod server;
 pub mod single;
+pub mod stack;
 pub mod suppress;
 
 #[cfg(feature = "runtime")]

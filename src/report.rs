@@ -125,7 +125,42 @@ pub enum NoteSeverity {
 
 struct FindingDiagnostic<'a> {
     reported: &'a Reported,
-    source: NamedSource<Arc<str>>,
+    /// `None` when a line to show is too long (see [`MAX_SHOWN_LINE`]).
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+/// Lines longer than this (minified or generated code) are not shown under a
+/// diagnostic: the terminal cannot show them usefully, and miette's layout
+/// fails on lines past 65,535 columns. The diagnostic names the position
+/// instead.
+const MAX_SHOWN_LINE: usize = 4096;
+
+/// Whether every line that `ranges` touch in `text` is short enough to show.
+fn lines_showable<'r>(
+    text: &str,
+    mut ranges: impl Iterator<Item = &'r std::ops::Range<usize>>,
+) -> bool {
+    ranges.all(|range| {
+        let start = range.start.min(text.len());
+        let end = range.end.clamp(start, text.len());
+        let bytes = text.as_bytes();
+        let line_start = bytes[..start]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line_end = bytes[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |i| end + i);
+        // Long spans over short lines are fine; only a single long line
+        // breaks the layout.
+        let longest = text[line_start..line_end]
+            .split('\n')
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        longest <= MAX_SHOWN_LINE
+    })
 }
 
 impl fmt::Debug for FindingDiagnostic<'_> {
@@ -136,7 +171,16 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reported.finding.message)
+        f.write_str(&self.reported.finding.message)?;
+        if self.source.is_none() {
+            let reported = self.reported;
+            write!(
+                f,
+                "\n  at {}:{}:{} (the line is too long to show)",
+                reported.path, reported.start.line, reported.start.column
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -185,10 +229,11 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         let finding = &self.reported.finding;
         let primary_label =
             (!finding.primary_label.is_empty()).then(|| finding.primary_label.clone());
@@ -219,6 +264,13 @@ impl fmt::Display for NoteDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.source.is_some() {
             f.write_str(&self.note.message)
+        } else if let Some((text, range)) = &self.note.span {
+            let position = LineIndex::new(text).position(text, range.start);
+            write!(
+                f,
+                "{}:{}:{}: {} (the line is too long to show)",
+                self.note.path, position.line, position.column, self.note.message
+            )
         } else {
             write!(f, "{}: {}", self.note.path, self.note.message)
         }
@@ -241,6 +293,7 @@ impl Diagnostic for NoteDiagnostic<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         let (_, range) = self.note.span.as_ref()?;
         Some(Box::new(std::iter::once(
             LabeledSpan::new_primary_with_span(None, span(range)),
@@ -282,7 +335,12 @@ impl Style {
 pub fn render_finding(reported: &Reported, style: Style) -> String {
     let diagnostic = FindingDiagnostic {
         reported,
-        source: NamedSource::new(&reported.path, reported.source.clone()).with_language("Rust"),
+        source: lines_showable(
+            &reported.source,
+            std::iter::once(&reported.finding.range)
+                .chain(reported.finding.labels.iter().map(|l| &l.range)),
+        )
+        .then(|| NamedSource::new(&reported.path, reported.source.clone()).with_language("Rust")),
     };
     let mut out = String::new();
     // Rendering into a String cannot fail: fmt::Write for String is infallible.
@@ -297,6 +355,7 @@ pub fn render_note(note: &FileNote, style: Style) -> String {
         source: note
             .span
             .as_ref()
+            .filter(|(text, range)| lines_showable(text, std::iter::once(range)))
             .map(|(text, _)| NamedSource::new(&note.path, text.clone())),
     };
     let mut out = String::new();

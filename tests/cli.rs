@@ -101,7 +101,7 @@ fn workspace_classification_matches_markers_and_expected_json() {
 
     let expected = root().join("fixtures/workspace/expected.json");
     let actual = stdout(&output);
-    if std::env::var_os("TEMPER_BLESS").is_some() {
+    if crate::bless() {
         fs::write(&expected, &actual).expect("bless expected.json");
     } else {
         assert_eq!(
@@ -366,6 +366,52 @@ fn unreadable_file_is_reported_with_its_path() {
             stderr(&output)
         );
     }
+}
+
+/// Unreadable input that stays unreadable for root, which is how CI runs: a
+/// directory where the library root should be, and a `mod` whose file is a
+/// dangling symbolic link.
+#[cfg(unix)]
+#[test]
+fn unreadable_crate_files_are_errors_even_for_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+    )
+    .expect("manifest");
+    fs::create_dir_all(dir.path().join("src/lib.rs")).expect("a directory named lib.rs");
+    fs::write(
+        dir.path().join("src/main.rs"),
+        format!("mod gone;\n{UNWRAP}"),
+    )
+    .expect("main.rs");
+    std::os::unix::fs::symlink(
+        dir.path().join("nowhere.rs"),
+        dir.path().join("src/gone.rs"),
+    )
+    .expect("symlink");
+    let output = temper()
+        .args(["check", "--no-cache"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("src/lib.rs: a target root that is not a file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("src/gone.rs: cannot read file: a broken symbolic link"),
+        "{err}"
+    );
+    // The rest of the crate (main.rs, binary code: no finding) is still checked.
+    assert!(
+        stdout(&output).contains("no problems found in 1 file"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]

@@ -672,6 +672,8 @@ fn read_only_files_are_not_written() {
         stdout.contains("0 fixed, 1 left: 1 file is read-only"),
         "{stdout}"
     );
+    // As the README promises: a file that could not be written is exit 2.
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
 }
 
 #[test]
@@ -683,6 +685,9 @@ fn files_with_syntax_errors_are_not_written() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("file has syntax errors"), "{stdout}");
     assert!(stdout.contains("0 fixed"), "{stdout}");
+    // Not written by design (like `check`, a note, not a failure): the
+    // finding is a warning, so the run succeeds.
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
 }
 
 #[test]
@@ -740,6 +745,7 @@ fn verify_keeps_going_when_the_crate_does_not_compile_before() {
         format!("{FIXED}\npub fn broken() -> u8 {{\n    \"not a number\"\n}}\n")
     );
     assert!(text(&output.stdout).contains("1 fixed"));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
 
 #[test]
@@ -766,4 +772,6 @@ fn verify_reverts_a_fix_that_breaks_the_build() {
     );
     assert!(stdout.contains("reverted by --verify"), "{stdout}");
     assert!(stdout.contains("E0277"), "{stdout}");
+    // A reverted fix is a finding left at level warn, not a failure.
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
 }

@@ -23,7 +23,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).expect("read fixture dir").flatten() {
         let path = entry.path();
         let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
+        if name == "target" {
             continue;
         }
         if path.is_dir() {
@@ -43,9 +43,12 @@ fn show(output: &Output) -> String {
     )
 }
 
+/// Cargo in a sample crate, with its committed lockfile (`--locked`): every
+/// run builds against the same dependency versions.
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO"))
         .args(args)
+        .arg("--locked")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", shared_target())
         .env_remove("RUSTFLAGS")
@@ -103,6 +106,18 @@ fn fix_and_build_as(name: &str, edition: Option<&str>) -> (tempfile::TempDir, Pa
         "temper fix failed\n{}",
         show(&fix)
     );
+    // `--verify` reverts what breaks the build, so the build below could not
+    // catch a bad rewrite on its own: nothing may have been reverted.
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&fix.stdout),
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    assert!(
+        !report.contains("reverted by --verify") && !report.contains("every file was restored"),
+        "--verify reverted fixes: a rewrite did not compile\n{}",
+        show(&fix)
+    );
 
     let check = cargo(&dir, &["check", "--all-targets", "--quiet"]);
     assert!(
@@ -125,8 +140,13 @@ fn fix_and_build_as(name: &str, edition: Option<&str>) -> (tempfile::TempDir, Pa
         .current_dir(&dir)
         .output()
         .expect("temper check runs");
-    let findings: Vec<serde_json::Value> =
-        serde_json::from_slice(&after.stdout).unwrap_or_default();
+    assert!(
+        matches!(after.status.code(), Some(0 | 1)),
+        "temper check failed after fixing\n{}",
+        show(&after)
+    );
+    let findings: Vec<serde_json::Value> = serde_json::from_slice(&after.stdout)
+        .unwrap_or_else(|e| panic!("temper check's JSON does not parse ({e})\n{}", show(&after)));
     let fixable: Vec<&serde_json::Value> = findings
         .iter()
         .filter(|f| {

@@ -33,9 +33,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn bless() -> bool {
-    std::env::var_os("TEMPER_BLESS").is_some_and(|v| v != "0")
-}
+use crate::bless;
 
 /// `// temper-facts: anyhow tracing` at the top of a fixture describes its crate.
 fn facts(source: &str) -> CrateFacts {

@@ -21,7 +21,7 @@ const CASES: &str = "fixtures/wit/cases";
 const DEFAULT_WORLD: &str = "fixtures/wit/world/extractor.wit";
 
 fn blessing() -> bool {
-    std::env::var_os("TEMPER_BLESS").is_some_and(|v| v == "1")
+    crate::bless()
 }
 
 fn component_from(wit: &Path) -> Vec<u8> {

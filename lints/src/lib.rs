@@ -9,6 +9,7 @@
 pub mod context;
 pub mod diagnostic;
 pub mod index;
+pub mod lex;
 pub mod modules;
 pub mod registry;
 mod rules;
@@ -179,6 +180,17 @@ fn analyze_with(
     facts: &CrateFacts,
     wrappers: Option<&SpawnWrappers>,
 ) -> FileAnalysis {
+    // Callers measure first and skip such files with a note; this keeps the
+    // promise for every caller that does not.
+    if let Some(beyond) = lex::shape(source).beyond_limits() {
+        return FileAnalysis {
+            parse_errors: vec![ParseError {
+                range: 0..0,
+                message: format!("{beyond}; not parsed"),
+            }],
+            ..FileAnalysis::default()
+        };
+    }
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
     let extra_keywords: Vec<String> = options
@@ -201,6 +213,24 @@ fn analyze_with(
     let mut findings = Vec::new();
     for lint in LINTS {
         (lint.check)(&input, &mut findings);
+    }
+    // A macro call that never closes (a syntax error) is re-parsed with a
+    // synthetic suffix; what a lint finds reaching into it would point past
+    // the file: cut the range at the file's end, and drop such a fix.
+    for finding in &mut findings {
+        let end = finding.range.end.min(source.len());
+        finding.range.end = (finding.range.start.min(end)..=end)
+            .rev()
+            .find(|&i| source.is_char_boundary(i))
+            .unwrap_or(0);
+        finding.range.start = finding.range.start.min(finding.range.end);
+        let outside = finding.fix.iter().flat_map(|fix| &fix.edits).any(|edit| {
+            edit.file.is_none()
+                && (edit.range.start > edit.range.end || source.get(edit.range.clone()).is_none())
+        });
+        if outside {
+            finding.fix = None;
+        }
     }
     findings.sort_by(|a, b| {
         (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
@@ -231,6 +261,9 @@ fn analyze_with(
 /// The file's `mod` declarations and whether it is `#![cfg(test)]`, without
 /// running any lint: for files that discovery must read but not check.
 pub fn module_decls(source: &str, edition: Edition) -> (Vec<ModDecl>, bool) {
+    if !lex::shape(source).within_limits() {
+        return (Vec::new(), false);
+    }
     let file = SourceFile::parse(source, edition).tree();
     (modules::collect(&file), modules::file_is_cfg_test(&file))
 }
@@ -247,7 +280,11 @@ pub fn file_allows(source: &str, edition: Edition) -> Vec<String> {
     modules::file_allows(&SourceFile::parse(source, edition).tree())
 }
 
-/// Whether `source` parses without errors with `ra_ap_syntax`.
+/// How many syntax errors `ra_ap_syntax` finds in `source`.
+/// A file beyond [`lex::MAX_NESTING`] is not parsed and counts as one error.
 pub fn parse_error_count(source: &str, edition: Edition) -> usize {
+    if !lex::shape(source).within_limits() {
+        return 1;
+    }
     SourceFile::parse(source, edition).errors().len()
 }

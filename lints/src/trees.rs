@@ -203,10 +203,18 @@ fn reparse(
     if !known && open == '{' {
         return None;
     }
-    if text.len() < 2 {
-        return None;
-    }
-    let inner = &text[1..text.len() - 1];
+    // The closing delimiter is missing when the file ends inside the call
+    // (a syntax error): then everything after the opening one is argument
+    // text, and cutting a last character off would split a multi-byte one or
+    // shift the findings past the end of the file.
+    let close = match open {
+        '(' => ')',
+        '[' => ']',
+        '{' => '}',
+        _ => return None,
+    };
+    let closed = text.len() >= 2 && text.ends_with(close);
+    let inner = text.get(1..text.len() - usize::from(closed))?;
     let synthetic = format!("{PREFIX}{inner}{SUFFIX}");
     let parse = SourceFile::parse(&synthetic, edition);
     // Unknown macros are only treated as code when their arguments parse

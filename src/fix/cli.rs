@@ -21,8 +21,9 @@ Exit status:
      level deny is left
   1  findings at level deny are left after fixing; with --diff, also when
      there would be changes
-  2  usage error, unreadable input, a file that could not be written (read-only
-     or changed on disk since it was read), or --verify could not build a package")]
+  2  usage error, unreadable input, a file that could not be written (read-only,
+     changed or replaced on disk since it was read, a failed write), or --verify
+     could not build a package")]
 pub struct FixArgs {
     /// Crates, workspaces, directories or `.rs` files (default: the current directory).
     pub paths: Vec<PathBuf>,
@@ -148,7 +149,14 @@ pub fn run(args: &FixArgs) -> ExitCode {
 
 /// The exit status documented in `temper fix --help`.
 pub fn exit_code(outcome: &FixOutcome, mode: Mode) -> ExitCode {
-    if outcome.incomplete || outcome.write_failures > 0 || outcome.verify_failures > 0 {
+    // A read-only file is never written, but its fixes were asked for: as
+    // for any file that could not be written, the run did not do its job.
+    let read_only = outcome
+        .left
+        .iter()
+        .any(|left| left.reason == super::write::READ_ONLY);
+    if outcome.incomplete || outcome.write_failures > 0 || outcome.verify_failures > 0 || read_only
+    {
         return ExitCode::from(2);
     }
     let denied_left = outcome.left.iter().any(|l| l.level == Level::Deny);

@@ -123,6 +123,12 @@ pub fn run(request: &FixRequest) -> FixOutcome {
 /// [`run`] with test hooks.
 #[doc(hidden)]
 pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
+    // Re-linting and the two-parser guard run on this thread: give it the
+    // stack the nesting limit was measured for.
+    crate::stack::with_stack(|| run_on_this_thread(request, hooks))
+}
+
+fn run_on_this_thread(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
     let checked = check::run_with(&request.check, &request.settings);
     let mut outcome = FixOutcome {
         notes: checked.notes,
@@ -132,6 +138,9 @@ pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
         converged: true,
         ..FixOutcome::default()
     };
+    if request.mode == Mode::Write {
+        remove_stale_temps(&checked.files, &mut outcome.notes);
+    }
     let mut by_display: HashMap<String, Vec<Reported>> = HashMap::new();
     for reported in checked.findings {
         by_display
@@ -188,6 +197,23 @@ pub fn run_with_hooks(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
     finish(outcome, fixpoint, &Disk::default(), &HashMap::new())
 }
 
+/// Removes what an interrupted `temper fix` left beside the files it was
+/// writing, and says so: the files themselves hold their old or new text.
+fn remove_stale_temps(files: &[CheckedFile], notes: &mut Vec<FileNote>) {
+    let dirs: BTreeSet<&Path> = files.iter().filter_map(|f| f.path.parent()).collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for dir in dirs {
+        for removed in write::remove_stale_temps(dir) {
+            notes.push(FileNote {
+                path: check::display_path(&cwd, &removed),
+                severity: NoteSeverity::Warning,
+                message: "removed a temporary file left by an interrupted `temper fix` (the file it was for was not changed by it)".to_string(),
+                span: None,
+            });
+        }
+    }
+}
+
 /// The package directory that relative cross-file edit paths resolve against
 /// (the file's own directory when it belongs to no package).
 pub fn base_dir(path: &Path) -> PathBuf {
@@ -202,7 +228,7 @@ fn blocked(file: &CheckedFile, mode: Mode) -> Option<String> {
         return Some("file has syntax errors".to_string());
     }
     if mode == Mode::Write && write::is_read_only(&file.path) {
-        return Some("file is read-only".to_string());
+        return Some(write::READ_ONLY.to_string());
     }
     None
 }
@@ -238,7 +264,7 @@ fn add_edit_targets(sources: &mut Vec<SourceFile>, mode: Mode) {
         let blocked = if parse_errors > 0 {
             Some("file has syntax errors".to_string())
         } else if mode == Mode::Write && write::is_read_only(&path) {
-            Some("file is read-only".to_string())
+            Some(write::READ_ONLY.to_string())
         } else {
             None
         };

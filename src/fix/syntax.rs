@@ -13,7 +13,17 @@ pub struct RaParse {
 }
 
 /// Parses `text` with `ra_ap_syntax` in the file's edition, as `check` does.
+///
+/// A text beyond the limits of [`temper_lints::lex`] is not parsed (it could
+/// overflow the stack) and counts as one error, so a fix that takes a file
+/// past a limit parses worse and is refused.
 pub fn ra_parse(text: &str, edition: Edition) -> RaParse {
+    if let Some(beyond) = temper_lints::lex::shape(text).beyond_limits() {
+        return RaParse {
+            errors: 1,
+            first: Some(beyond),
+        };
+    }
     let errors = SourceFile::parse(text, edition).errors();
     RaParse {
         errors: errors.len(),
@@ -23,6 +33,9 @@ pub fn ra_parse(text: &str, edition: Edition) -> RaParse {
 
 /// Parses `text` with `syn`; `Err` carries syn's (single) error message.
 pub fn syn_parse(text: &str) -> Result<(), String> {
+    if let Some(beyond) = temper_lints::lex::shape(text).beyond_limits() {
+        return Err(beyond);
+    }
     syn::parse_file(text).map(|_| ()).map_err(|e| e.to_string())
 }
 
@@ -55,6 +68,9 @@ pub fn parses_worse(
 /// The byte ranges of every item (functions, impls, structs, modules, ...) of
 /// `text`, nested ones included, in no particular order.
 pub fn item_ranges(text: &str, edition: Edition) -> Vec<Range<usize>> {
+    if !temper_lints::lex::shape(text).within_limits() {
+        return Vec::new();
+    }
     let file = SourceFile::parse(text, edition).tree();
     file.syntax()
         .descendants()

@@ -214,6 +214,14 @@ fn decode(
     bytes: &[u8],
     name: &str,
 ) -> Result<(wit_parser::Resolve, wit_parser::WorldId), WitError> {
+    // Validate first: fuzzing found 2-3 KB components that made the decoder
+    // allocate about 3 GB before rejecting them; the validator refuses them
+    // in linear time and memory.
+    if let Err(err) = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+    {
+        return Err(reader_error(&err, err.to_string(), bytes, name));
+    }
     let decoded =
         catch_unwind(AssertUnwindSafe(|| wit_component::decode(bytes))).map_err(|_| {
             WitError::Malformed {
@@ -227,20 +235,38 @@ fn decode(
             path: name.to_owned(),
         }),
         Err(err) => {
-            let at_end = err
+            let message = format!("{err:#}");
+            match err
                 .chain()
-                .filter_map(|cause| cause.downcast_ref::<wasmparser::BinaryReaderError>())
-                .any(|e| e.offset() >= bytes.len() || e.message().contains("unexpected end"));
-            if at_end {
-                return Err(WitError::Truncated {
+                .find_map(|cause| cause.downcast_ref::<wasmparser::BinaryReaderError>())
+            {
+                Some(reader) => Err(reader_error(reader, message, bytes, name)),
+                None => Err(WitError::Malformed {
                     path: name.to_owned(),
-                    len: bytes.len(),
-                });
+                    message,
+                }),
             }
-            Err(WitError::Malformed {
-                path: name.to_owned(),
-                message: format!("{err:#}"),
-            })
+        }
+    }
+}
+
+/// A binary that ends early is truncated; anything else the reader refuses is
+/// malformed.
+fn reader_error(
+    error: &wasmparser::BinaryReaderError,
+    message: String,
+    bytes: &[u8],
+    name: &str,
+) -> WitError {
+    if error.offset() >= bytes.len() || error.message().contains("unexpected end") {
+        WitError::Truncated {
+            path: name.to_owned(),
+            len: bytes.len(),
+        }
+    } else {
+        WitError::Malformed {
+            path: name.to_owned(),
+            message,
         }
     }
 }

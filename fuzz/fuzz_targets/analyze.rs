@@ -1,0 +1,5 @@
+//! libFuzzer entry for `temper::fuzz::analyze`; the body lives in temper so the
+//! stable test suite replays this target's corpus through the same code.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| temper::fuzz::analyze(data));
