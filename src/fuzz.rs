@@ -111,14 +111,15 @@ pub fn fix_invariants(text: &str) -> Result<String, String> {
         base_dir: PathBuf::from("/fuzz"),
         blocked: None,
         parse_errors: None,
+        edition: temper_lints::Edition::LATEST,
     };
     let first = engine.run(vec![file(text, first_findings)], &HashMap::new());
     let fixed = first
         .files
         .first()
         .map_or_else(|| text.to_string(), |f| f.text.to_string());
-    let before = syntax::ra_parse(text).errors;
-    let after = syntax::ra_parse(&fixed);
+    let before = syntax::ra_parse(text, temper_lints::Edition::LATEST).errors;
+    let after = syntax::ra_parse(&fixed, temper_lints::Edition::LATEST);
     if after.errors > before {
         return Err(format!(
             "the fixed text has {} ra_ap_syntax errors, the input {before}: {}",
@@ -196,8 +197,8 @@ pub fn suppressions(data: &[u8]) {
             .collect();
         let (added, _) = crate::suppress::add_comments(text, &wanted, "fuzz");
         if let Some(added) = added {
-            let before = syntax::ra_parse(text).errors;
-            let after = syntax::ra_parse(&added).errors;
+            let before = syntax::ra_parse(text, temper_lints::Edition::LATEST).errors;
+            let after = syntax::ra_parse(&added, temper_lints::Edition::LATEST).errors;
             assert!(
                 after <= before,
                 "suppression comments made the text parse worse ({before} -> {after} errors)"

@@ -107,6 +107,8 @@ pub struct CrateIndex {
     pub from_impls: Vec<(String, String)>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
+    /// Functions by file and start offset.
+    pub by_start: std::collections::HashMap<(usize, usize), usize>,
     pub edition: Option<Edition>,
 }
 
@@ -144,6 +146,12 @@ impl CrateIndex {
             let file = SourceFile::parse(text, edition).tree();
             index.collect(at, &file);
         }
+        index.by_start = index
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(at, f)| ((f.file, f.range.start), at))
+            .collect();
         index
     }
 
@@ -487,7 +495,19 @@ fn site(index: &CrateIndex, at: usize, tree: &trees::Tree, name_ref: &SyntaxNode
             Some(call) if call.expr().is_some_and(|e| e.syntax() == path_expr.syntax()) => {
                 (call.syntax().clone(), CallKind::Path(qualifier), false)
             }
-            _ => (path_expr.syntax().clone(), CallKind::Path(qualifier), true),
+            // A bare name that is not called is usually a local variable; it
+            // counts as the function passed as a value only where a function
+            // value is expected: an argument, or a qualified path.
+            _ => {
+                let argument = path_expr
+                    .syntax()
+                    .parent()
+                    .is_some_and(|p| p.kind() == SyntaxKind::ARG_LIST);
+                if qualifier.is_empty() && !argument {
+                    return None;
+                }
+                (path_expr.syntax().clone(), CallKind::Path(qualifier), true)
+            }
         }
     } else {
         return None;
@@ -529,12 +549,10 @@ fn place(index: &CrateIndex, at: usize, tree: &trees::Tree, node: &SyntaxNode) -
             } else {
                 range(func.syntax()).start
             };
-            let name = func.name().map(|n| n.text().to_string()).unwrap_or_default();
             index
-                .functions
-                .iter()
-                .position(|f| f.file == at && f.range.start == start && f.name == name)
-                .map_or(CallPlace::Item, CallPlace::Function)
+                .by_start
+                .get(&(at, start))
+                .map_or(CallPlace::Item, |&f| CallPlace::Function(f))
         }
         None => CallPlace::Item,
     }

@@ -198,7 +198,19 @@ fn target_json(target: &discover::Target, edition: &'static str) -> TargetJson {
     }
 }
 
-fn owner(manifest: Option<&Path>, file: &Path) -> Owner {
+/// cargo's name for an edition.
+fn edition_name(edition: temper_lints::Edition) -> &'static str {
+    match edition {
+        temper_lints::Edition::Edition2015 => "2015",
+        temper_lints::Edition::Edition2018 => "2018",
+        temper_lints::Edition::Edition2021 => "2021",
+        temper_lints::Edition::Edition2024 => "2024",
+    }
+}
+
+/// The package (and targets) a file belongs to; `edition` is the file's, for
+/// a file outside any package.
+fn owner(manifest: Option<&Path>, file: &Path, file_edition: temper_lints::Edition) -> Owner {
     let package = manifest.and_then(|m| discover::read_manifest(m, "").ok());
     let Some((manifest, package)) = manifest.zip(package) else {
         let name = file
@@ -212,7 +224,7 @@ fn owner(manifest: Option<&Path>, file: &Path) -> Owner {
                 crate_types: vec!["lib"],
                 name,
                 src_path: file.display().to_string(),
-                edition: edition_name(edition),
+                edition: edition_name(file_edition),
                 doc: true,
                 doctest: true,
                 test: true,

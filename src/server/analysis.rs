@@ -47,7 +47,7 @@ impl Settings {
             let help = miette::Diagnostic::help(&error).map(|h| format!(" ({h})"));
             format!("{error}{}", help.unwrap_or_default())
         })?;
-        let levels = config.levels_with(&[], &[], &[])?;
+        let levels = config.levels_with(&config::LevelFlags::default())?;
         let baseline = match baseline_file {
             Some(file) => {
                 let path = cwd.join(file);
@@ -109,6 +109,7 @@ pub struct Workspace {
 pub fn check_workspace(settings: &Settings) -> Workspace {
     let run = RunSettings {
         exclude: settings.exclude.clone(),
+        configs: None,
         cache_dir: settings.cache_dir.clone(),
         // Kept: open documents re-check against their package's texts.
         drop_clean_sources: false,
@@ -207,6 +208,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
     };
     let run = RunSettings {
         exclude: settings.exclude.clone(),
+        configs: None,
         cache_dir: None,
         drop_clean_sources: true,
     };
@@ -223,6 +225,8 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         parse_errors: 0,
         library: true,
         test_only: false,
+        allows: Vec::new(),
+        config: None,
         facts: temper_lints::CrateFacts::default(),
         edition: settings.request.edition.unwrap_or(temper_lints::Edition::LATEST),
     }))

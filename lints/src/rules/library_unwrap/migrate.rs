@@ -124,8 +124,12 @@ fn plan(
         let sites = calls
             .entry(function.name.clone())
             .or_insert_with(|| index::calls_to(index, &function.name));
+        let same_name: Vec<usize> = index
+            .functions_named(&function.name)
+            .map(|(i, _)| i)
+            .collect();
         for site in sites.iter() {
-            if !resolves_to(site, at, index)? {
+            if !resolves_to(site, at, index, &same_name)? {
                 continue;
             }
             let shown = location(index, site.file, site.range.start);
@@ -237,9 +241,13 @@ fn eligible(function: &Function, index: &CrateIndex) -> Result<(), String> {
 
 /// Whether `site` calls function `at`, or an error when it might and the
 /// syntax cannot tell.
-fn resolves_to(site: &CallSite, at: usize, index: &CrateIndex) -> Result<bool, String> {
+fn resolves_to(
+    site: &CallSite,
+    at: usize,
+    index: &CrateIndex,
+    same_name: &[usize],
+) -> Result<bool, String> {
     let function = &index.functions[at];
-    let same_name: Vec<usize> = index.functions_named(&function.name).map(|(i, _)| i).collect();
     let caller_owner = match site.place {
         CallPlace::Function(caller) => Some(&index.functions[caller].owner),
         _ => None,
