@@ -376,13 +376,23 @@ mod tests {
         assert_eq!(cached.modules, analysis.modules);
         // Different text, options or facts: a different key.
         assert_ne!(
-            cache.key(&options, &facts, temper_lints::Edition::Edition2024, "pub fn g() {}"),
+            cache.key(
+                &options,
+                &facts,
+                temper_lints::Edition::Edition2024,
+                "pub fn g() {}"
+            ),
             key
         );
         let mut other = Options::default();
         other.library_unwrap.allow_lock_results = true;
         assert_ne!(
-            Cache::open(dir.path(), &other).key(&other, &facts, temper_lints::Edition::Edition2024, text),
+            Cache::open(dir.path(), &other).key(
+                &other,
+                &facts,
+                temper_lints::Edition::Edition2024,
+                text
+            ),
             key
         );
         let facts2 = CrateFacts {

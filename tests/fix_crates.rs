@@ -447,7 +447,8 @@ fn migrate_chain_is_fixed_and_still_builds() {
     );
     let registry = read("src/registry.rs");
     assert!(
-        registry.contains("pub fn add(&mut self, line: &str) -> Result<(), crate::UnexpectedError> {"),
+        registry
+            .contains("pub fn add(&mut self, line: &str) -> Result<(), crate::UnexpectedError> {"),
         "{registry}"
     );
     assert!(registry.contains("registry.add(line)?;"), "{registry}");
@@ -495,9 +496,8 @@ fn the_editions_crate_is_fixed_and_builds_in_every_edition() {
             "{edition}: {settings}"
         );
         assert!(
-            settings.contains(
-                "self.reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);"
-            ),
+            settings
+                .contains("self.reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);"),
             "{edition}: {settings}"
         );
         let registry = read("src/registry.rs");

@@ -143,6 +143,11 @@ impl CrateIndex {
                 module: module_path(relative),
                 outside_library: outside_library(relative),
             });
+            // A file beyond the parser's limits is not parsed (it could
+            // overflow the stack); its functions are simply not indexed.
+            if !crate::lex::shape(text).within_limits() {
+                continue;
+            }
             let file = SourceFile::parse(text, edition).tree();
             index.collect(at, &file);
         }
@@ -184,7 +189,10 @@ impl CrateIndex {
     }
 
     /// The functions named `name`.
-    pub fn functions_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Function)> {
+    pub fn functions_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a Function)> {
         self.functions
             .iter()
             .enumerate()
@@ -197,7 +205,10 @@ impl CrateIndex {
             .iter()
             .enumerate()
             .filter(|(_, f)| {
-                f.file == file && f.body.as_ref().is_some_and(|b| b.start <= offset && offset < b.end)
+                f.file == file
+                    && f.body
+                        .as_ref()
+                        .is_some_and(|b| b.start <= offset && offset < b.end)
             })
             .min_by_key(|(_, f)| f.range.end - f.range.start)
             .map(|(at, _)| at)
@@ -269,9 +280,9 @@ fn function(at: usize, tree: &trees::Tree, func: &ast::Fn) -> Option<Function> {
         .is_some_and(|vis| vis.syntax().text() == "pub");
     let attrs: Vec<String> = func.attrs().map(|attr| context::attr_text(&attr)).collect();
     let foreign = func.abi().is_some()
-        || attrs
-            .iter()
-            .any(|attr| attr == "no_mangle" || attr == "unsafe(no_mangle)" || attr.starts_with("export_name"));
+        || attrs.iter().any(|attr| {
+            attr == "no_mangle" || attr == "unsafe(no_mangle)" || attr.starts_with("export_name")
+        });
     Some(Function {
         file: at,
         name,
@@ -283,24 +294,28 @@ fn function(at: usize, tree: &trees::Tree, func: &ast::Fn) -> Option<Function> {
         foreign,
         test: context::in_test_code(tree, func.syntax(), &[]),
         has_self: params.self_param().is_some(),
-        ret: func.ret_type().and_then(|ret| ret.ty()).map(|ty| range(ty.syntax())),
+        ret: func
+            .ret_type()
+            .and_then(|ret| ret.ty())
+            .map(|ty| range(ty.syntax())),
         params_end: usize::from(params.syntax().text_range().end()),
         body: func.body().map(|body| range(body.syntax())),
     })
 }
 
 fn owner(func: &ast::Fn) -> Owner {
-    let Some(list) = func.syntax().parent().filter(|p| p.kind() == SyntaxKind::ASSOC_ITEM_LIST) else {
+    let Some(list) = func
+        .syntax()
+        .parent()
+        .filter(|p| p.kind() == SyntaxKind::ASSOC_ITEM_LIST)
+    else {
         return Owner::Free;
     };
     let Some(container) = list.parent() else {
         return Owner::Free;
     };
     if let Some(imp) = ast::Impl::cast(container.clone()) {
-        let self_ty = imp
-            .self_ty()
-            .map(|ty| type_name(&ty))
-            .unwrap_or_default();
+        let self_ty = imp.self_ty().map(|ty| type_name(&ty)).unwrap_or_default();
         return match imp.trait_() {
             Some(trait_ty) => Owner::TraitImpl {
                 trait_name: type_name(&trait_ty),
@@ -310,7 +325,11 @@ fn owner(func: &ast::Fn) -> Owner {
         };
     }
     if let Some(item) = ast::Trait::cast(container) {
-        return Owner::TraitDef(item.name().map(|n| n.text().to_string()).unwrap_or_default());
+        return Owner::TraitDef(
+            item.name()
+                .map(|n| n.text().to_string())
+                .unwrap_or_default(),
+        );
     }
     Owner::Free
 }
@@ -337,7 +356,8 @@ fn error_enum(at: usize, module: &str, file: &SourceFile, item: &ast::Enum) -> O
     // Visible to the rest of the crate: `pub` or `pub(crate)`, declared at the
     // top of its file.
     let vis = item.visibility()?.syntax().text().to_string();
-    if !(vis == "pub" || vis == "pub(crate)") || item.syntax().parent()?.kind() != SyntaxKind::SOURCE_FILE
+    if !(vis == "pub" || vis == "pub(crate)")
+        || item.syntax().parent()?.kind() != SyntaxKind::SOURCE_FILE
     {
         return None;
     }
@@ -362,7 +382,13 @@ fn error_enum(at: usize, module: &str, file: &SourceFile, item: &ast::Enum) -> O
             let name = variant.name()?.text().to_string();
             let fields = variant
                 .field_list()
-                .map(|f| f.syntax().text().to_string().split_whitespace().collect::<String>())
+                .map(|f| {
+                    f.syntax()
+                        .text()
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<String>()
+                })
                 .unwrap_or_default();
             Some((name, fields))
         })
@@ -448,7 +474,7 @@ pub fn calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
     let keywords = [name.to_string()];
     let edition = index.edition.unwrap_or(Edition::CURRENT);
     for (at, file) in index.files.iter().enumerate() {
-        if !file.text.contains(name) {
+        if !file.text.contains(name) || !crate::lex::shape(&file.text).within_limits() {
             continue;
         }
         let parsed = SourceFile::parse(&file.text, edition).tree();
@@ -474,7 +500,13 @@ fn name_token(node: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
     Some(node.clone())
 }
 
-fn site(index: &CrateIndex, at: usize, tree: &trees::Tree, name_ref: &SyntaxNode, _token: &SyntaxNode) -> Option<CallSite> {
+fn site(
+    index: &CrateIndex,
+    at: usize,
+    tree: &trees::Tree,
+    name_ref: &SyntaxNode,
+    _token: &SyntaxNode,
+) -> Option<CallSite> {
     let parent = name_ref.parent()?;
     let (call, kind, as_value) = if let Some(method) = ast::MethodCallExpr::cast(parent.clone()) {
         let receiver = method.receiver()?.syntax().text().to_string();
@@ -483,7 +515,11 @@ fn site(index: &CrateIndex, at: usize, tree: &trees::Tree, name_ref: &SyntaxNode
         // `a::b::name` as an expression: a call when it is the callee.
         let path = parent.parent().and_then(ast::Path::cast)?;
         // Only the last segment names the function.
-        if path.syntax().parent().is_some_and(|p| p.kind() == SyntaxKind::PATH) {
+        if path
+            .syntax()
+            .parent()
+            .is_some_and(|p| p.kind() == SyntaxKind::PATH)
+        {
             return None;
         }
         let path_expr = path.syntax().parent().and_then(ast::PathExpr::cast)?;
@@ -492,7 +528,11 @@ fn site(index: &CrateIndex, at: usize, tree: &trees::Tree, name_ref: &SyntaxNode
             .map(|q| context::path_segments(&q.syntax().text().to_string()))
             .unwrap_or_default();
         match path_expr.syntax().parent().and_then(ast::CallExpr::cast) {
-            Some(call) if call.expr().is_some_and(|e| e.syntax() == path_expr.syntax()) => {
+            Some(call)
+                if call
+                    .expr()
+                    .is_some_and(|e| e.syntax() == path_expr.syntax()) =>
+            {
                 (call.syntax().clone(), CallKind::Path(qualifier), false)
             }
             // A bare name that is not called is usually a local variable; it
@@ -586,7 +626,12 @@ pub fn arg_count(node: &SyntaxNode) -> Option<usize> {
     if let Some(call) = ast::CallExpr::cast(node.clone()) {
         return Some(call.arg_list()?.args().count());
     }
-    Some(ast::MethodCallExpr::cast(node.clone())?.arg_list()?.args().count())
+    Some(
+        ast::MethodCallExpr::cast(node.clone())?
+            .arg_list()?
+            .args()
+            .count(),
+    )
 }
 
 fn squeezed(node: &SyntaxNode) -> String {
@@ -623,7 +668,10 @@ pub fn error_of(ty: &str) -> Option<String> {
 /// `impl From<S> for T` as `(S, T)`.
 fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
     let trait_ty = squeezed(imp.trait_()?.syntax());
-    let source = trait_ty.strip_prefix("From<")?.strip_suffix('>')?.to_string();
+    let source = trait_ty
+        .strip_prefix("From<")?
+        .strip_suffix('>')?
+        .to_string();
     let target = type_name(&imp.self_ty()?);
     Some((source, target))
 }
@@ -633,7 +681,10 @@ impl CrateIndex {
     /// `E` of `Result<T, E>`, through the crate's aliases; `io::Error` for
     /// `io::Result<T>`.
     pub fn error_type(&self, ret: &str) -> Option<String> {
-        let ret = ret.strip_prefix("Poll<").and_then(|r| r.strip_suffix('>')).unwrap_or(ret);
+        let ret = ret
+            .strip_prefix("Poll<")
+            .and_then(|r| r.strip_suffix('>'))
+            .unwrap_or(ret);
         if ret.starts_with("io::Result<") || ret.starts_with("std::io::Result<") {
             return Some("std::io::Error".to_string());
         }

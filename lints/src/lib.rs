@@ -277,6 +277,9 @@ pub fn allowed_by_module(finding: &Finding, allows: &[&str]) -> bool {
 /// The clippy lints `source` allows at its top, without running any lint:
 /// for files that discovery reads but does not check.
 pub fn file_allows(source: &str, edition: Edition) -> Vec<String> {
+    if !lex::shape(source).within_limits() {
+        return Vec::new();
+    }
     modules::file_allows(&SourceFile::parse(source, edition).tree())
 }
 

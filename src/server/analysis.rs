@@ -228,6 +228,9 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         allows: Vec::new(),
         config: None,
         facts: temper_lints::CrateFacts::default(),
-        edition: settings.request.edition.unwrap_or(temper_lints::Edition::LATEST),
+        edition: settings
+            .request
+            .edition
+            .unwrap_or(temper_lints::Edition::LATEST),
     }))
 }

@@ -961,7 +961,11 @@ mod tests {
             )]
         );
         assert_eq!(
-            fixes("fn f(m: &Mutex<u8>) -> Option<u8> { Some(*m.lock().expect(\"poisoned\")) }", &none)[0].0,
+            fixes(
+                "fn f(m: &Mutex<u8>) -> Option<u8> { Some(*m.lock().expect(\"poisoned\")) }",
+                &none
+            )[0]
+            .0,
             "unsafe"
         );
         assert!(

@@ -117,6 +117,10 @@ impl SpawnWrappers {
                     continue;
                 }
                 parsed[index] = true;
+                // Beyond the parser's limits: not parsed, no wrappers from it.
+                if !crate::lex::shape(text).within_limits() {
+                    continue;
+                }
                 let root = SourceFile::parse(text, edition).tree().syntax().clone();
                 summarize(
                     &root,

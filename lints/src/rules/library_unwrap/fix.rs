@@ -69,7 +69,13 @@ fn option_error_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
         Enclosing::Closure(closure) => closure.ret_type(),
         Enclosing::AsyncBlock(_) => None,
     }?;
-    let ret: String = ret.ty()?.syntax().text().to_string().split_whitespace().collect();
+    let ret: String = ret
+        .ty()?
+        .syntax()
+        .text()
+        .to_string()
+        .split_whitespace()
+        .collect();
     let message = match message_arg(site) {
         Some(ast::Expr::Literal(lit)) if matches!(lit.kind(), ast::LiteralKind::String(_)) => {
             lit.syntax().text().to_string()
@@ -458,7 +464,8 @@ pub(super) fn plan(
 /// changes behaviour (the code goes on with data a panicking thread may have
 /// left half-updated), so the fix is unsafe and says so.
 fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
-    if kind != Kind::Result(ErrorKind::Lock) || !matches!(site.method, Method::Unwrap | Method::Expect)
+    if kind != Kind::Result(ErrorKind::Lock)
+        || !matches!(site.method, Method::Unwrap | Method::Expect)
     {
         return None;
     }

@@ -33,11 +33,56 @@ pub const MAX_FUNCTIONS: usize = 48;
 /// Method names that std and common crates also define: a call
 /// `x.name(..)` with such a name cannot be told apart from another type's.
 const COMMON_METHODS: &[&str] = &[
-    "as_ref", "borrow", "build", "call", "clear", "clone", "close", "contains", "default", "drop",
-    "extend", "find", "flush", "from", "get", "get_mut", "handle", "index", "init", "insert",
-    "into", "is_empty", "iter", "join", "len", "lock", "map", "new", "next", "open", "parse",
-    "poll", "pop", "push", "read", "recv", "remove", "run", "send", "set", "shutdown", "spawn",
-    "start", "stop", "take", "to_string", "try_from", "update", "wait", "write",
+    "as_ref",
+    "borrow",
+    "build",
+    "call",
+    "clear",
+    "clone",
+    "close",
+    "contains",
+    "default",
+    "drop",
+    "extend",
+    "find",
+    "flush",
+    "from",
+    "get",
+    "get_mut",
+    "handle",
+    "index",
+    "init",
+    "insert",
+    "into",
+    "is_empty",
+    "iter",
+    "join",
+    "len",
+    "lock",
+    "map",
+    "new",
+    "next",
+    "open",
+    "parse",
+    "poll",
+    "pop",
+    "push",
+    "read",
+    "recv",
+    "remove",
+    "run",
+    "send",
+    "set",
+    "shutdown",
+    "spawn",
+    "start",
+    "stop",
+    "take",
+    "to_string",
+    "try_from",
+    "update",
+    "wait",
+    "write",
 ];
 
 /// Payload marker for findings that ask for a migration.
@@ -52,9 +97,14 @@ enum Strategy {
     Anyhow,
     /// The crate's own `thiserror` enum (index into `error_enums`), and
     /// whether it still needs the `Unexpected(String)` variant.
-    CrateError { at: usize, add_variant: bool },
+    CrateError {
+        at: usize,
+        add_variant: bool,
+    },
     /// A new `UnexpectedError` in the crate root.
-    NewError { root: usize },
+    NewError {
+        root: usize,
+    },
 }
 
 /// One text edit of the plan, before edits inside a function are merged.
@@ -217,7 +267,9 @@ fn eligible(function: &Function, index: &CrateIndex) -> Result<(), String> {
         _ => {}
     }
     if function.foreign {
-        return Err(format!("the chain reaches `{name}`, which is called from outside Rust"));
+        return Err(format!(
+            "the chain reaches `{name}`, which is called from outside Rust"
+        ));
     }
     if function.is_const {
         return Err(format!("the chain reaches `{name}`, a `const fn`"));
@@ -363,14 +415,21 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
         Strategy::Anyhow => anyhow || boxed,
         Strategy::CrateError { at, .. } => {
             let name = &index.error_enums[*at].name;
-            let error = text.rsplit([',', '<']).next().unwrap_or("").trim_end_matches('>');
+            let error = text
+                .rsplit([',', '<'])
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('>');
             boxed
-                || (arity == 1 && !anyhow && !eyre && !text.starts_with("io::") && !text.starts_with("std::io::") && !text.starts_with("fmt::"))
+                || (arity == 1
+                    && !anyhow
+                    && !eyre
+                    && !text.starts_with("io::")
+                    && !text.starts_with("std::io::")
+                    && !text.starts_with("fmt::"))
                 || error.rsplit("::").next() == Some(name.as_str())
         }
-        Strategy::NewError { .. } => {
-            boxed || anyhow || eyre || text.contains("UnexpectedError")
-        }
+        Strategy::NewError { .. } => boxed || anyhow || eyre || text.contains("UnexpectedError"),
     };
     if compatible {
         Returns::Compatible
@@ -390,7 +449,9 @@ fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, Stri
     let preferred = index
         .error_enums
         .iter()
-        .position(|e| e.name == "Error" && (e.path == "crate::Error" || e.path == "crate::error::Error"))
+        .position(|e| {
+            e.name == "Error" && (e.path == "crate::Error" || e.path == "crate::error::Error")
+        })
         .or_else(|| (index.error_enums.len() == 1).then_some(0));
     if let Some(at) = preferred {
         let error = &index.error_enums[at];
@@ -586,7 +647,10 @@ fn rewrite_function(
         let Some(name) = call.name_ref() else {
             continue;
         };
-        let args: Vec<ast::Expr> = call.arg_list().map(|a| a.args().collect()).unwrap_or_default();
+        let args: Vec<ast::Expr> = call
+            .arg_list()
+            .map(|a| a.args().collect())
+            .unwrap_or_default();
         let message = match (name.text().as_ref(), args.len()) {
             ("unwrap", 0) => None,
             ("expect", 1) => Some(args[0].clone()),
@@ -601,7 +665,10 @@ fn rewrite_function(
         // name changes, and `?` follows the call.
         match (&message, strategy) {
             (None, Strategy::Anyhow) => {
-                let text = format!("context({})", made_up_message(&receiver, super::fix::Kind::Unknown));
+                let text = format!(
+                    "context({})",
+                    made_up_message(&receiver, super::fix::Kind::Unknown)
+                );
                 push(plan, file, name_range.start..call_end, text, 1);
             }
             (None, _) => {
@@ -673,10 +740,13 @@ fn result_type(ok: &str, strategy: &Strategy, index: &CrateIndex, file: usize) -
     let text = &index.files[file].text;
     // A file that names its own `Result` (an alias taking one argument, or
     // an import) gets std's spelled out.
-    let shadowed = text.contains("type Result<") || text.lines().any(|line| {
-        let line = line.trim_start();
-        line.starts_with("use ") && line.contains("Result") && !line.contains("std::result::Result")
-    });
+    let shadowed = text.contains("type Result<")
+        || text.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("use ")
+                && line.contains("Result")
+                && !line.contains("std::result::Result")
+        });
     if shadowed {
         format!("std::result::Result<{ok}, {error}>")
     } else {
@@ -706,7 +776,11 @@ fn import(
         Strategy::NewError { root } => *root == file,
         Strategy::Anyhow => false,
     };
-    if defines_here || text.lines().any(|l| l.trim_start().starts_with("use ") && l.contains(word)) {
+    if defines_here
+        || text
+            .lines()
+            .any(|l| l.trim_start().starts_with("use ") && l.contains(word))
+    {
         return None;
     }
     let edition = index.edition.unwrap_or(crate::Edition::CURRENT);
@@ -716,7 +790,10 @@ fn import(
         .or_insert_with(|| SourceFile::parse(text, edition).tree());
     // After the file's last top-level `use`, else before its first item.
     let items: Vec<ast::Item> = tree.items().collect();
-    let last_use = items.iter().filter(|i| matches!(i, ast::Item::Use(_))).last();
+    let last_use = items
+        .iter()
+        .filter(|i| matches!(i, ast::Item::Use(_)))
+        .last();
     match last_use {
         // As the local fix places it (so the two agree when both add it):
         // on the line after the last `use`, keeping a trailing comment with
@@ -842,7 +919,9 @@ fn finish(
     let mut edits = Vec::new();
     let migrated: Vec<usize> = plan.migrated.keys().copied().collect();
     for (&file, pieces) in &mut plan.pieces {
-        pieces.sort_by(|a, b| (a.range.start, a.order, a.range.end).cmp(&(b.range.start, b.order, b.range.end)));
+        pieces.sort_by(|a, b| {
+            (a.range.start, a.order, a.range.end).cmp(&(b.range.start, b.order, b.range.end))
+        });
         pieces.dedup_by(|a, b| a.range == b.range && a.text == b.text);
         let text = &index.files[file].text;
         // Group the pieces inside each migrated function of this file.
