@@ -161,15 +161,10 @@ impl CrateIndex {
     }
 
     fn collect(&mut self, at: usize, file: &SourceFile) {
-        let tree = trees::Tree {
-            root: file.syntax().clone(),
-            host: None,
-            shift: 0,
-        };
         let module = self.files[at].module.clone();
         for node in file.syntax().descendants() {
             if let Some(func) = ast::Fn::cast(node.clone()) {
-                if let Some(function) = function(at, &tree, &func) {
+                if let Some(function) = function(at, &func) {
                     self.functions.push(function);
                 }
             } else if let Some(item) = ast::Enum::cast(node.clone()) {
@@ -180,10 +175,10 @@ impl CrateIndex {
                 if let Some(entry) = result_alias(&alias) {
                     self.result_aliases.push(entry);
                 }
-            } else if let Some(imp) = ast::Impl::cast(node) {
-                if let Some(entry) = from_impl(&imp) {
-                    self.from_impls.push(entry);
-                }
+            } else if let Some(imp) = ast::Impl::cast(node)
+                && let Some(entry) = from_impl(&imp)
+            {
+                self.from_impls.push(entry);
             }
         }
     }
@@ -271,7 +266,7 @@ fn range(node: &SyntaxNode) -> Range<usize> {
     usize::from(node.text_range().start())..usize::from(node.text_range().end())
 }
 
-fn function(at: usize, tree: &trees::Tree, func: &ast::Fn) -> Option<Function> {
+fn function(at: usize, func: &ast::Fn) -> Option<Function> {
     let name = func.name()?.text().to_string();
     let params = func.param_list()?;
     let owner = owner(func);
@@ -292,7 +287,7 @@ fn function(at: usize, tree: &trees::Tree, func: &ast::Fn) -> Option<Function> {
         is_async: func.async_token().is_some(),
         is_const: func.const_token().is_some(),
         foreign,
-        test: context::in_test_code(tree, func.syntax(), &[]),
+        test: in_test_code(func.syntax()),
         has_self: params.self_param().is_some(),
         ret: func
             .ret_type()
@@ -301,6 +296,22 @@ fn function(at: usize, tree: &trees::Tree, func: &ast::Fn) -> Option<Function> {
         params_end: usize::from(params.syntax().text_range().end()),
         body: func.body().map(|body| range(body.syntax())),
     })
+}
+
+/// `#[test]`, `#[cfg(test)]` on the function or an item around it. The
+/// file's own inner attributes are not read here: asking the source file for
+/// its attributes walks every item of the file, once per function.
+fn in_test_code(node: &SyntaxNode) -> bool {
+    node.ancestors()
+        .filter(|ancestor| ancestor.kind() != SyntaxKind::SOURCE_FILE)
+        .any(|ancestor| test_attrs(&ancestor))
+}
+
+fn test_attrs(node: &SyntaxNode) -> bool {
+    node.kind() != SyntaxKind::SOURCE_FILE
+        && context::attrs_of(node)
+            .iter()
+            .any(|attr| context::is_cfg_test(attr) || context::is_test_attr(attr, &[]))
 }
 
 fn owner(func: &ast::Fn) -> Owner {
@@ -565,7 +576,7 @@ fn site(
         end,
         awaited,
         place,
-        test: context::in_test_code(tree, &call, &[]),
+        test: tree.ancestors(&call).iter().any(test_attrs),
         as_value,
     })
 }

@@ -77,7 +77,7 @@ pub struct Tree {
     pub host: Option<ast::MacroCall>,
     /// Offset in the file of the synthetic text's first byte, minus the
     /// synthetic prefix: `file_offset = tree_offset + shift`.
-    pub(crate) shift: isize,
+    shift: isize,
 }
 
 impl Tree {

@@ -475,7 +475,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
     };
     // `try_lock` fails with `WouldBlock` too, which has no guard to recover.
     let name = lock.name_ref()?;
-    if !matches!(name.text().as_ref(), "lock" | "read" | "write") {
+    if !matches!(name.text(), "lock" | "read" | "write") {
         return None;
     }
     let name_start = call.name_ref()?.syntax().text_range().start();

@@ -651,7 +651,7 @@ fn rewrite_function(
             .arg_list()
             .map(|a| a.args().collect())
             .unwrap_or_default();
-        let message = match (name.text().as_ref(), args.len()) {
+        let message = match (name.text(), args.len()) {
             ("unwrap", 0) => None,
             ("expect", 1) => Some(args[0].clone()),
             _ => continue,
@@ -701,7 +701,7 @@ fn rewrite_function(
 fn is_unwrap_call(call: &ast::MethodCallExpr) -> bool {
     let args = call.arg_list().map_or(0, |a| a.args().count());
     call.name_ref()
-        .is_some_and(|name| matches!((name.text().as_ref(), args), ("unwrap", 0) | ("expect", 1)))
+        .is_some_and(|name| matches!((name.text(), args), ("unwrap", 0) | ("expect", 1)))
 }
 
 fn is_string_literal(expr: &ast::Expr) -> bool {
@@ -790,10 +790,7 @@ fn import(
         .or_insert_with(|| SourceFile::parse(text, edition).tree());
     // After the file's last top-level `use`, else before its first item.
     let items: Vec<ast::Item> = tree.items().collect();
-    let last_use = items
-        .iter()
-        .filter(|i| matches!(i, ast::Item::Use(_)))
-        .last();
+    let last_use = items.iter().rev().find(|i| matches!(i, ast::Item::Use(_)));
     match last_use {
         // As the local fix places it (so the two agree when both add it):
         // on the line after the last `use`, keeping a trailing comment with
