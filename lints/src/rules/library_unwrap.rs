@@ -909,6 +909,28 @@ mod tests {
         );
     }
 
+    /// Unsafe fixes that cannot compile are not offered: an `Option` local
+    /// in a function returning another error, and `x?.unwrap()`.
+    #[test]
+    fn options_the_syntax_can_see_get_no_question_mark() {
+        let none = CrateFacts::default();
+        let local = "fn connect(hosts: &[u8]) -> Result<u8, MyError> {\n    let mut error = None;\n    for host in hosts {\n        match try_one(*host) {\n            Ok(c) => return Ok(c),\n            Err(e) => error = Some(e),\n        }\n    }\n    Err(error.unwrap())\n}\n";
+        assert!(fixes(local, &none).is_empty(), "{:?}", fixes(local, &none));
+        let parsed = "fn decode(src: &mut Buf) -> Result<Option<Message>, MyError> {\n    let message = Message::parse(src)?.unwrap();\n    Ok(Some(message))\n}\n";
+        assert!(
+            fixes(parsed, &none).is_empty(),
+            "{:?}",
+            fixes(parsed, &none)
+        );
+        // With an `io::Error` the `Option` gets its error value.
+        let io = "fn decode(src: &mut Buf) -> std::io::Result<Option<Message>> {\n    let message = Message::parse(src)?.unwrap();\n    Ok(Some(message))\n}\n";
+        let fixed = fixes(io, &none);
+        assert!(
+            fixed.iter().all(|(_, text)| !text.contains("??")),
+            "{fixed:?}"
+        );
+    }
+
     #[test]
     fn eyre_custom_and_boxed_errors() {
         let eyre = CrateFacts {

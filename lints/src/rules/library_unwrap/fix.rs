@@ -714,7 +714,13 @@ fn kind_of(tree: &Tree, expr: &ast::Expr, input: &LintInput<'_>, depth: usize) -
         },
         ast::Expr::MethodCallExpr(call) => method_kind(tree, call, input, depth),
         ast::Expr::CallExpr(call) => path_call_kind(call),
-        ast::Expr::PathExpr(path) => param_kind(tree, expr, path),
+        ast::Expr::PathExpr(path) => match param_kind(tree, expr, path) {
+            Kind::Unknown => local_kind(tree, expr, path, input, depth),
+            kind => kind,
+        },
+        // `x?.unwrap()`: what `?` leaves of a `Result` is, far more often than
+        // not, an `Option` (`Result<Option<T>, E>`, as parsers return).
+        ast::Expr::TryExpr(_) => Kind::Option,
         ast::Expr::FieldExpr(field) => field_kind(tree, field, input),
         // `write!` and `writeln!` return `fmt::Result` or `io::Result`.
         ast::Expr::MacroExpr(mac) => {
@@ -857,6 +863,71 @@ fn param_kind(tree: &Tree, expr: &ast::Expr, path: &ast::PathExpr) -> Kind {
         return Kind::Unknown;
     }
     type_kind(&ty)
+}
+
+/// A local variable bound once in the function by `let`, whose type or
+/// initializer says what it is: `let mut error = None;`, `let host =
+/// hosts.get(i);`, `let x: Option<u8> = ..`.
+fn local_kind(
+    tree: &Tree,
+    expr: &ast::Expr,
+    path: &ast::PathExpr,
+    input: &LintInput<'_>,
+    depth: usize,
+) -> Kind {
+    let Some(path) = path.path() else {
+        return Kind::Unknown;
+    };
+    if path.qualifier().is_some() {
+        return Kind::Unknown;
+    }
+    let name = path.syntax().text().to_string();
+    let Some(func) = tree
+        .ancestors(expr.syntax())
+        .into_iter()
+        .find_map(ast::Fn::cast)
+    else {
+        return Kind::Unknown;
+    };
+    let Some(body) = func.body() else {
+        return Kind::Unknown;
+    };
+    // Every binding of the name: a second one (a shadowing `let`, a `match`
+    // arm, a closure parameter) makes the variable's type unclear.
+    let bindings = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::IdentPat::cast)
+        .filter(|pat| pat.name().is_some_and(|n| n.text() == name.as_str()))
+        .count();
+    if bindings != 1 {
+        return Kind::Unknown;
+    }
+    let Some(stmt) = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::LetStmt::cast)
+        .find(|stmt| {
+            matches!(stmt.pat(), Some(ast::Pat::IdentPat(pat)) if pat.name().is_some_and(|n| n.text() == name.as_str()))
+        })
+    else {
+        return Kind::Unknown;
+    };
+    if let Some(ty) = stmt.ty() {
+        return type_kind(&ty);
+    }
+    match stmt.initializer() {
+        Some(ast::Expr::PathExpr(init)) if init.syntax().text() == "None" => Kind::Option,
+        Some(ast::Expr::CallExpr(call))
+            if call
+                .expr()
+                .is_some_and(|callee| callee.syntax().text() == "Some") =>
+        {
+            Kind::Option
+        }
+        Some(init) => kind_of(tree, &init, input, depth + 1),
+        None => Kind::Unknown,
+    }
 }
 
 /// `self.field` where the file declares the `impl`'s type with that field as
