@@ -456,8 +456,9 @@ pub struct CallSite {
     pub as_value: bool,
 }
 
-/// Macros that evaluate their arguments in place, in the calling function.
-const IN_PLACE_MACROS: &[&str] = &[
+/// Macros whose arguments std evaluates in place, in the calling function, so
+/// a `?` there returns from that function as it would outside the macro.
+pub(crate) const STD_MACROS: &[&str] = &[
     "assert",
     "assert_eq",
     "assert_ne",
@@ -472,6 +473,9 @@ const IN_PLACE_MACROS: &[&str] = &[
     "panic",
     "print",
     "println",
+    "todo",
+    "unimplemented",
+    "unreachable",
     "vec",
     "write",
     "writeln",
@@ -584,7 +588,7 @@ fn site(
 fn place(index: &CrateIndex, at: usize, tree: &trees::Tree, node: &SyntaxNode) -> CallPlace {
     if let Some(host) = &tree.host {
         let name = trees::macro_name(host).unwrap_or_default();
-        if !IN_PLACE_MACROS.contains(&name.as_str()) {
+        if !STD_MACROS.contains(&name.as_str()) {
             return CallPlace::Macro;
         }
     }

@@ -6,6 +6,7 @@ use super::{Method, Receiver, Site, squeeze};
 use crate::LintInput;
 use crate::context::{self, Enclosing};
 use crate::diagnostic::{Applicability, Edit, Fix};
+use crate::index::STD_MACROS;
 use crate::trees::Tree;
 use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasModuleItem, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange};
@@ -179,31 +180,6 @@ struct Returns {
     /// The error is `Box<dyn Error ..>`, which every standard error converts to.
     boxed: bool,
 }
-
-/// Macros whose arguments std evaluates in place, in the calling function, so
-/// a `?` there returns from that function as it would outside the macro.
-const STD_MACROS: &[&str] = &[
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "dbg",
-    "debug_assert",
-    "debug_assert_eq",
-    "debug_assert_ne",
-    "eprint",
-    "eprintln",
-    "format",
-    "format_args",
-    "panic",
-    "print",
-    "println",
-    "todo",
-    "unimplemented",
-    "unreachable",
-    "vec",
-    "write",
-    "writeln",
-];
 
 /// Logging and error macros of other crates that also evaluate their arguments
 /// in the calling function today, but whose expansion is theirs to change: a
