@@ -10,7 +10,7 @@
 use crate::Edition;
 use crate::context;
 use crate::trees;
-use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasAttrs, HasName, HasVisibility};
+use ra_ap_syntax::ast::{self, AstNode, HasAttrs, HasName, HasVisibility};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -495,10 +495,10 @@ pub fn calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
         let parsed = SourceFile::parse(&file.text, edition).tree();
         for tree in trees::collect(&parsed, edition, &keywords) {
             for node in tree.root.descendants() {
-                let Some(token) = name_token(&node, name) else {
+                if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
                     continue;
-                };
-                if let Some(site) = site(index, at, &tree, &node, &token) {
+                }
+                if let Some(site) = site(index, at, &tree, &node) {
                     out.push(site);
                 }
             }
@@ -507,20 +507,11 @@ pub fn calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
     out
 }
 
-/// The `NAME_REF` of a path expression or method call naming `name`.
-fn name_token(node: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
-    if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
-        return None;
-    }
-    Some(node.clone())
-}
-
 fn site(
     index: &CrateIndex,
     at: usize,
     tree: &trees::Tree,
     name_ref: &SyntaxNode,
-    _token: &SyntaxNode,
 ) -> Option<CallSite> {
     let parent = name_ref.parent()?;
     let (call, kind, as_value) = if let Some(method) = ast::MethodCallExpr::cast(parent.clone()) {
@@ -634,19 +625,6 @@ pub fn result_arity(ty: &str) -> Option<usize> {
         }
     }
     Some(count)
-}
-
-/// The node's argument count, for a call or method call.
-pub fn arg_count(node: &SyntaxNode) -> Option<usize> {
-    if let Some(call) = ast::CallExpr::cast(node.clone()) {
-        return Some(call.arg_list()?.args().count());
-    }
-    Some(
-        ast::MethodCallExpr::cast(node.clone())?
-            .arg_list()?
-            .args()
-            .count(),
-    )
 }
 
 fn squeezed(node: &SyntaxNode) -> String {

@@ -800,22 +800,24 @@ fn path_call_kind(call: &ast::CallExpr) -> Kind {
     }
 }
 
+/// The unqualified name `path` reads and the function around it.
+fn local_name(tree: &Tree, expr: &ast::Expr, path: &ast::PathExpr) -> Option<(String, ast::Fn)> {
+    let path = path.path()?;
+    if path.qualifier().is_some() {
+        return None;
+    }
+    let func = tree
+        .ancestors(expr.syntax())
+        .into_iter()
+        .find_map(ast::Fn::cast)?;
+    Some((path.syntax().text().to_string(), func))
+}
+
 /// A parameter of the enclosing function declared as `Option<..>` or
 /// `Result<..>` (not a reference: `?` does not look through one) and never
 /// rebound in the body.
 fn param_kind(tree: &Tree, expr: &ast::Expr, path: &ast::PathExpr) -> Kind {
-    let Some(path) = path.path() else {
-        return Kind::Unknown;
-    };
-    if path.qualifier().is_some() {
-        return Kind::Unknown;
-    }
-    let name = path.syntax().text().to_string();
-    let Some(func) = tree
-        .ancestors(expr.syntax())
-        .into_iter()
-        .find_map(ast::Fn::cast)
-    else {
+    let Some((name, func)) = local_name(tree, expr, path) else {
         return Kind::Unknown;
     };
     let Some(ty) = func.param_list().and_then(|params| {
@@ -851,18 +853,7 @@ fn local_kind(
     input: &LintInput<'_>,
     depth: usize,
 ) -> Kind {
-    let Some(path) = path.path() else {
-        return Kind::Unknown;
-    };
-    if path.qualifier().is_some() {
-        return Kind::Unknown;
-    }
-    let name = path.syntax().text().to_string();
-    let Some(func) = tree
-        .ancestors(expr.syntax())
-        .into_iter()
-        .find_map(ast::Fn::cast)
-    else {
+    let Some((name, func)) = local_name(tree, expr, path) else {
         return Kind::Unknown;
     };
     let Some(body) = func.body() else {
@@ -1304,12 +1295,12 @@ fn import_edit(
 }
 
 /// A node of the file's own tree as a byte range.
-fn node_range(node: &SyntaxNode) -> Range<usize> {
+pub(super) fn node_range(node: &SyntaxNode) -> Range<usize> {
     usize::from(node.text_range().start())..usize::from(node.text_range().end())
 }
 
 /// The whitespace before `offset` on its line.
-fn line_indent(source: &str, offset: usize) -> String {
+pub(super) fn line_indent(source: &str, offset: usize) -> String {
     let line_start = source[..offset].rfind('\n').map_or(0, |at| at + 1);
     let before = &source[line_start..offset];
     if before.chars().all(char::is_whitespace) {
@@ -1320,7 +1311,7 @@ fn line_indent(source: &str, offset: usize) -> String {
 }
 
 /// Whitespace and at most one line comment: the end of a `use` line.
-fn is_trivia(text: &str) -> bool {
+pub(super) fn is_trivia(text: &str) -> bool {
     let text = text.trim();
     text.is_empty() || (text.starts_with("//") && !text.contains('\n'))
 }

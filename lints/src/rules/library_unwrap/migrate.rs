@@ -14,7 +14,7 @@
 //! (`OrUnexpected`) turns an `Option` or a `Result` with any `Debug` error into
 //! that error, so the rewrite compiles without knowing the receiver's type.
 
-use super::fix::made_up_message;
+use super::fix::{is_trivia, line_indent, made_up_message, node_range};
 use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::index::{self, CallKind, CallPlace, CallSite, CrateIndex, Function, Owner};
 use crate::{CrateContext, Finding};
@@ -125,8 +125,6 @@ struct Plan {
     pieces: HashMap<usize, Vec<Piece>>,
     /// Call sites in test and binary code that get the `unwrap` back.
     unwrapped: usize,
-    /// Callers that already return a compatible `Result`.
-    propagated: usize,
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
@@ -228,7 +226,7 @@ fn plan(
                 continue;
             }
             match returns(caller_fn, index, &strategy) {
-                Returns::Compatible => plan.propagated += 1,
+                Returns::Compatible => {}
                 Returns::Incompatible(why) => {
                     return Err(format!(
                         "`{}` calls `{}` at {shown} and {why}",
@@ -514,10 +512,6 @@ fn push(plan: &mut Plan, file: usize, range: Range<usize>, text: impl Into<Strin
         text: text.into(),
         order,
     });
-}
-
-fn node_range(node: &SyntaxNode) -> Range<usize> {
-    usize::from(node.text_range().start())..usize::from(node.text_range().end())
 }
 
 /// The signature, the returns, the tail and the `unwrap`s of one function.
@@ -806,29 +800,10 @@ fn import(
         }
         None => {
             let first = items.first()?;
-            let start = first_item_start(first);
+            let start = node_range(first.syntax()).start;
             Some((start..start, format!("use {path};\n\n")))
         }
     }
-}
-
-/// Whitespace and at most one line comment: the end of a `use` line.
-fn is_trivia(text: &str) -> bool {
-    let text = text.trim();
-    text.is_empty() || (text.starts_with("//") && !text.contains('\n'))
-}
-
-/// Where an item starts, before its doc comments and attributes.
-fn first_item_start(item: &ast::Item) -> usize {
-    usize::from(item.syntax().text_range().start())
-}
-
-fn line_indent(text: &str, offset: usize) -> String {
-    let start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
-    text[start..offset]
-        .chars()
-        .take_while(|c| c.is_whitespace())
-        .collect()
 }
 
 /// `file:line:column` of an offset, for the diagnostic.
@@ -1017,7 +992,6 @@ fn finish(
             if plan.unwrapped == 1 { "s" } else { "" }
         ));
     }
-    let _ = plan.propagated;
     Ok((
         Fix {
             message,
