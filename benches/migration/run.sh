@@ -56,7 +56,7 @@ for crate in "${crates[@]}"; do
     (cd "$dir" && "$temper" fix --unsafe-fixes --verify . > "$scratch/$crate.fix.log" 2>&1) || true
     summary=$(grep -E '^[0-9]+ fixed' "$scratch/$crate.fix.log" | tail -1)
     fixed=$(echo "$summary" | sed -E 's/^([0-9]+) fixed.*/\1/')
-    reverted=$(grep -c 'reverted by --verify' "$scratch/$crate.fix.log" || true)
+    reverted=$(grep -c '^left .*reverted by --verify' "$scratch/$crate.fix.log" || true)
     left=$(echo "$summary" | sed -E 's/^[0-9]+ fixed, ?//')
     check=fail
     (cd "$dir" && cargo check --all-targets --quiet > "$scratch/$crate.check.log" 2>&1) && check=ok
