@@ -48,6 +48,12 @@ pub struct Function {
     pub test: bool,
     /// `fn f(&self ..)`, `fn f(self ..)`, ...
     pub has_self: bool,
+    /// The other parameters' types, whitespace removed.
+    pub params: Vec<String>,
+    /// Their names, when the pattern is a plain identifier (else empty).
+    pub param_names: Vec<String>,
+    /// `pub` or `pub(crate)`: callable from anywhere in the crate.
+    pub crate_visible: bool,
     /// The declared return type's range, if any.
     pub ret: Option<Range<usize>>,
     /// Where ` -> T` goes when there is no return type: after the `)`.
@@ -56,6 +62,21 @@ pub struct Function {
 }
 
 impl Function {
+    /// The named type of parameter `name` (`IdleConn` for
+    /// `conn: &mut IdleConn<T>`), when it is a plain path type.
+    pub fn param_type(&self, name: &str) -> Option<&str> {
+        let at = self.param_names.iter().position(|n| n == name)?;
+        let ty = self.params[at].trim_start_matches('&');
+        let ty = ty.strip_prefix("mut").unwrap_or(ty);
+        let ty = ty.strip_prefix("'_").unwrap_or(ty);
+        let head = ty.split('<').next()?;
+        let last = head.rsplit("::").next()?;
+        (!last.is_empty()
+            && last.starts_with(|c: char| c.is_uppercase())
+            && last.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then_some(last)
+    }
+
     /// `Type::name` or `name`, as the diagnostic shows it.
     pub fn display(&self) -> String {
         match &self.owner {
@@ -270,9 +291,11 @@ fn function(at: usize, func: &ast::Fn) -> Option<Function> {
     let name = func.name()?.text().to_string();
     let params = func.param_list()?;
     let owner = owner(func);
-    let public = func
+    let visibility: String = func
         .visibility()
-        .is_some_and(|vis| vis.syntax().text() == "pub");
+        .map(|vis| squeezed(vis.syntax()))
+        .unwrap_or_default();
+    let public = visibility == "pub";
     let attrs: Vec<String> = func.attrs().map(|attr| context::attr_text(&attr)).collect();
     let foreign = func.abi().is_some()
         || attrs.iter().any(|attr| {
@@ -289,6 +312,25 @@ fn function(at: usize, func: &ast::Fn) -> Option<Function> {
         foreign,
         test: in_test_code(func.syntax()),
         has_self: params.self_param().is_some(),
+        params: params
+            .params()
+            .map(|param| {
+                param
+                    .ty()
+                    .map(|ty| squeezed(ty.syntax()))
+                    .unwrap_or_default()
+            })
+            .collect(),
+        param_names: params
+            .params()
+            .map(|param| match param.pat() {
+                Some(ast::Pat::IdentPat(pat)) => {
+                    pat.name().map(|n| n.text().to_string()).unwrap_or_default()
+                }
+                _ => String::new(),
+            })
+            .collect(),
+        crate_visible: public || visibility == "pub(crate)",
         ret: func
             .ret_type()
             .and_then(|ret| ret.ty())
@@ -680,6 +722,28 @@ impl CrateIndex {
             .unwrap_or(ret);
         if ret.starts_with("io::Result<") || ret.starts_with("std::io::Result<") {
             return Some("std::io::Error".to_string());
+        }
+        // `fmt::Result` is `Result<(), fmt::Error>`, named as written.
+        if let Some(path) = ["fmt::Result", "std::fmt::Result", "core::fmt::Result"]
+            .iter()
+            .find(|path| ret == **path)
+        {
+            return Some(path.replace("Result", "Error"));
+        }
+        if let Some(error) = ret
+            .strip_prefix("anyhow::Result<")
+            .or_else(|| ret.strip_prefix("eyre::Result<"))
+            .and_then(|rest| rest.strip_suffix('>'))
+            .filter(|rest| !rest.contains(','))
+            .map(|_| {
+                if ret.starts_with("anyhow") {
+                    "anyhow::Error"
+                } else {
+                    "eyre::Report"
+                }
+            })
+        {
+            return Some(error.to_string());
         }
         if let Some(error) = error_of(ret) {
             return Some(error);

@@ -1166,7 +1166,7 @@ fn message_is_static(arg: &ast::Expr) -> bool {
 
 /// A context for an `unwrap`, which has no message: what was expected.
 pub(super) fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
-    let mut text = squeeze(&receiver.syntax().text().to_string());
+    let mut text = squeeze(&receiver.syntax().text().to_string()).replace(" .", ".");
     // A long receiver is cut at a character boundary; the message only needs
     // to locate the failure.
     if text.chars().count() > 60 {

@@ -133,7 +133,7 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     };
     let index = ctx.index();
     if request.data.first().map(String::as_str) == Some(OPTION_REQUEST) {
-        option_error(finding, &request.data, index);
+        option_error(finding, &request.data, ctx, index);
         return;
     }
     if request.data.first().map(String::as_str) != Some(REQUEST) {
@@ -187,6 +187,21 @@ fn plan(
                     function.display()
                 ));
             }
+            // Test and binary code may panic: the `unwrap` moves there, inside
+            // closures and `async` blocks too.
+            let test_code = site.test
+                || index.files[site.file].outside_library
+                || matches!(site.place, CallPlace::Function(caller) if index.functions[caller].test);
+            if test_code
+                && matches!(
+                    site.place,
+                    CallPlace::Function(_) | CallPlace::Closure | CallPlace::AsyncBlock
+                )
+            {
+                push(&mut plan, site.file, site.end..site.end, ".unwrap()", 1);
+                plan.unwrapped += 1;
+                continue;
+            }
             let caller = match site.place {
                 CallPlace::Function(caller) => caller,
                 CallPlace::Closure => {
@@ -215,12 +230,6 @@ fn plan(
                 }
             };
             let caller_fn = &index.functions[caller];
-            // Test and binary code may panic: the `unwrap` moves there.
-            if site.test || caller_fn.test || index.files[site.file].outside_library {
-                push(&mut plan, site.file, site.end..site.end, ".unwrap()", 1);
-                plan.unwrapped += 1;
-                continue;
-            }
             push(&mut plan, site.file, site.end..site.end, "?", 1);
             if plan.migrated.contains_key(&caller) {
                 continue;
@@ -340,6 +349,8 @@ fn resolves_to(
             Some(last) if last == "Self" => caller_type == Some(ty.as_str()),
             _ => false,
         }),
+        // An associated function without `self` is not callable as a method.
+        (Owner::Inherent(_), CallKind::Method(_)) if !function.has_self => Ok(false),
         (Owner::Inherent(ty), CallKind::Method(receiver)) => {
             let methods: Vec<usize> = same_name
                 .iter()
@@ -348,6 +359,14 @@ fn resolves_to(
                 .collect();
             if receiver == "self" && caller_type.is_some() {
                 return Ok(caller_type == Some(ty.as_str()));
+            }
+            // A parameter of a named type: that type's method, or not ours.
+            let param_type = match site.place {
+                CallPlace::Function(caller) => index.functions[caller].param_type(receiver),
+                _ => None,
+            };
+            if let Some(param_type) = param_type {
+                return Ok(param_type == ty.as_str());
             }
             if methods.len() == 1 && !COMMON_METHODS.contains(&function.name.as_str()) {
                 return Ok(true);
@@ -1027,8 +1046,14 @@ fn apply(text: &str, range: Range<usize>, pieces: &[Piece]) -> Result<String, St
 }
 
 /// `opt.unwrap()` in a function returning `Result<_, E>`: `.ok_or(..)?` with
-/// the message, when `E` evidently converts from one.
-fn option_error(finding: &mut Finding, data: &[String], index: &CrateIndex) {
+/// the message, when the crate evidently makes an `E` (or something `?`
+/// converts into one) from a message.
+fn option_error(
+    finding: &mut Finding,
+    data: &[String],
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) {
     let [_, ret, message, method_call] = data else {
         return;
     };
@@ -1036,36 +1061,198 @@ fn option_error(finding: &mut Finding, data: &[String], index: &CrateIndex) {
     if method_call != "true" {
         return;
     }
-    let Some(error) = index.error_type(ret) else {
-        return;
-    };
-    let boxed = error.starts_with("Box<dyn") && error.contains("Error");
-    let io = matches!(error.as_str(), "io::Error" | "std::io::Error");
-    let from_str = index.converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"], &error);
-    let from_string = index.converts(&["String", "std::string::String"], &error);
     // `expect` with a message that is not a literal is left alone: it may
     // borrow what does not live long enough for the error.
     if message.is_empty() {
         return;
     }
-    let (method, wrap): (&str, fn(&str) -> String) = if io {
-        ("ok_or_else", |m| format!("|| std::io::Error::other({m})"))
-    } else if boxed || from_str {
-        ("ok_or", |m| m.to_string())
-    } else if from_string {
-        ("ok_or_else", |m| format!("|| {m}.to_string()"))
-    } else {
+    let Some(error) = index.error_type(ret) else {
+        return;
+    };
+    let Some((method, value, how, exact)) =
+        error_value(&error, message, finding.range.start, ctx, index)
+    else {
         return;
     };
     // The finding's span is the method's name through the call's end.
     let range = finding.range.clone();
-    let replacement = format!("{method}({})?", wrap(message));
+    let replacement = match method {
+        "ok_or" => format!("ok_or({value})?"),
+        _ => format!("ok_or_else(|| {value})?"),
+    };
     finding
         .notes
         .retain(|note| !note.starts_with("no automatic fix: an `Option` needs an error value"));
+    if !exact {
+        finding.notes.push(format!(
+            "the `None` case becomes {how}, chosen from what the crate already converts or constructs; a variant of `{error}` of its own may describe it better"
+        ));
+    }
     finding.fix = Some(Fix {
-        message: format!("return the message as `{error}` with `.{method}(..)?`"),
-        applicability: Applicability::Safe,
+        message: format!("return {how} with `.{method}(..)?`"),
+        // An error value temper picked among several is a guess: unsafe.
+        applicability: if exact {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
         edits: vec![Edit::replace(range, replacement)],
     });
+}
+
+/// An expression of the error type `error` (or of one `?` converts into it)
+/// carrying `message` (a string literal), the `Option` method that takes it,
+/// and what it is in words.
+fn error_value(
+    error: &str,
+    message: &str,
+    offset: usize,
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) -> Option<(&'static str, String, String, bool)> {
+    let boxed = error.starts_with("Box<dyn") && error.contains("Error");
+    let io = matches!(error, "io::Error" | "std::io::Error");
+    if io || index.converts(&["io::Error", "std::io::Error"], error) {
+        let how = if io {
+            "the message as an `io::Error`".to_string()
+        } else {
+            format!("the message as an `io::Error`, which `{error}` converts from")
+        };
+        return Some((
+            "ok_or_else",
+            format!("std::io::Error::other({message})"),
+            how,
+            io,
+        ));
+    }
+    if boxed || index.converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"], error) {
+        return Some((
+            "ok_or",
+            message.to_string(),
+            format!("the message as `{error}`"),
+            true,
+        ));
+    }
+    if index.converts(&["String", "std::string::String"], error) {
+        return Some((
+            "ok_or_else",
+            format!("{message}.to_string()"),
+            format!("the message as `{error}`"),
+            true,
+        ));
+    }
+    if let Some(fmt) = error.strip_suffix("fmt::Error") {
+        // A formatting error carries no message: the caller of `format!`
+        // sees `fmt::Error` (and `to_string` panics with its own message).
+        return Some((
+            "ok_or",
+            format!("{fmt}fmt::Error"),
+            "`fmt::Error`".to_string(),
+            true,
+        ));
+    }
+    if error == "anyhow::Error" || error == "eyre::Report" {
+        let krate = error.split("::").next().unwrap_or("anyhow");
+        let mac = if krate == "anyhow" { "anyhow" } else { "eyre" };
+        return Some((
+            "ok_or_else",
+            format!("{krate}::{mac}!({message})"),
+            format!("the message as `{error}`"),
+            true,
+        ));
+    }
+    constructor_value(error, message, offset, ctx, index)
+}
+
+/// `Error::config(..)` and the like: an associated function of the crate's
+/// own error type that takes something a message makes, visible where the
+/// `unwrap` is. The one the surrounding code already calls most is chosen.
+fn constructor_value(
+    error: &str,
+    message: &str,
+    offset: usize,
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) -> Option<(&'static str, String, String, bool)> {
+    let written = error.split('<').next()?;
+    if written.is_empty()
+        || !written
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ':')
+    {
+        return None;
+    }
+    let name = written.rsplit("::").next()?;
+    let file = index.file_of(ctx.file)?;
+    let body = index
+        .function_at(file, offset)
+        .and_then(|at| index.functions[at].body.clone())
+        .unwrap_or(offset..offset);
+    let text = &index.files[file].text;
+    let mut best: Option<((usize, usize, usize), String, String)> = None;
+    for function in &index.functions {
+        if function.has_self
+            || function.test
+            || function.owner != Owner::Inherent(name.to_string())
+            || function.params.len() != 1
+        {
+            continue;
+        }
+        let Some(ret) = &function.ret else { continue };
+        let ret_text: String = index.files[function.file].text[ret.clone()]
+            .split_whitespace()
+            .collect();
+        if ret_text != "Self" && ret_text.split('<').next() != Some(name) {
+            continue;
+        }
+        // Private: callable from its own module and the modules inside it.
+        if !function.crate_visible {
+            let own = &index.files[function.file].module;
+            let here = &index.files[file].module;
+            if here != own && !here.starts_with(&format!("{own}::")) {
+                continue;
+            }
+        }
+        let Some(argument) = message_argument(&function.params[0], message) else {
+            continue;
+        };
+        let call = format!("{name}::{}", function.name);
+        // Whole paths only: `Error::config` is not `Error::config_parse`.
+        let uses = |within: &str| {
+            within
+                .match_indices(call.as_str())
+                .filter(|(at, _)| {
+                    !within[at + call.len()..]
+                        .starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })
+                .count()
+        };
+        let crate_uses: usize = index.files.iter().map(|f| uses(&f.text)).sum();
+        let score = (uses(&text[body.clone()]), uses(text), crate_uses);
+        if best.as_ref().is_none_or(|(top, _, _)| score > *top) {
+            best = Some((
+                score,
+                format!("{written}::{}({argument})", function.name),
+                format!("the message through `{call}`"),
+            ));
+        }
+    }
+    best.map(|(_, value, how)| ("ok_or_else", value, how, false))
+}
+
+/// The argument of a parameter of type `ty` (whitespace removed) made from
+/// the string literal `message`.
+fn message_argument(ty: &str, message: &str) -> Option<String> {
+    let dyn_error = ty.starts_with("Box<dyn")
+        && (ty.contains("error::Error") || ty.starts_with("Box<dynError"));
+    match ty {
+        _ if dyn_error => Some(format!("{message}.into()")),
+        "io::Error" | "std::io::Error" => Some(format!("std::io::Error::other({message})")),
+        "String" | "std::string::String" => Some(format!("{message}.to_string()")),
+        "&str" | "&'staticstr" => Some(message.to_string()),
+        _ if ty.starts_with("implInto<String>") || ty.starts_with("implToString") => {
+            Some(message.to_string())
+        }
+        _ => None,
+    }
 }
