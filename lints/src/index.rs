@@ -10,7 +10,7 @@
 use crate::Edition;
 use crate::context;
 use crate::trees;
-use ra_ap_syntax::ast::{self, AstNode, HasAttrs, HasName, HasVisibility};
+use ra_ap_syntax::ast::{self, AstNode, HasAttrs, HasGenericParams, HasName, HasVisibility};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -403,7 +403,8 @@ pub fn type_name(ty: &ast::Type) -> String {
 
 fn error_enum(at: usize, module: &str, file: &SourceFile, item: &ast::Enum) -> Option<ErrorEnum> {
     let name = item.name()?.text().to_string();
-    if !name.ends_with("Error") {
+    // A generic error (`Error<E>`) cannot be named without its parameters.
+    if !name.ends_with("Error") || item.generic_param_list().is_some() {
         return None;
     }
     // Visible to the rest of the crate: `pub` or `pub(crate)`, declared at the

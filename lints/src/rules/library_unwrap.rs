@@ -9,6 +9,7 @@ use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use std::ops::Range;
 
+mod closures;
 mod fix;
 mod migrate;
 

@@ -8,7 +8,9 @@ use crate::context::{self, Enclosing};
 use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::index::STD_MACROS;
 use crate::trees::Tree;
-use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasModuleItem, HasName};
+use ra_ap_syntax::ast::{
+    self, AstNode, HasArgList, HasGenericArgs, HasGenericParams, HasModuleItem, HasName,
+};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange};
 use std::ops::Range;
 
@@ -112,7 +114,7 @@ fn can_migrate(tree: &Tree, site: &Site<'_>) -> bool {
 }
 
 impl Plan {
-    fn none() -> Plan {
+    pub(super) fn none() -> Plan {
         Plan {
             fix: None,
             note: None,
@@ -122,7 +124,7 @@ impl Plan {
         }
     }
 
-    fn because(note: impl Into<String>) -> Plan {
+    pub(super) fn because(note: impl Into<String>) -> Plan {
         Plan {
             note: Some(note.into()),
             ..Plan::none()
@@ -132,7 +134,7 @@ impl Plan {
 
 /// How the call is rewritten.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
     /// `x?`
     Try,
     /// `x.ok()?`: a `Result` in a function returning `Option`.
@@ -142,7 +144,7 @@ enum Shape {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Library {
+pub(super) enum Library {
     Anyhow,
     Eyre,
 }
@@ -166,7 +168,7 @@ impl Library {
 
 /// What the enclosing function returns, read from its signature.
 #[derive(Debug, Clone, Copy, Default)]
-struct Returns {
+pub(super) struct Returns {
     option: bool,
     /// `Result<T>` with an error that may be `anyhow::Error` / `eyre::Report`.
     dynamic_error: bool,
@@ -353,6 +355,11 @@ pub(super) fn plan(
     if let Some(plan) = recover_poison(tree, site, kind) {
         return plan;
     }
+    if let Some(Enclosing::Closure(closure)) = context::enclosing_body(tree, &site.node)
+        && let Some(plan) = super::closures::plan(tree, site, kind, input, &closure)
+    {
+        return plan;
+    }
     let Some(returns) = returns(tree, site, input) else {
         // The help already says what the function would need; the crate-wide
         // pass can make the function fallible and carry that to its callers.
@@ -488,9 +495,33 @@ fn returns(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> Option<Return
         Enclosing::Closure(closure) => closure.ret_type(),
         // `?` in an `async` block leaves the block, not the function.
         Enclosing::AsyncBlock(_) => None,
-    }?;
-    let ty = ret.ty()?;
+    };
+    returns_for(ret, input)
+}
+
+/// `Ok` for a `Result` return type, `Some` for an `Option`.
+pub(super) fn wrapper(ty: &ast::Type) -> Option<&'static str> {
+    match super::fallible(ty)? {
+        super::Fallible::Option => Some("Some"),
+        super::Fallible::Result { .. } => Some("Ok"),
+    }
+}
+
+/// What a declared return type lets `?` do.
+pub(super) fn returns_for(ret: Option<ast::RetType>, input: &LintInput<'_>) -> Option<Returns> {
+    let ty = ret?.ty()?;
     let fallible = super::fallible(&ty)?;
+    // `RetainResult<T>` declared in this file is a struct, not a `Result`.
+    if let Some(name) = super::type_name(&ty).filter(|name| name != "Result" && name != "Option")
+        && input.file.syntax().descendants().any(|node| {
+            ast::Struct::cast(node.clone())
+                .and_then(|item| item.name())
+                .or_else(|| ast::Enum::cast(node).and_then(|item| item.name()))
+                .is_some_and(|n| n.text() == name.as_str())
+        })
+    {
+        return None;
+    }
     let mut text = squeeze(&ty.syntax().text().to_string()).replace(' ', "");
     if let Some(inner) = text.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) {
         text = inner.to_string();
@@ -554,7 +585,7 @@ fn is_ident_char(c: char) -> bool {
 }
 
 /// The shape and applicability, or the note saying why there is no fix.
-fn decide(
+pub(super) fn decide(
     method: Method<'_>,
     kind: Kind,
     returns: Returns,
@@ -625,7 +656,7 @@ fn decide(
     }
 }
 
-fn fix_message(site: &Site<'_>, shape: Shape) -> String {
+pub(super) fn fix_message(site: &Site<'_>, shape: Shape) -> String {
     match shape {
         Shape::Try if site.message.is_some() => {
             "propagate with `?` (the `expect` message is dropped)".to_string()
@@ -941,12 +972,41 @@ fn field_kind(tree: &Tree, field: &ast::FieldExpr, input: &LintInput<'_>) -> Kin
 /// that name declared in the file agrees on (`conn.conn.as_ref().unwrap()`
 /// where each struct's `conn` is an `Option`).
 fn any_field_kind(field_name: &str, input: &LintInput<'_>) -> Kind {
+    // A field whose type is a struct of this file has no `unwrap`: the call
+    // cannot be on it.
+    let own_structs: Vec<String> = input
+        .file
+        .syntax()
+        .descendants()
+        .filter_map(ast::Struct::cast)
+        .filter_map(|item| item.name().map(|n| n.text().to_string()))
+        .collect();
+    // Nor does a bare generic parameter of the struct (`conn: C`).
+    let generic = |field: &ast::RecordField, name: &str| {
+        field
+            .syntax()
+            .ancestors()
+            .find_map(ast::Struct::cast)
+            .and_then(|item| item.generic_param_list())
+            .is_some_and(|params| {
+                params.generic_params().any(|p| match p {
+                    ast::GenericParam::TypeParam(p) => p.name().is_some_and(|n| n.text() == name),
+                    _ => false,
+                })
+            })
+    };
+    let unwrappable = |field: &ast::RecordField, ty: &ast::Type| {
+        let bare = ty.syntax().text().to_string();
+        !super::type_name(ty).is_some_and(|name| own_structs.contains(&name))
+            && !generic(field, bare.trim())
+    };
     let mut kinds = input
         .file
         .syntax()
         .descendants()
         .filter_map(ast::RecordField::cast)
         .filter(|f| f.name().is_some_and(|n| n.text() == field_name))
+        .filter(|f| f.ty().is_none_or(|ty| unwrappable(f, &ty)))
         .map(|f| f.ty().map_or(Kind::Unknown, |ty| type_kind(&ty)));
     let Some(first) = kinds.next() else {
         return Kind::Unknown;
@@ -993,7 +1053,7 @@ fn type_kind(ty: &ast::Type) -> Kind {
 
 /// The edits of the fix, and whether every comment of the replaced text
 /// survives.
-fn edits(
+pub(super) fn edits(
     tree: &Tree,
     site: &Site<'_>,
     kind: Kind,

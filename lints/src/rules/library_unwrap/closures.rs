@@ -1,0 +1,285 @@
+//! An `unwrap` inside a closure whose result the function consumes on the
+//! spot. `iter.map(|x| x.parse().unwrap()).collect::<Vec<_>>()` becomes a
+//! closure that returns the function's `Result` (or `Option`) and a fallible
+//! `collect` with `?` after it; `iter.for_each(|x| ..)` becomes a `for` loop,
+//! whose body `?` leaves as the function's own body does. Closures whose
+//! result is used elsewhere (stored, spawned, passed on) are not touched.
+
+use super::Site;
+use super::fix::{Kind, Plan, decide, edits, fix_message, returns_for, wrapper};
+use crate::LintInput;
+use crate::context::{self, Enclosing};
+use crate::diagnostic::{Applicability, Edit, Fix};
+use crate::trees::Tree;
+use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs};
+use ra_ap_syntax::{SyntaxKind, SyntaxNode};
+use std::ops::Range;
+
+/// The plan for `site`, an `unwrap` whose nearest body is `closure`; `None`
+/// when the closure is not one of the shapes rewritten here.
+pub(super) fn plan(
+    tree: &Tree,
+    site: &Site<'_>,
+    kind: Kind,
+    input: &LintInput<'_>,
+    closure: &ast::ClosureExpr,
+) -> Option<Plan> {
+    if tree.is_macro() || closure.ret_type().is_some() {
+        return None;
+    }
+    let call = closure
+        .syntax()
+        .parent()
+        .filter(|p| p.kind() == SyntaxKind::ARG_LIST)
+        .and_then(|list| list.parent())
+        .and_then(ast::MethodCallExpr::cast)?;
+    let method = call.name_ref()?.text().to_string();
+    if !matches!(method.as_str(), "map" | "for_each") || call.arg_list()?.args().count() != 1 {
+        return None;
+    }
+    // The closure must sit directly in the function whose body `?` leaves.
+    let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, closure.syntax()) else {
+        return None;
+    };
+    let returns = returns_for(func.ret_type(), input)?;
+    let body = closure.body()?;
+    if method == "map" && !own_returns(body.syntax()).is_empty() {
+        return Some(Plan::because(
+            "no automatic fix: the closure returns early with `return`, which means something else outside it",
+        ));
+    }
+    let (shape, applicability) = match decide(site.method, kind, returns, input) {
+        Ok(decision) => decision,
+        Err(note) => return Some(Plan::because(note)),
+    };
+    let (site_edits, intact) = edits(tree, site, kind, shape, input)?;
+    let body_range = tree.node_range(body.syntax());
+    let (inner, mut outer): (Vec<Edit>, Vec<Edit>) = site_edits.into_iter().partition(|edit| {
+        edit.file.is_none()
+            && body_range.start <= edit.range.start
+            && edit.range.end <= body_range.end
+    });
+    let source = input.source;
+    let (rewrite, message) = if method == "map" {
+        map_collect(tree, &func, &call, &body, &inner, source)?
+    } else {
+        for_loop(tree, closure, &call, &body, &inner, source)?
+    };
+    outer.extend(rewrite);
+    let mut applicability = applicability.min(Applicability::Unsafe);
+    if !intact {
+        applicability = Applicability::Unsafe;
+    }
+    Some(Plan {
+        fix: Some(Fix {
+            message: format!("{} and {message}", fix_message(site, shape)),
+            applicability,
+            edits: outer,
+        }),
+        ..Plan::none()
+    })
+}
+
+/// `x.map(|a| f(a).unwrap()).collect::<C>()` or `let v: C = x.map(..).collect();`:
+/// the closure returns the function's `Result<_, E>`, and the collect
+/// gathers into `Result<C, E>` with `?` after it.
+fn map_collect(
+    tree: &Tree,
+    func: &ast::Fn,
+    map: &ast::MethodCallExpr,
+    body: &ast::Expr,
+    inner: &[Edit],
+    source: &str,
+) -> Option<(Vec<Edit>, &'static str)> {
+    let collect = map
+        .syntax()
+        .parent()
+        .and_then(ast::MethodCallExpr::cast)
+        .filter(|c| c.name_ref().is_some_and(|n| n.text() == "collect"))?;
+    let ret = func.ret_type()?.ty()?;
+    let wrap = wrapper(&ret)?;
+    let turbofish = collect
+        .generic_arg_list()
+        .and_then(|list| list.generic_args().next());
+    let mut edits = Vec::new();
+    let collection = match &turbofish {
+        Some(arg) => {
+            let collection = arg.syntax().text().to_string();
+            edits.push(Edit::replace(
+                tree.node_range(arg.syntax()),
+                with_first_argument(&ret, &collection)?,
+            ));
+            collection
+        }
+        None => {
+            let ty = collect
+                .syntax()
+                .parent()
+                .and_then(ast::LetStmt::cast)
+                .and_then(|stmt| stmt.ty())?;
+            let collection = ty.syntax().text().to_string();
+            let name_end = tree.node_range(collect.name_ref()?.syntax()).end;
+            edits.push(Edit::insert(
+                name_end,
+                format!("::<{}>", with_first_argument(&ret, &collection)?),
+            ));
+            collection
+        }
+    };
+    if collection.contains("impl") {
+        return None;
+    }
+    edits.push(Edit::insert(tree.node_range(collect.syntax()).end, "?"));
+    let closure_ret = with_first_argument(&ret, "_")?;
+    let body_range = tree.node_range(body.syntax());
+    let mut pieces: Vec<(Range<usize>, String)> = inner
+        .iter()
+        .map(|e| (e.range.clone(), e.replacement.clone()))
+        .collect();
+    let text = match body {
+        ast::Expr::BlockExpr(block) => {
+            let tail = block.stmt_list()?.tail_expr()?;
+            let tail = tree.node_range(tail.syntax());
+            pieces.push((tail.start..tail.start, format!("{wrap}(")));
+            pieces.push((tail.end..tail.end, ")".to_string()));
+            format!("-> {closure_ret} {}", apply(source, &body_range, pieces)?)
+        }
+        _ => {
+            pieces.push((body_range.start..body_range.start, format!("{wrap}(")));
+            pieces.push((body_range.end..body_range.end, ")".to_string()));
+            format!(
+                "-> {closure_ret} {{ {} }}",
+                apply(source, &body_range, pieces)?
+            )
+        }
+    };
+    edits.push(Edit::replace(body_range, text));
+    Some((edits, "the closure returns it to a fallible `collect`"))
+}
+
+/// `x.for_each(|a| ..);` becomes `for a in x { .. }`.
+fn for_loop(
+    tree: &Tree,
+    closure: &ast::ClosureExpr,
+    call: &ast::MethodCallExpr,
+    body: &ast::Expr,
+    inner: &[Edit],
+    source: &str,
+) -> Option<(Vec<Edit>, &'static str)> {
+    let stmt = call.syntax().parent().and_then(ast::ExprStmt::cast)?;
+    stmt.semicolon_token()?;
+    let mut params = closure.param_list()?.params();
+    let param = params.next()?;
+    if params.next().is_some() || param.ty().is_some() {
+        return None;
+    }
+    let pattern = param.pat()?.syntax().text().to_string();
+    let receiver = call.receiver()?;
+    // A struct literal is not allowed in a `for` head.
+    if receiver
+        .syntax()
+        .descendants()
+        .any(|n| n.kind() == SyntaxKind::RECORD_EXPR)
+    {
+        return None;
+    }
+    let receiver = receiver.syntax().text().to_string();
+    let body_range = tree.node_range(body.syntax());
+    let mut pieces: Vec<(Range<usize>, String)> = inner
+        .iter()
+        .map(|e| (e.range.clone(), e.replacement.clone()))
+        .collect();
+    // `return;` in the closure goes on with the next item: `continue`.
+    for ret in own_returns(body.syntax()) {
+        // Inside a loop of the closure, `continue` would mean that loop.
+        let in_loop = ret
+            .syntax()
+            .ancestors()
+            .take_while(|n| n != body.syntax())
+            .any(|n| {
+                matches!(
+                    n.kind(),
+                    SyntaxKind::FOR_EXPR | SyntaxKind::WHILE_EXPR | SyntaxKind::LOOP_EXPR
+                )
+            });
+        if ret.expr().is_some() || in_loop {
+            return None;
+        }
+        pieces.push((tree.node_range(ret.syntax()), "continue".to_string()));
+    }
+    let new_body = apply(source, &body_range, pieces)?;
+    let block = match body {
+        ast::Expr::BlockExpr(block) if block.async_token().is_none() && block.label().is_none() => {
+            new_body
+        }
+        _ => {
+            let indent = super::fix::line_indent(source, tree.node_range(stmt.syntax()).start);
+            format!("{{\n{indent}    {new_body};\n{indent}}}")
+        }
+    };
+    let edit = Edit::replace(
+        tree.node_range(stmt.syntax()),
+        format!("for {pattern} in {receiver} {block}"),
+    );
+    Some((vec![edit], "`for_each` becomes a `for` loop"))
+}
+
+/// `Result<T, E>` with `T` replaced by `first` (`Result<first, E>`), as the
+/// function's return type spells it.
+fn with_first_argument(ret: &ast::Type, first: &str) -> Option<String> {
+    let ast::Type::PathType(path) = ret else {
+        return None;
+    };
+    let segment = path.path()?.segment()?;
+    let arg = segment.generic_arg_list()?.generic_args().next()?;
+    let text = ret.syntax().text().to_string();
+    let start = usize::from(ret.syntax().text_range().start());
+    let arg = usize::from(arg.syntax().text_range().start()) - start
+        ..usize::from(arg.syntax().text_range().end()) - start;
+    Some(format!("{}{first}{}", &text[..arg.start], &text[arg.end..]))
+}
+
+/// The `return`s that leave this closure (not one nested in it).
+fn own_returns(body: &SyntaxNode) -> Vec<ast::ReturnExpr> {
+    let mut found = Vec::new();
+    let mut walk = body.preorder();
+    while let Some(event) = walk.next() {
+        let ra_ap_syntax::WalkEvent::Enter(node) = event else {
+            continue;
+        };
+        match node.kind() {
+            SyntaxKind::CLOSURE_EXPR | SyntaxKind::FN => walk.skip_subtree(),
+            SyntaxKind::BLOCK_EXPR
+                if ast::BlockExpr::cast(node.clone())
+                    .is_some_and(|b| b.async_token().is_some()) =>
+            {
+                walk.skip_subtree()
+            }
+            SyntaxKind::RETURN_EXPR => found.extend(ast::ReturnExpr::cast(node)),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The text of `range` of `source` with `pieces` (all inside it) applied;
+/// an insertion comes before a replacement starting at the same offset.
+fn apply(
+    source: &str,
+    range: &Range<usize>,
+    mut pieces: Vec<(Range<usize>, String)>,
+) -> Option<String> {
+    pieces.sort_by_key(|(r, _)| (r.start, r.end > r.start, r.end));
+    let mut out = String::new();
+    let mut cursor = range.start;
+    for (r, text) in pieces {
+        if r.start < cursor || r.end > range.end {
+            return None;
+        }
+        out.push_str(source.get(cursor..r.start)?);
+        out.push_str(&text);
+        cursor = r.end;
+    }
+    out.push_str(source.get(cursor..range.end)?);
+    Some(out)
+}
