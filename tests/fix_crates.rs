@@ -458,6 +458,16 @@ fn migrate_chain_is_fixed_and_still_builds() {
         registry.contains("pub fn load(text: &str) -> Result<Registry, crate::UnexpectedError> {"),
         "{registry}"
     );
+    // A closure collected on the spot returns the error to a fallible
+    // collect; `for_each` becomes a `for` loop, its `return` a `continue`.
+    assert!(
+        registry.contains(".map(|p| -> Result<_, std::num::ParseIntError> { Ok(p.trim().parse::<u16>()?) })\n            .collect::<Result<Vec<_>, std::num::ParseIntError>>()?;"),
+        "{registry}"
+    );
+    assert!(
+        registry.contains("for p in list.split(',') {\n            if p.trim().is_empty() {\n                continue;\n            }\n            sum += p.trim().parse::<u32>()?;\n        }"),
+        "{registry}"
+    );
     // The integration test is outside the library: `.unwrap()` there.
     let tests = read("tests/registry.rs");
     assert!(

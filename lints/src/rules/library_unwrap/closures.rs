@@ -2,8 +2,10 @@
 //! spot. `iter.map(|x| x.parse().unwrap()).collect::<Vec<_>>()` becomes a
 //! closure that returns the function's `Result` (or `Option`) and a fallible
 //! `collect` with `?` after it; `iter.for_each(|x| ..)` becomes a `for` loop,
-//! whose body `?` leaves as the function's own body does. Closures whose
-//! result is used elsewhere (stored, spawned, passed on) are not touched.
+//! whose body `?` leaves as the function's own body does; an `async` block
+//! awaited on the spot returns the error and its `.await` gets `?`. Closures
+//! and blocks whose result is used elsewhere (stored, spawned, passed on) are
+//! not touched.
 
 use super::Site;
 use super::fix::{Kind, Plan, decide, edits, fix_message, returns_for, wrapper};
@@ -282,4 +284,96 @@ fn apply(
     }
     out.push_str(source.get(cursor..range.end)?);
     Some(out)
+}
+
+/// The plan for `site`, an `unwrap` whose nearest body is the `async` block
+/// `block`: `async { .. x.unwrap() .. }.await` in a function returning
+/// `Result<T, E>` becomes `async { .. x? .. Ok::<_, E>(tail) }.await?`.
+pub(super) fn async_block_plan(
+    tree: &Tree,
+    site: &Site<'_>,
+    kind: Kind,
+    input: &LintInput<'_>,
+    block: &ast::BlockExpr,
+) -> Option<Plan> {
+    if tree.is_macro() {
+        return None;
+    }
+    let awaited = block.syntax().parent().and_then(ast::AwaitExpr::cast)?;
+    let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, block.syntax()) else {
+        return None;
+    };
+    let ret = func.ret_type()?.ty()?;
+    let returns = returns_for(func.ret_type(), input)?;
+    if !own_returns(block.syntax()).is_empty() {
+        return Some(Plan::because(
+            "no automatic fix: the `async` block returns early with `return`, which leaves only the block",
+        ));
+    }
+    // `?` inside the block needs the block's error type spelt out.
+    let wrap = match wrapper(&ret)? {
+        "Some" => "Some".to_string(),
+        _ => format!("Ok::<_, {}>", error_type(&ret)?),
+    };
+    let (shape, applicability) = match decide(site.method, kind, returns, input) {
+        Ok(decision) => decision,
+        Err(note) => return Some(Plan::because(note)),
+    };
+    let (site_edits, intact) = edits(tree, site, kind, shape, input)?;
+    let block_range = tree.node_range(block.syntax());
+    let (inner, mut outer): (Vec<Edit>, Vec<Edit>) = site_edits.into_iter().partition(|edit| {
+        edit.file.is_none()
+            && block_range.start <= edit.range.start
+            && edit.range.end <= block_range.end
+    });
+    let tail = block.stmt_list()?.tail_expr()?;
+    let tail = tree.node_range(tail.syntax());
+    let mut pieces: Vec<(Range<usize>, String)> = inner
+        .iter()
+        .map(|e| (e.range.clone(), e.replacement.clone()))
+        .collect();
+    pieces.push((tail.start..tail.start, format!("{wrap}(")));
+    pieces.push((tail.end..tail.end, ")".to_string()));
+    outer.push(Edit::replace(
+        block_range.clone(),
+        apply(input.source, &block_range, pieces)?,
+    ));
+    outer.push(Edit::insert(tree.node_range(awaited.syntax()).end, "?"));
+    let mut applicability = applicability.min(Applicability::Unsafe);
+    if !intact {
+        applicability = Applicability::Unsafe;
+    }
+    Some(Plan {
+        fix: Some(Fix {
+            message: format!(
+                "{} and the `async` block returns it to `.await?`",
+                fix_message(site, shape)
+            ),
+            applicability,
+            edits: outer,
+        }),
+        ..Plan::none()
+    })
+}
+
+/// `E` of the function's `Result<T, E>` as written; `std::io::Error` for
+/// `io::Result<T>`, `anyhow::Error` for `anyhow::Result<T>`.
+fn error_type(ret: &ast::Type) -> Option<String> {
+    let ast::Type::PathType(path) = ret else {
+        return None;
+    };
+    let path = path.path()?;
+    let segment = path.segment()?;
+    let mut args = segment.generic_arg_list()?.generic_args();
+    let _ok = args.next()?;
+    if let Some(error) = args.next() {
+        return Some(error.syntax().text().to_string());
+    }
+    let qualifier = path.qualifier()?.syntax().text().to_string();
+    match qualifier.as_str() {
+        "io" | "std::io" => Some("std::io::Error".to_string()),
+        "anyhow" => Some("anyhow::Error".to_string()),
+        "eyre" | "color_eyre" | "color_eyre::eyre" => Some(format!("{qualifier}::Report")),
+        _ => None,
+    }
 }

@@ -355,10 +355,18 @@ pub(super) fn plan(
     if let Some(plan) = recover_poison(tree, site, kind) {
         return plan;
     }
-    if let Some(Enclosing::Closure(closure)) = context::enclosing_body(tree, &site.node)
-        && let Some(plan) = super::closures::plan(tree, site, kind, input, &closure)
-    {
-        return plan;
+    match context::enclosing_body(tree, &site.node) {
+        Some(Enclosing::Closure(closure)) => {
+            if let Some(plan) = super::closures::plan(tree, site, kind, input, &closure) {
+                return plan;
+            }
+        }
+        Some(Enclosing::AsyncBlock(block)) => {
+            if let Some(plan) = super::closures::async_block_plan(tree, site, kind, input, &block) {
+                return plan;
+            }
+        }
+        _ => {}
     }
     let Some(returns) = returns(tree, site, input) else {
         // The help already says what the function would need; the crate-wide
