@@ -476,12 +476,14 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
 /// about it (package facts, library or not, levels): the fixer's re-check
 /// after each round of edits. `crate_files` are the current texts of the
 /// files of its package (the file included, absolute paths), for completing
-/// fixes that reach across files, as [`run`] does.
+/// fixes that reach across files, as [`run`] does; `index` is their crate
+/// index, built on first use and shared by the files of one fix round.
 pub fn recheck(
     request: &CheckRequest,
     file: &CheckedFile,
     source: &str,
     crate_files: &[(PathBuf, Arc<str>)],
+    index: &temper_lints::IndexCell,
 ) -> Vec<Reported> {
     let options = file
         .config
@@ -508,13 +510,12 @@ pub fn recheck(
         }
     }
     if analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
-        let cell = temper_lints::IndexCell::default();
         let context = temper_lints::CrateContext {
             file: &file.path,
             files: crate_files,
             edition: file.edition,
             facts: Some(&file.facts),
-            index: &cell,
+            index,
         };
         temper_lints::complete_fixes(&mut analysis.findings, &context);
         relative_notes(

@@ -97,7 +97,9 @@ pub fn fix_invariants(text: &str) -> Result<String, String> {
             }
         }
     }
-    let relint = |_: &Path, text: &str, _: &[(PathBuf, Arc<str>)]| findings(text);
+    let relint = |_: &Path, text: &str, _: &[(PathBuf, Arc<str>)], _: &temper_lints::IndexCell| {
+        findings(text)
+    };
     let engine = Engine {
         threshold: Applicability::Unsafe,
         max_rounds: engine::MAX_ROUNDS,

@@ -76,7 +76,10 @@ fn run_engine(
     relint: &(dyn Fn(&Path, &str) -> Vec<Reported> + Sync),
     files: Vec<SourceFile>,
 ) -> engine::Fixpoint {
-    let relint = |path: &Path, text: &str, _: &[(PathBuf, Arc<str>)]| relint(path, text);
+    let relint = |path: &Path,
+                  text: &str,
+                  _: &[(PathBuf, Arc<str>)],
+                  _: &temper_lints::IndexCell| { relint(path, text) };
     Engine {
         threshold,
         max_rounds: engine::MAX_ROUNDS,

@@ -204,9 +204,11 @@ fn check_fixes(
 ) -> Result<(), String> {
     let facts = facts(source);
     let findings = fix_findings(path, display, source, &facts);
-    let relint = |_: &Path, text: &str, _: &[(PathBuf, Arc<str>)]| -> Vec<Reported> {
-        fix_findings(path, display, text, &facts)
-    };
+    let relint = |_: &Path,
+                  text: &str,
+                  _: &[(PathBuf, Arc<str>)],
+                  _: &temper_lints::IndexCell|
+     -> Vec<Reported> { fix_findings(path, display, text, &facts) };
     let engine = Engine {
         threshold: Applicability::Unsafe,
         max_rounds: engine::MAX_ROUNDS,

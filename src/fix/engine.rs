@@ -19,7 +19,14 @@ use temper_lints::{Applicability, Fix, Level};
 /// Lints a file's new text as `temper check` would report it: the file's
 /// path, its text, and the current texts of every file of its package (the
 /// file included) for fixes that reach across files.
-pub type Relint<'a> = dyn Fn(&Path, &str, &[(PathBuf, Arc<str>)]) -> Vec<Reported> + Sync + 'a;
+/// Re-lints a file's new text; the package's current files come with one
+/// crate index per package and round, built once when a fix first needs it.
+pub type Relint<'a> = dyn Fn(&Path, &str, &[(PathBuf, Arc<str>)], &temper_lints::IndexCell) -> Vec<Reported>
+    + Sync
+    + 'a;
+
+/// A package's current files in one round, and their crate index.
+type Package = (Vec<(PathBuf, Arc<str>)>, temper_lints::IndexCell);
 
 /// The default round cap: ruff's loop is capped the same way, for the same
 /// reason (two fixes that undo each other must not loop forever).
@@ -421,22 +428,23 @@ impl Engine<'_> {
         }
         // Files of one package share a base directory: that is the crate a
         // cross-file fix may reach into.
-        let mut packages: HashMap<&Path, Vec<(PathBuf, Arc<str>)>> = HashMap::new();
+        let mut packages: HashMap<&Path, Package> = HashMap::new();
         for file in files.iter() {
             packages
                 .entry(file.base_dir.as_path())
                 .or_default()
+                .0
                 .push((file.path.clone(), file.text.clone()));
         }
+        let no_files = (Vec::new(), temper_lints::IndexCell::default());
         let relint = self.relint;
         let fresh: Vec<(usize, Vec<Reported>)> = to_relint
             .into_par_iter()
             .map(|i| {
                 let file = &files[i];
-                let crate_files = packages
-                    .get(file.base_dir.as_path())
-                    .map_or(&[][..], Vec::as_slice);
-                (i, relint(&file.path, &file.text, crate_files))
+                let (crate_files, index) =
+                    packages.get(file.base_dir.as_path()).unwrap_or(&no_files);
+                (i, relint(&file.path, &file.text, crate_files, index))
             })
             .collect();
         for (i, findings) in fresh {

@@ -169,10 +169,13 @@ fn run_on_this_thread(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
         .into_iter()
         .map(|f| (f.path.clone(), f))
         .collect();
-    let relint = move |path: &Path, text: &str, crate_files: &[(PathBuf, Arc<str>)]| {
+    let relint = move |path: &Path,
+                       text: &str,
+                       crate_files: &[(PathBuf, Arc<str>)],
+                       index: &temper_lints::IndexCell| {
         by_path
             .get(path)
-            .map(|file| check::recheck(&request.check, file, text, crate_files))
+            .map(|file| check::recheck(&request.check, file, text, crate_files, index))
             .unwrap_or_default()
     };
     let engine = Engine {

@@ -201,13 +201,17 @@ fn fix_all(document: &Document<'_>, context: &Context<'_>) -> Option<CodeAction>
                 ))
             }))
             .collect();
-    let relint = |path: &Path, text: &str, crate_files: &[(PathBuf, Arc<str>)]| {
+    let relint = |path: &Path,
+                  text: &str,
+                  crate_files: &[(PathBuf, Arc<str>)],
+                  index: &temper_lints::IndexCell| {
         files.get(path).map_or_else(Vec::new, |file| {
             context.settings.filter(check::recheck(
                 &context.settings.request,
                 file,
                 text,
                 crate_files,
+                index,
             ))
         })
     };

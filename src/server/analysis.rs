@@ -178,8 +178,13 @@ impl DocumentJob {
                 if crate_files.is_empty() {
                     crate_files.push((self.path.clone(), self.text.clone()));
                 }
-                let findings =
-                    check::recheck(&self.settings.request, file, &self.text, &crate_files);
+                let findings = check::recheck(
+                    &self.settings.request,
+                    file,
+                    &self.text,
+                    &crate_files,
+                    &temper_lints::IndexCell::default(),
+                );
                 self.settings.filter(findings)
             }
             None => Vec::new(),
