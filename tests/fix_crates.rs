@@ -468,6 +468,17 @@ fn migrate_chain_is_fixed_and_still_builds() {
         registry.contains("for p in list.split(',') {\n            if p.trim().is_empty() {\n                continue;\n            }\n            sum += p.trim().parse::<u32>()?;\n        }"),
         "{registry}"
     );
+    // A caller with its own error type that converts from `io::Error` gets
+    // `?` and a `From<UnexpectedError>` that goes through `io::Error`.
+    let net = read("src/net.rs");
+    assert!(
+        net.contains("Ok(crate::parse::parse_endpoint(line)?)"),
+        "{net}"
+    );
+    assert!(
+        net.contains("impl From<crate::UnexpectedError> for NetError {\n    fn from(error: crate::UnexpectedError) -> Self {\n        std::io::Error::other(error).into()\n    }\n}"),
+        "{net}"
+    );
     // The integration test is outside the library: `.unwrap()` there.
     let tests = read("tests/registry.rs");
     assert!(

@@ -827,7 +827,9 @@ fn path_call_kind(call: &ast::CallExpr) -> Kind {
         [.., "File" | "OpenOptions", "open" | "create" | "create_new"]
         | [.., "TcpStream", "connect"]
         | [.., "TcpListener" | "UdpSocket" | "UnixListener", "bind"]
-        | [.., "env", "current_dir"] => Kind::Result(ErrorKind::Io),
+        | [.., "env", "current_dir"]
+        // tokio's runtime constructor returns `io::Result<Runtime>`.
+        | [.., "runtime", "Runtime", "new"] => Kind::Result(ErrorKind::Io),
         [.., "env", "var"] => Kind::Result(ErrorKind::Std),
         [.., "String" | "str", "from_utf8"] => Kind::Result(ErrorKind::Std),
         [.., ty, "try_from" | "from_str" | "from_str_radix"] if STD_PARSE_TYPES.contains(ty) => {

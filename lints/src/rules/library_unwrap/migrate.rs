@@ -125,6 +125,9 @@ struct Plan {
     pieces: HashMap<usize, Vec<Piece>>,
     /// Call sites in test and binary code that get the `unwrap` back.
     unwrapped: usize,
+    /// Error types of callers that get `impl From<UnexpectedError>`, by
+    /// name: the file of the first caller naming it, and its spelling there.
+    bridges: BTreeMap<String, (usize, String)>,
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
@@ -236,6 +239,10 @@ fn plan(
             }
             match returns(caller_fn, index, &strategy) {
                 Returns::Compatible => {}
+                Returns::Bridge(error) => {
+                    let name = error.rsplit("::").next().unwrap_or(&error).to_string();
+                    plan.bridges.entry(name).or_insert((caller_fn.file, error));
+                }
                 Returns::Incompatible(why) => {
                     return Err(format!(
                         "`{}` calls `{}` at {shown} and {why}",
@@ -403,6 +410,9 @@ enum Returns {
     Incompatible(String),
     /// A plain value: the caller becomes fallible too.
     Plain,
+    /// The caller's own error type (as written), which converts from
+    /// `io::Error`: an `impl From<UnexpectedError>` through one bridges it.
+    Bridge(String),
 }
 
 fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Returns {
@@ -448,8 +458,16 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
         }
         Strategy::NewError { .. } => boxed || anyhow || eyre || text.contains("UnexpectedError"),
     };
+    let bridge = match strategy {
+        Strategy::NewError { .. } if arity == 2 => index::error_of(&text).filter(|error| {
+            !error.contains('<') && index.converts(&["io::Error", "std::io::Error"], error)
+        }),
+        _ => None,
+    };
     if compatible {
         Returns::Compatible
+    } else if let Some(error) = bridge {
+        Returns::Bridge(error)
     } else {
         Returns::Incompatible(format!(
             "returns `{text}`, which the new error does not convert into with `?`"
@@ -878,6 +896,27 @@ fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
             }
         }
         Strategy::NewError { root } => {
+            for (name, (file, error)) in &plan.bridges.clone() {
+                let bridged = index.files.iter().any(|f| {
+                    f.text
+                        .contains(&format!("From<crate::UnexpectedError> for {name}"))
+                        || f.text
+                            .contains(&format!("From<crate::UnexpectedError> for {error}"))
+                });
+                if bridged {
+                    continue;
+                }
+                let end = index.files[*file].text.trim_end().len();
+                push(
+                    plan,
+                    *file,
+                    end..end,
+                    format!(
+                        "\n\n/// Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts\n/// from (written by `temper fix`).\nimpl From<crate::UnexpectedError> for {error} {{\n    fn from(error: crate::UnexpectedError) -> Self {{\n        std::io::Error::other(error).into()\n    }}\n}}"
+                    ),
+                    2,
+                );
+            }
             let text = &index.files[*root].text;
             if text.contains("struct UnexpectedError") {
                 return;
@@ -1001,6 +1040,13 @@ fn finish(
         notes.push(format!(
             "the fix changes public signatures, a breaking change for the crate's users: {}",
             public.join(", ")
+        ));
+    }
+    if !plan.bridges.is_empty() {
+        let names: Vec<String> = plan.bridges.keys().map(|n| format!("`{n}`")).collect();
+        notes.push(format!(
+            "callers returning {} get `impl From<UnexpectedError>`, through the `From<io::Error>` they already have",
+            names.join(", ")
         ));
     }
     if plan.unwrapped > 0 {
