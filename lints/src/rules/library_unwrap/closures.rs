@@ -13,7 +13,7 @@ use crate::LintInput;
 use crate::context::{self, Enclosing};
 use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::trees::Tree;
-use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs};
+use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode};
 use std::ops::Range;
 
@@ -376,4 +376,57 @@ fn error_type(ret: &ast::Type) -> Option<String> {
         "eyre" | "color_eyre" | "color_eyre::eyre" => Some(format!("{qualifier}::Report")),
         _ => None,
     }
+}
+
+/// `x.unwrap();` as a statement of `Drop::drop` (or of a closure inside it):
+/// `drop` cannot return the error, and a panic there aborts the process when
+/// it runs during unwinding, so the failure is ignored: `let _ = x;`.
+pub(super) fn drop_statement_plan(tree: &Tree, site: &Site<'_>) -> Option<Plan> {
+    if tree.is_macro() {
+        return None;
+    }
+    let call = ast::MethodCallExpr::cast(site.node.clone())?;
+    let stmt = call.syntax().parent().and_then(ast::ExprStmt::cast)?;
+    stmt.semicolon_token()?;
+    let func = tree
+        .ancestors(call.syntax())
+        .into_iter()
+        .find_map(ast::Fn::cast)?;
+    let in_drop = func.name().is_some_and(|n| n.text() == "drop")
+        && func
+            .syntax()
+            .parent()
+            .and_then(|list| list.parent())
+            .and_then(ast::Impl::cast)
+            .and_then(|imp| imp.trait_())
+            .is_some_and(|t| {
+                let text = t.syntax().text().to_string();
+                text == "Drop" || text.ends_with("::Drop")
+            });
+    if !in_drop {
+        return None;
+    }
+    // Nothing of the call is lost: the receiver is kept, the message of an
+    // `expect` was only for the panic.
+    let receiver = call.receiver()?;
+    if let Some(args) = call.arg_list()
+        && args.args().any(|arg| !super::fix::message_is_static(&arg))
+    {
+        return None;
+    }
+    let edit = Edit::replace(
+        tree.node_range(stmt.syntax()),
+        format!("let _ = {};", receiver.syntax().text()),
+    );
+    Some(Plan {
+        fix: Some(Fix {
+            message: "ignore the failure in `drop` with `let _ = ..`".to_string(),
+            applicability: Applicability::Unsafe,
+            edits: vec![edit],
+        }),
+        note: Some(
+            "`drop` cannot return an error, and a panic in `drop` during unwinding aborts the process: the fix ignores the failure, so the rest of the cleanup still runs".to_string(),
+        ),
+        ..Plan::none()
+    })
 }

@@ -368,6 +368,9 @@ pub(super) fn plan(
         }
         _ => {}
     }
+    if let Some(plan) = super::closures::drop_statement_plan(tree, site) {
+        return plan;
+    }
     let Some(returns) = returns(tree, site, input) else {
         // The help already says what the function would need; the crate-wide
         // pass can make the function fallible and carry that to its callers.
@@ -1219,7 +1222,7 @@ fn ref_inner(arg: &ast::Expr) -> Option<ast::Expr> {
 /// `concat!` or `stringify!` (behind a `&` that the fix removes). Anything
 /// else may be a borrowed `&str` that is not `'static`, so it is passed
 /// through `.with_context(|| ..)`.
-fn message_is_static(arg: &ast::Expr) -> bool {
+pub(super) fn message_is_static(arg: &ast::Expr) -> bool {
     match arg {
         ast::Expr::Literal(lit) => matches!(lit.kind(), ast::LiteralKind::String(_)),
         ast::Expr::MacroExpr(mac) => mac
