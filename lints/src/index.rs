@@ -126,6 +126,9 @@ pub struct CrateIndex {
     /// `impl From<Source> for Target`: the source's text (whitespace
     /// removed) and the target's last path segment.
     pub from_impls: Vec<(String, String)>,
+    /// Structs with named fields: the name and each field's name and type
+    /// (whitespace removed).
+    pub structs: Vec<(String, Vec<(String, String)>)>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
     /// Functions by file and start offset.
@@ -191,6 +194,18 @@ impl CrateIndex {
             } else if let Some(item) = ast::Enum::cast(node.clone()) {
                 if let Some(error) = error_enum(at, &module, file, &item) {
                     self.error_enums.push(error);
+                }
+            } else if let Some(item) = ast::Struct::cast(node.clone()) {
+                if let (Some(name), Some(ast::FieldList::RecordFieldList(list))) =
+                    (item.name(), item.field_list())
+                {
+                    let fields = list
+                        .fields()
+                        .filter_map(|f| {
+                            Some((f.name()?.text().to_string(), squeezed(f.ty()?.syntax())))
+                        })
+                        .collect();
+                    self.structs.push((name.text().to_string(), fields));
                 }
             } else if let Some(alias) = ast::TypeAlias::cast(node.clone()) {
                 if let Some(entry) = result_alias(&alias) {
@@ -713,6 +728,35 @@ fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
 }
 
 impl CrateIndex {
+    /// The type named by `receiver` (`self.conn`, `self.conn.as_ref().unwrap()`)
+    /// in a method of `self_ty`: the field's type, through an `Option` the
+    /// receiver unwraps. `None` when the struct, the field or the shape is
+    /// not one syntax tells.
+    pub fn field_receiver_type(&self, self_ty: &str, receiver: &str) -> Option<String> {
+        let receiver: String = receiver.split_whitespace().collect();
+        let rest = receiver.strip_prefix("self.")?;
+        let (field, chain) = rest.split_once('.').unwrap_or((rest, ""));
+        let unwraps = match chain {
+            "" => false,
+            "as_ref().unwrap()" | "as_mut().unwrap()" | "take().unwrap()" | "unwrap()" => true,
+            _ => return None,
+        };
+        let mut candidates = self.structs.iter().filter(|(name, _)| name == self_ty);
+        let (_, fields) = candidates.next()?;
+        if candidates.next().is_some() {
+            return None;
+        }
+        let ty = &fields.iter().find(|(name, _)| name == field)?.1;
+        let ty = ty.trim_start_matches('&').trim_start_matches("mut");
+        let ty = if unwraps {
+            ty.strip_prefix("Option<")?.strip_suffix('>')?
+        } else {
+            ty
+        };
+        let head = ty.split('<').next()?;
+        Some(head.rsplit("::").next()?.to_string())
+    }
+
     /// The error type a function's return type (whitespace removed) names:
     /// `E` of `Result<T, E>`, through the crate's aliases; `io::Error` for
     /// `io::Result<T>`.

@@ -375,6 +375,12 @@ fn resolves_to(
             if let Some(param_type) = param_type {
                 return Ok(param_type == ty.as_str());
             }
+            // A field of `self` (or the value in its `Option`): its type.
+            if let Some(field_type) =
+                caller_type.and_then(|own| index.field_receiver_type(own, receiver))
+            {
+                return Ok(field_type == *ty);
+            }
             if methods.len() == 1 && !COMMON_METHODS.contains(&function.name.as_str()) {
                 return Ok(true);
             }
