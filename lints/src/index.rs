@@ -48,7 +48,7 @@ pub struct Function {
     pub test: bool,
     /// `fn f(&self ..)`, `fn f(self ..)`, ...
     pub has_self: bool,
-    /// The other parameters' types, whitespace removed.
+    /// The other parameters' types, each run of whitespace one space.
     pub params: Vec<String>,
     /// Their names, when the pattern is a plain identifier (else empty).
     pub param_names: Vec<String>,
@@ -61,14 +61,30 @@ pub struct Function {
     pub body: Option<Range<usize>>,
 }
 
+/// `T` of `&T`, `&mut T`, `&'a T`, `&'a mut T`.
+fn dereferenced(ty: &str) -> &str {
+    let mut ty = ty.trim();
+    while let Some(rest) = ty.strip_prefix('&') {
+        ty = rest.trim_start();
+        if let Some(rest) = ty.strip_prefix('\'') {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            ty = rest[end..].trim_start();
+        }
+        if let Some(rest) = ty.strip_prefix("mut ") {
+            ty = rest.trim_start();
+        }
+    }
+    ty
+}
+
 impl Function {
     /// The named type of parameter `name` (`IdleConn` for
     /// `conn: &mut IdleConn<T>`), when it is a plain path type.
     pub fn param_type(&self, name: &str) -> Option<&str> {
         let at = self.param_names.iter().position(|n| n == name)?;
-        let ty = self.params[at].trim_start_matches('&');
-        let ty = ty.strip_prefix("mut").unwrap_or(ty);
-        let ty = ty.strip_prefix("'_").unwrap_or(ty);
+        let ty = dereferenced(&self.params[at]);
         let head = ty.split('<').next()?;
         let last = head.rsplit("::").next()?;
         (!last.is_empty()
@@ -127,7 +143,7 @@ pub struct CrateIndex {
     /// removed) and the target's last path segment.
     pub from_impls: Vec<(String, String)>,
     /// Structs with named fields: the name and each field's name and type
-    /// (whitespace removed).
+    /// (each run of whitespace one space).
     pub structs: Vec<(String, Vec<(String, String)>)>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
@@ -202,7 +218,7 @@ impl CrateIndex {
                     let fields = list
                         .fields()
                         .filter_map(|f| {
-                            Some((f.name()?.text().to_string(), squeezed(f.ty()?.syntax())))
+                            Some((f.name()?.text().to_string(), spaced(f.ty()?.syntax())))
                         })
                         .collect();
                     self.structs.push((name.text().to_string(), fields));
@@ -329,12 +345,7 @@ fn function(at: usize, func: &ast::Fn) -> Option<Function> {
         has_self: params.self_param().is_some(),
         params: params
             .params()
-            .map(|param| {
-                param
-                    .ty()
-                    .map(|ty| squeezed(ty.syntax()))
-                    .unwrap_or_default()
-            })
+            .map(|param| param.ty().map(|ty| spaced(ty.syntax())).unwrap_or_default())
             .collect(),
         param_names: params
             .params()
@@ -685,6 +696,14 @@ pub fn result_arity(ty: &str) -> Option<usize> {
     Some(count)
 }
 
+fn spaced(node: &SyntaxNode) -> String {
+    node.text()
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn squeezed(node: &SyntaxNode) -> String {
     node.text().to_string().split_whitespace().collect()
 }
@@ -747,7 +766,7 @@ impl CrateIndex {
             return None;
         }
         let ty = &fields.iter().find(|(name, _)| name == field)?.1;
-        let ty = ty.trim_start_matches('&').trim_start_matches("mut");
+        let ty = dereferenced(ty);
         let ty = if unwraps {
             ty.strip_prefix("Option<")?.strip_suffix('>')?
         } else {
@@ -807,5 +826,72 @@ impl CrateIndex {
         self.from_impls
             .iter()
             .any(|(from, to)| to == target && source.contains(&from.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(text: &str) -> CrateIndex {
+        let files = vec![(PathBuf::from("/p/src/lib.rs"), Arc::from(text))];
+        CrateIndex::build(&files, Edition::Edition2021)
+    }
+
+    #[test]
+    fn receivers_resolve_through_parameters_and_fields() {
+        let index = index(
+            "pub struct Connection<M> { conn: Option<ActiveConn<M>>, pool: Pool<M>, raw: &'static Raw }\n\
+             impl<M> Connection<M> {\n\
+                 pub fn is_new(&self) -> bool { self.conn.as_ref().unwrap().is_new() }\n\
+             }\n\
+             fn validate(conn: &mut IdleConn<u8>, other: T, n: usize) {}\n",
+        );
+        let field = |receiver: &str| index.field_receiver_type("Connection", receiver);
+        assert_eq!(
+            field("self.conn.as_ref().unwrap()").as_deref(),
+            Some("ActiveConn")
+        );
+        assert_eq!(
+            field("self.conn.take().unwrap()").as_deref(),
+            Some("ActiveConn")
+        );
+        assert_eq!(field("self.pool").as_deref(), Some("Pool"));
+        assert_eq!(field("self.raw").as_deref(), Some("Raw"));
+        // Not an `Option` to unwrap, an unknown field, another shape.
+        assert_eq!(field("self.pool.unwrap()"), None);
+        assert_eq!(field("self.missing"), None);
+        assert_eq!(field("self.conn.get().unwrap()"), None);
+        assert_eq!(index.field_receiver_type("Other", "self.conn"), None);
+
+        let validate = index
+            .functions_named("validate")
+            .map(|(_, f)| f)
+            .next()
+            .expect("indexed");
+        assert_eq!(validate.param_type("conn"), Some("IdleConn"));
+        // A generic parameter's name is a type, but not a named one we know.
+        assert_eq!(validate.param_type("other"), Some("T"));
+        assert_eq!(validate.param_type("n"), None);
+        assert_eq!(validate.param_type("missing"), None);
+    }
+
+    #[test]
+    fn error_types_from_return_types() {
+        let index = index("pub type Result<T> = std::result::Result<T, crate::Error>;\n");
+        let error = |ret: &str| index.error_type(ret);
+        assert_eq!(error("fmt::Result").as_deref(), Some("fmt::Error"));
+        assert_eq!(
+            error("std::fmt::Result").as_deref(),
+            Some("std::fmt::Error")
+        );
+        assert_eq!(error("io::Result<u8>").as_deref(), Some("std::io::Error"));
+        assert_eq!(
+            error("anyhow::Result<u8>").as_deref(),
+            Some("anyhow::Error")
+        );
+        assert_eq!(error("Result<u8,MyError>").as_deref(), Some("MyError"));
+        assert_eq!(error("Result<u8>").as_deref(), Some("crate::Error"));
+        assert_eq!(error("Vec<u8>"), None);
     }
 }

@@ -1265,7 +1265,8 @@ fn constructor_value(
                 continue;
             }
         }
-        let Some(argument) = message_argument(&function.params[0], message) else {
+        let param: String = function.params[0].split_whitespace().collect();
+        let Some(argument) = message_argument(&param, message) else {
             continue;
         };
         let call = format!("{name}::{}", function.name);
