@@ -537,3 +537,30 @@ fn the_editions_crate_is_fixed_and_builds_in_every_edition() {
         );
     }
 }
+
+#[test]
+fn error_enum_is_fixed_and_still_builds() {
+    let (_guard, dir) = fix_and_build("error-enum");
+    let read = |file: &str| fs::read_to_string(dir.join(file)).expect("read fixed file");
+    // The crate's `thiserror` enum gets a variant carrying the message, and
+    // the extension trait lives beside it (synthesised, formatted).
+    let error = read("src/error.rs");
+    assert!(
+        error.contains("    Empty,\n    /// An `unwrap` or `expect` that used to panic (written by `temper fix`).\n    #[error(\"{0}\")]\n    Unexpected(String),\n}"),
+        "{error}"
+    );
+    assert!(
+        error.contains("impl<T> OrUnexpected<T> for Option<T> {\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, Error> {\n        self.ok_or_else(|| Error::Unexpected(message.to_string()))\n    }\n}"),
+        "{error}"
+    );
+    let lib = read("src/lib.rs");
+    assert!(
+        lib.contains("pub fn port(line: &str) -> Result<u16, crate::error::Error> {"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("port.trim().parse().or_unexpected(\"a port number\")"),
+        "{lib}"
+    );
+    assert!(lib.contains("Ok(port(line)?)"), "{lib}");
+}

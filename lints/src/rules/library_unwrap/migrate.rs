@@ -18,6 +18,7 @@ use super::fix::{is_trivia, line_indent, made_up_message, node_range};
 use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::index::{self, CallKind, CallPlace, CallSite, CrateIndex, Function, Owner};
 use crate::{CrateContext, Finding};
+use quote::quote;
 use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasModuleItem};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::collections::{BTreeMap, HashMap};
@@ -863,14 +864,14 @@ fn location(index: &CrateIndex, file: usize, offset: usize) -> String {
     format!("{name}:{line}:{column}")
 }
 
-/// Items the strategy adds to the crate: the variant, the trait, the type.
+/// Items the strategy adds to the crate: the variant, the trait, the type,
+/// and the bridges into callers' error types. The variant is a line inside
+/// an existing enum (a text edit); the items are synthesised with `quote`.
 fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
-    const TRAIT_DOC: &str = "/// Turns an unexpected `None` or `Err` into an error the caller can handle\n/// (written by `temper fix` in place of `unwrap` and `expect`).";
     match strategy {
         Strategy::Anyhow => {}
         Strategy::CrateError { at, add_variant } => {
             let error = &index.error_enums[*at];
-            let name = &error.name;
             if *add_variant {
                 let text = &index.files[error.file].text;
                 let before = text[..error.variants_end].trim_end().len();
@@ -890,15 +891,22 @@ fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
                 );
             }
             if !index.files[error.file].text.contains("trait OrUnexpected") {
-                push(
-                    plan,
-                    error.file,
-                    error.item_end..error.item_end,
-                    format!(
-                        "\n\n{TRAIT_DOC}\npub(crate) trait OrUnexpected<T> {{\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, {name}>;\n}}\n\nimpl<T> OrUnexpected<T> for Option<T> {{\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, {name}> {{\n        self.ok_or_else(|| {name}::Unexpected(message.to_string()))\n    }}\n}}\n\nimpl<T, E: std::fmt::Debug> OrUnexpected<T> for std::result::Result<T, E> {{\n    fn or_unexpected(self, message: &str) -> std::result::Result<T, {name}> {{\n        self.map_err(|error| {name}::Unexpected(format!(\"{{}}: {{:?}}\", message, error)))\n    }}\n}}"
-                    ),
-                    1,
+                let name = quote::format_ident!("{}", error.name);
+                let error_of = quote! { std::result::Result<T, #name> };
+                let items = or_unexpected(
+                    &error_of,
+                    &quote! { #name::Unexpected(message.to_string()) },
+                    &quote! { #name::Unexpected(format!("{}: {:?}", message, error)) },
                 );
+                if let Some(text) = crate::synth::items(items, "") {
+                    push(
+                        plan,
+                        error.file,
+                        error.item_end..error.item_end,
+                        format!("\n\n{text}"),
+                        1,
+                    );
+                }
             }
         }
         Strategy::NewError { root } => {
@@ -909,34 +917,84 @@ fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
                         || f.text
                             .contains(&format!("From<crate::UnexpectedError> for {error}"))
                 });
-                if bridged {
+                let Some(ty) = crate::synth::type_tokens(error) else {
                     continue;
-                }
-                let end = index.files[*file].text.trim_end().len();
-                push(
-                    plan,
-                    *file,
-                    end..end,
-                    format!(
-                        "\n\n/// Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts\n/// from (written by `temper fix`).\nimpl From<crate::UnexpectedError> for {error} {{\n    fn from(error: crate::UnexpectedError) -> Self {{\n        std::io::Error::other(error).into()\n    }}\n}}"
-                    ),
-                    2,
+                };
+                let doc = format!(
+                    " Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts"
                 );
+                let item = quote! {
+                    #[doc = #doc]
+                    #[doc = " from (written by `temper fix`)."]
+                    impl From<crate::UnexpectedError> for #ty {
+                        fn from(error: crate::UnexpectedError) -> Self {
+                            std::io::Error::other(error).into()
+                        }
+                    }
+                };
+                let Some(text) = crate::synth::items(item, "").filter(|_| !bridged) else {
+                    continue;
+                };
+                let end = index.files[*file].text.trim_end().len();
+                push(plan, *file, end..end, format!("\n\n{text}"), 2);
             }
             let text = &index.files[*root].text;
             if text.contains("struct UnexpectedError") {
                 return;
             }
-            let end = text.trim_end().len();
-            push(
-                plan,
-                *root,
-                end..end,
-                format!(
-                    "\n\n/// An `unwrap` or `expect` that used to panic, returned as an error instead\n/// (written by `temper fix`).\n#[derive(Debug)]\npub struct UnexpectedError(String);\n\nimpl std::fmt::Display for UnexpectedError {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.write_str(&self.0)\n    }}\n}}\n\nimpl std::error::Error for UnexpectedError {{}}\n\n{TRAIT_DOC}\npub(crate) trait OrUnexpected<T> {{\n    fn or_unexpected(self, message: &str) -> Result<T, UnexpectedError>;\n}}\n\nimpl<T> OrUnexpected<T> for Option<T> {{\n    fn or_unexpected(self, message: &str) -> Result<T, UnexpectedError> {{\n        self.ok_or_else(|| UnexpectedError(message.to_string()))\n    }}\n}}\n\nimpl<T, E: std::fmt::Debug> OrUnexpected<T> for Result<T, E> {{\n    fn or_unexpected(self, message: &str) -> Result<T, UnexpectedError> {{\n        self.map_err(|error| UnexpectedError(format!(\"{{}}: {{:?}}\", message, error)))\n    }}\n}}"
-                ),
-                1,
-            );
+            let mut items = quote! {
+                #[doc = " An `unwrap` or `expect` that used to panic, returned as an error instead"]
+                #[doc = " (written by `temper fix`)."]
+                #[derive(Debug)]
+                pub struct UnexpectedError(String);
+
+                impl std::fmt::Display for UnexpectedError {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(&self.0)
+                    }
+                }
+
+                impl std::error::Error for UnexpectedError {}
+            };
+            items.extend(or_unexpected(
+                // A crate root often has a `Result` alias of its own.
+                &quote! { std::result::Result<T, UnexpectedError> },
+                &quote! { UnexpectedError(message.to_string()) },
+                &quote! { UnexpectedError(format!("{}: {:?}", message, error)) },
+            ));
+            if let Some(text) = crate::synth::items(items, "") {
+                let end = index.files[*root].text.trim_end().len();
+                push(plan, *root, end..end, format!("\n\n{text}"), 1);
+            }
+        }
+    }
+}
+
+/// The `OrUnexpected` extension trait and its impls for `Option` and
+/// `Result`, returning `result` (a `Result<T, E>` type) with the error made
+/// by `from_none` or `from_err` (which see `message` and `error`).
+fn or_unexpected(
+    result: &proc_macro2::TokenStream,
+    from_none: &proc_macro2::TokenStream,
+    from_err: &proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    quote! {
+        #[doc = " Turns an unexpected `None` or `Err` into an error the caller can handle"]
+        #[doc = " (written by `temper fix` in place of `unwrap` and `expect`)."]
+        pub(crate) trait OrUnexpected<T> {
+            fn or_unexpected(self, message: &str) -> #result;
+        }
+
+        impl<T> OrUnexpected<T> for Option<T> {
+            fn or_unexpected(self, message: &str) -> #result {
+                self.ok_or_else(|| #from_none)
+            }
+        }
+
+        impl<T, E: std::fmt::Debug> OrUnexpected<T> for std::result::Result<T, E> {
+            fn or_unexpected(self, message: &str) -> #result {
+                self.map_err(|error| #from_err)
+            }
         }
     }
 }
