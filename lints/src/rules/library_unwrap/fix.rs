@@ -662,6 +662,13 @@ pub(super) fn decide(
             Kind::Result(ErrorKind::Io) if returns.io => Ok((Shape::Try, Safe)),
             Kind::Result(ErrorKind::Io | ErrorKind::Std) if returns.boxed => Ok((Shape::Try, Safe)),
             // The error may not convert into the function's error type.
+            // An `expect` on a value the syntax cannot place asserts an
+            // invariant; its error (if it is a `Result` at all) rarely
+            // converts into the function's own error type. Not guessed.
+            Kind::Unknown if expect => Err(
+                "no automatic fix: whether this is an `Option` or a `Result`, and whether its error converts into the function's, is unknown without types"
+                    .to_string(),
+            ),
             Kind::Result(_) | Kind::Unknown => Ok((Shape::Try, Unsafe)),
         },
     }
