@@ -9,6 +9,7 @@ use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericArgs, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use std::ops::Range;
 
+mod convert;
 mod fix;
 mod migrate;
 
@@ -19,8 +20,18 @@ pub static LINT: Lint = Lint {
     summary: "`unwrap` and `expect` calls that can panic in library code",
     docs: include_str!("library_unwrap.md"),
     check,
-    complete: Some(migrate::complete),
+    complete: Some(complete),
 };
+
+/// The crate-wide pass: an error conversion to check, or a migration.
+fn complete(finding: &mut crate::Finding, ctx: &crate::CrateContext<'_>) {
+    let request = finding.crate_fix.as_ref().and_then(|r| r.data.first());
+    if request.is_some_and(|kind| kind == convert::REQUEST) {
+        convert::complete(finding, ctx);
+    } else {
+        migrate::complete(finding, ctx);
+    }
+}
 
 const NAME: &str = "library_unwrap";
 
@@ -571,6 +582,9 @@ fn finding(
         finding = finding.needs_crate(vec![migrate::REQUEST.to_string()]);
     }
     if let Some(request) = plan.option_error {
+        finding = finding.needs_crate(request);
+    }
+    if let Some(request) = plan.error_conversion {
         finding = finding.needs_crate(request);
     }
     finding

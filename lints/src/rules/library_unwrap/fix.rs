@@ -56,6 +56,9 @@ pub(super) struct Plan {
     /// An `Option` in a function returning a `Result`: ask the crate-wide
     /// pass for an error value (the payload of the request).
     pub option_error: Option<Vec<String>>,
+    /// `x?` on a standard error: ask the crate-wide pass whether the
+    /// function's error type can take it (the payload of the request).
+    pub error_conversion: Option<Vec<String>>,
 }
 
 /// The request for an `Option`'s error value: the function's return type,
@@ -119,6 +122,7 @@ impl Plan {
             help: None,
             migrate: false,
             option_error: None,
+            error_conversion: None,
         }
     }
 
@@ -425,12 +429,21 @@ pub(super) fn plan(
     if !intact {
         applicability = applicability.min(Applicability::Unsafe);
     }
+    // `?` on a standard error compiles only if the function's error type
+    // converts from it: the crate-wide pass can tell when it certainly does not.
+    let error_conversion = (shape == Shape::Try
+        && applicability == Applicability::Unsafe
+        && !returns.option
+        && matches!(kind, Kind::Result(ErrorKind::Io | ErrorKind::Std)))
+    .then(|| super::convert::request_for(tree, site))
+    .flatten();
     Plan {
         fix: Some(Fix {
             message: fix_message(site, shape),
             applicability,
             edits,
         }),
+        error_conversion,
         ..Plan::none()
     }
 }
@@ -476,6 +489,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
         ),
         migrate: false,
         option_error: None,
+        error_conversion: None,
     })
 }
 
@@ -541,7 +555,7 @@ fn imports_result_of(input: &LintInput<'_>, crates: &[&str]) -> bool {
 }
 
 /// `word` as a whole identifier in `text`.
-fn has_word(text: &str, word: &str) -> bool {
+pub(super) fn has_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
