@@ -348,6 +348,7 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
 
     lint_with_wrappers(&request.options, &index, &mut by_path);
     let roles = classify_all(&index, &by_path);
+    module_tree_notes(&roles, &display, &mut outcome.notes);
     let crate_files = crate_files_for_completion(&index, &by_path);
     // One crate-wide index per package, built when a finding first needs it.
     let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
@@ -810,6 +811,40 @@ impl ModuleSource for Modules<'_> {
     }
 }
 
+/// A note for each module cycle and each module tree cut at
+/// [`discover::MAX_MODULE_DEPTH`], on the file whose `mod` was not followed.
+fn module_tree_notes(
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
+    display: &dyn Fn(&Path) -> String,
+    notes: &mut Vec<FileNote>,
+) {
+    for (file, role) in roles.values().flatten() {
+        for cycle in &role.cycles {
+            let chain: Vec<String> = cycle.iter().map(|f| display(f)).collect();
+            notes.push(FileNote {
+                path: display(file),
+                severity: NoteSeverity::Warning,
+                message: format!(
+                    "module cycle: {}; the `mod` declaration that closes it is not followed (rustc rejects circular modules)",
+                    chain.join(" -> ")
+                ),
+                span: None,
+            });
+        }
+        if role.too_deep {
+            notes.push(FileNote {
+                path: display(file),
+                severity: NoteSeverity::Warning,
+                message: format!(
+                    "module tree deeper than {} files; its `mod` declarations are not followed",
+                    discover::MAX_MODULE_DEPTH
+                ),
+                span: None,
+            });
+        }
+    }
+}
+
 fn classify_all(
     index: &PackageIndex,
     analysed: &HashMap<PathBuf, Analysed>,
@@ -841,6 +876,9 @@ fn walk(
     // depth-first, so a directory is filtered after every ancestor was.
     let workspaces =
         std::sync::Mutex::new(enclosing_workspace(root).into_iter().collect::<Vec<_>>());
+    // Directories cut at MAX_DIR_DEPTH, for one note each after the walk.
+    let too_deep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let cut = too_deep.clone();
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(true)
         .require_git(false)
@@ -848,6 +886,12 @@ fn walk(
             let path = entry.path();
             if !entry.file_type().is_some_and(|t| t.is_dir()) || entry.depth() == 0 {
                 return true;
+            }
+            if entry.depth() > MAX_DIR_DEPTH {
+                if let Ok(mut cut) = cut.lock() {
+                    cut.push(path.to_path_buf());
+                }
+                return false;
             }
             if path.file_name().is_some_and(|n| n == "target")
                 && path
@@ -903,6 +947,33 @@ fn walk(
             }
         }
     }
+    let cut = std::mem::take(&mut *too_deep.lock().unwrap_or_else(|e| e.into_inner()));
+    for dir in cut {
+        outcome.incomplete = true;
+        outcome.notes.push(error_note(
+            &shorten(&display(&dir)),
+            &format!(
+                "directory nested more than {MAX_DIR_DEPTH} levels below {}; not walked, its files are not checked",
+                display(root)
+            ),
+        ));
+    }
+}
+
+/// How many directory levels below a starting point are walked. Paths grow
+/// with depth: far below this, the operating system's path limit (4096 bytes
+/// on Linux) fails every file anyway, with a note as long as the path.
+pub const MAX_DIR_DEPTH: usize = 512;
+
+/// A path cut to its first and last 60 characters when it is longer than 160.
+fn shorten(path: &str) -> String {
+    let chars: Vec<char> = path.chars().collect();
+    if chars.len() <= 160 {
+        return path.to_string();
+    }
+    let head: String = chars[..60].iter().collect();
+    let tail: String = chars[chars.len() - 60..].iter().collect();
+    format!("{head}…{tail} ({} characters)", chars.len())
 }
 
 fn walk_note(error: &ignore::Error, display: &dyn Fn(&Path) -> String) -> FileNote {
