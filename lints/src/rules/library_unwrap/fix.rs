@@ -873,25 +873,21 @@ fn local_kind(
     let Some(body) = func.body() else {
         return Kind::Unknown;
     };
-    // Every binding of the name: a second one (a shadowing `let`, a `match`
-    // arm, a closure parameter) makes the variable's type unclear.
-    let bindings = body
+    // Every binding of the name in scope where it is read: a second one (a
+    // shadowing `let`, an enclosing `match` arm or closure parameter) makes
+    // the variable's type unclear. A binding whose scope ends before the read
+    // (another `match`'s arm, an inner block's `let`) is another variable.
+    let use_range = expr.syntax().text_range();
+    let mut bindings = body
         .syntax()
         .descendants()
         .filter_map(ast::IdentPat::cast)
         .filter(|pat| pat.name().is_some_and(|n| n.text() == name.as_str()))
-        .count();
-    if bindings != 1 {
+        .filter(|pat| binding_reaches(pat, use_range));
+    let (Some(only), None) = (bindings.next(), bindings.next()) else {
         return Kind::Unknown;
-    }
-    let Some(stmt) = body
-        .syntax()
-        .descendants()
-        .filter_map(ast::LetStmt::cast)
-        .find(|stmt| {
-            matches!(stmt.pat(), Some(ast::Pat::IdentPat(pat)) if pat.name().is_some_and(|n| n.text() == name.as_str()))
-        })
-    else {
+    };
+    let Some(stmt) = only.syntax().parent().and_then(ast::LetStmt::cast) else {
         return Kind::Unknown;
     };
     if let Some(ty) = stmt.ty() {
@@ -909,6 +905,34 @@ fn local_kind(
         Some(init) => kind_of(tree, &init, input, depth + 1),
         None => Kind::Unknown,
     }
+}
+
+/// Whether the variable `pat` binds may be the one read at `use_range`: a
+/// `let`'s scope is the rest of its block; a pattern elsewhere (a `match`
+/// arm, a closure or `for` pattern, `if let`) is scoped by the nearest
+/// expression that holds it, which must hold the read. Unsure cases reach.
+fn binding_reaches(pat: &ast::IdentPat, use_range: TextRange) -> bool {
+    for node in pat.syntax().ancestors().skip(1) {
+        if let Some(stmt) = ast::LetStmt::cast(node.clone()) {
+            // `let` .. `else { .. }` binds after the statement too.
+            let Some(block) = stmt.syntax().parent() else {
+                return true;
+            };
+            return block.text_range().contains_range(use_range)
+                && stmt.syntax().text_range().end() <= use_range.start();
+        }
+        if matches!(
+            node.kind(),
+            SyntaxKind::MATCH_ARM
+                | SyntaxKind::CLOSURE_EXPR
+                | SyntaxKind::FOR_EXPR
+                | SyntaxKind::IF_EXPR
+                | SyntaxKind::WHILE_EXPR
+        ) {
+            return node.text_range().contains_range(use_range);
+        }
+    }
+    true
 }
 
 /// `self.field` where the file declares the `impl`'s type with that field as
