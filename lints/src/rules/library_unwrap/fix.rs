@@ -424,6 +424,9 @@ pub(super) fn plan(
     let Some((edits, intact)) = edits(tree, site, kind, shape, input) else {
         return Plan::none();
     };
+    let note = (shape == Shape::OkTry && kind == Kind::Result(ErrorKind::Lock)).then(|| {
+        "this changes behaviour: a lock that is held elsewhere or poisoned now makes the function return `None`".to_string()
+    });
     let mut applicability = applicability.min(cap);
     // A comment inside the replaced text would be lost.
     if !intact {
@@ -444,6 +447,7 @@ pub(super) fn plan(
             edits,
         }),
         error_conversion,
+        note,
         ..Plan::none()
     }
 }
@@ -578,6 +582,9 @@ fn decide(
     if returns.option {
         return Ok(match kind {
             Kind::Option => (Shape::Try, Safe),
+            // `try_lock().ok()?` makes a lock held elsewhere (or poisoned)
+            // look like "nothing there": that changes behaviour.
+            Kind::Result(ErrorKind::Lock) => (Shape::OkTry, Unsafe),
             // `.ok()` turns any `Result` into the `Option` the function returns.
             Kind::Result(_) => (Shape::OkTry, Safe),
             // A `Result` receiver would need `.ok()?`; `--verify` catches it.
