@@ -939,7 +939,11 @@ mod tests {
         // tokio-postgres 0.7.18 `connect`: `host` is also bound in an earlier
         // `match`'s arm, whose scope ends before the read; the `let` decides.
         let rebound = "fn connect(config: &Config, i: usize) -> Result<Host, MyError> {\n    let host = config.host.get(i);\n    let hostname = match host {\n        Some(Host::Tcp(host)) => Some(host.clone()),\n        None => None,\n    };\n    let addr = match hostname {\n        Some(_) => Host::Other,\n        None => host.cloned().unwrap(),\n    };\n    Ok(addr)\n}\n";
-        assert!(fixes(rebound, &none).is_empty(), "{:?}", fixes(rebound, &none));
+        assert!(
+            fixes(rebound, &none).is_empty(),
+            "{:?}",
+            fixes(rebound, &none)
+        );
         // A binding that does reach the read (an enclosing arm) still makes
         // the variable's type unclear: `?` is offered, unsafe.
         let shadowed = "fn f(v: Option<Result<u8, E>>) -> Result<u8, MyError> {\n    let x = v.get(0);\n    match v {\n        Some(x) => Ok(x.unwrap()),\n        None => Ok(0),\n    }\n}\n";
