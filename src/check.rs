@@ -349,7 +349,7 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
     lint_with_wrappers(&request.options, &index, &mut by_path);
     let roles = classify_all(&index, &by_path);
     module_tree_notes(&roles, &display, &mut outcome.notes);
-    let crate_files = crate_files_for_completion(&index, &by_path);
+    let crate_files = crate_files_for_completion(&index, &by_path, &roles);
     // One crate-wide index per package, built when a finding first needs it.
     let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
     for candidate in &candidates {
@@ -661,6 +661,7 @@ fn lint_with_wrappers(
 fn crate_files_for_completion(
     index: &PackageIndex,
     analysed: &HashMap<PathBuf, Analysed>,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
 ) -> HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> {
     let mut wanted: Vec<&Path> = analysed
         .values()
@@ -678,6 +679,22 @@ fn crate_files_for_completion(
             out.entry(package.dir.clone())
                 .or_default()
                 .push((file.path.clone(), source_of(file)));
+        }
+    }
+    // Files named one by one (as pre-commit names staged files): the rest of
+    // the crate's module tree is read from disk, so a fix is completed
+    // against the same crate as when the whole package is checked.
+    for (dir, files) in out.iter_mut() {
+        let Some(reached) = roles.get(dir) else {
+            continue;
+        };
+        for (path, role) in reached {
+            if role.is_compiled()
+                && !analysed.contains_key(path)
+                && let Ok(text) = std::fs::read_to_string(path)
+            {
+                files.push((path.clone(), Arc::from(text)));
+            }
         }
     }
     for files in out.values_mut() {
