@@ -346,8 +346,8 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         }
     }
 
-    lint_with_wrappers(&request.options, &index, &mut by_path);
     let roles = classify_all(&index, &by_path);
+    lint_with_wrappers(&request.options, &index, &roles, &mut by_path);
     module_tree_notes(&roles, &display, &mut outcome.notes);
     let crate_files = crate_files_for_completion(&index, &by_path, &roles);
     // One crate-wide index per package, built when a finding first needs it.
@@ -608,6 +608,7 @@ fn report_findings(
 fn lint_with_wrappers(
     options: &Options,
     index: &PackageIndex,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
     analysed: &mut HashMap<PathBuf, Analysed>,
 ) {
     let wanted: Vec<PathBuf> = analysed
@@ -627,6 +628,7 @@ fn lint_with_wrappers(
                 .filter(|f| index.owner(&f.path).is_some_and(|p| p.dir == package.dir))
                 .map(|f| (f.path.clone(), source_of(f)))
                 .collect();
+            files.extend(unanalysed_files(&package.dir, analysed, roles));
             files.sort_by(|a, b| a.0.cmp(&b.0));
             files
         });
@@ -681,26 +683,36 @@ fn crate_files_for_completion(
                 .push((file.path.clone(), source_of(file)));
         }
     }
-    // Files named one by one (as pre-commit names staged files): the rest of
-    // the crate's module tree is read from disk, so a fix is completed
-    // against the same crate as when the whole package is checked.
     for (dir, files) in out.iter_mut() {
-        let Some(reached) = roles.get(dir) else {
-            continue;
-        };
-        for (path, role) in reached {
-            if role.is_compiled()
-                && !analysed.contains_key(path)
-                && let Ok(text) = std::fs::read_to_string(path)
-            {
-                files.push((path.clone(), Arc::from(text)));
-            }
-        }
+        files.extend(unanalysed_files(dir, analysed, roles));
     }
     for files in out.values_mut() {
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     out
+}
+
+/// The files of the package at `dir` that its targets compile but that were
+/// not analysed, read from disk: when files are named one by one (as
+/// pre-commit names staged files), crate-wide work (spawn wrappers, fix
+/// completion) still sees the whole module tree, and gives the same answer
+/// as when the whole package is checked.
+fn unanalysed_files(
+    dir: &Path,
+    analysed: &HashMap<PathBuf, Analysed>,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
+) -> Vec<(PathBuf, Arc<str>)> {
+    let Some(reached) = roles.get(dir) else {
+        return Vec::new();
+    };
+    reached
+        .iter()
+        .filter(|(path, role)| role.is_compiled() && !analysed.contains_key(*path))
+        .filter_map(|(path, _)| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some((path.clone(), Arc::from(text)))
+        })
+        .collect()
 }
 
 /// A file's text, read again when it was dropped after analysis: only the

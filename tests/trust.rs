@@ -626,3 +626,39 @@ fn a_named_file_gets_the_same_crate_wide_fix_as_the_whole_package() {
         "{lib_edit:#?}"
     );
 }
+
+/// A `Drop` that spawns through a wrapper defined in another file (bb8's
+/// `put_back` shape): named alone (as pre-commit names a staged file), it is
+/// reported as from the package's root, since the wrapper is found in the
+/// module tree on disk.
+#[test]
+fn a_named_file_sees_spawn_wrappers_in_unnamed_files() {
+    let dir = sample_crate_with("pub mod lease;\nmod pool;\n");
+    write(
+        &dir.path().join("src/pool.rs"),
+        "pub struct Pool;\nimpl Pool {\n    pub fn put_back<F>(&self, future: F)\n    where\n        F: std::future::Future<Output = ()> + Send + 'static,\n    {\n        tokio::spawn(future);\n    }\n}\n",
+    );
+    write(
+        &dir.path().join("src/lease.rs"),
+        "use crate::pool::Pool;\nuse std::sync::Arc;\npub struct Conn;\nimpl Conn {\n    pub async fn close(self) {}\n}\npub struct Lease {\n    pool: Arc<Pool>,\n    conn: Option<Conn>,\n}\nimpl Drop for Lease {\n    fn drop(&mut self) {\n        if let Some(conn) = self.conn.take() {\n            self.pool.put_back(async move { conn.close().await });\n        }\n    }\n}\n",
+    );
+    let findings_of = |args: &[&str]| {
+        let output = run(dir.path(), args);
+        assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+        let findings: Vec<serde_json::Value> =
+            serde_json::from_str(&stdout(&output)).expect("JSON findings");
+        findings
+            .into_iter()
+            .filter(|f| f["path"] == "src/lease.rs")
+            .map(|f| (f["lint"].clone(), f["line"].clone(), f["fix"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let whole = findings_of(&["check", "--format", "json", "."]);
+    assert_eq!(
+        whole.iter().map(|f| (&f.0, &f.1)).collect::<Vec<_>>(),
+        [(&"drop_without_async_cleanup".into(), &14.into())],
+        "{whole:#?}"
+    );
+    let named = findings_of(&["check", "--format", "json", "src/lease.rs"]);
+    assert_eq!(named, whole);
+}
