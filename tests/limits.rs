@@ -319,3 +319,30 @@ fn deep_directories_finish() {
         serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(findings.len(), 1);
 }
+
+#[test]
+fn module_trees_beyond_the_depth_limit_are_cut_with_a_note() {
+    // lib.rs -> a.rs -> a/a.rs -> a/a/a.rs ..., deeper than the limit: the
+    // walk stops with a warning on the file whose `mod` it did not follow.
+    let depth = temper::discover::MAX_MODULE_DEPTH + 5;
+    let dir = package(&[("a".to_string(), "pub mod a;\n".to_string())]);
+    let mut at = dir.path().join("src/a");
+    for _ in 0..depth {
+        fs::create_dir_all(&at).expect("module dir");
+        fs::write(at.join("a.rs"), "pub mod a;\n").expect("module");
+        at.push("a");
+    }
+    let output = temper(dir.path())
+        .args(["check", "--no-cache", "--format", "json", "."])
+        .output()
+        .expect("runs");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "module tree deeper than {} files",
+            temper::discover::MAX_MODULE_DEPTH
+        )),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
