@@ -102,23 +102,21 @@ fn unconvertible(index: &CrateIndex, ret: &str) -> Option<String> {
                     }
                 }
                 // `type Name = anyhow::Error;` and the like.
-                SyntaxKind::TYPE_ALIAS => {
+                SyntaxKind::TYPE_ALIAS
                     if ast::TypeAlias::cast(node.clone())
                         .and_then(|alias| alias.name())
-                        .is_some_and(|n| n.text() == name.as_str())
-                    {
-                        return None;
-                    }
+                        .is_some_and(|n| n.text() == name.as_str()) =>
+                {
+                    return None;
                 }
                 // An item-level macro that names the type may write an impl
                 // (`impl_from!(Name, ..)`, `quick_error! { .. }`).
-                SyntaxKind::MACRO_CALL | SyntaxKind::MACRO_RULES => {
-                    let in_item_position = node.parent().is_some_and(|p| {
+                SyntaxKind::MACRO_CALL | SyntaxKind::MACRO_RULES
+                    if node.parent().is_some_and(|p| {
                         matches!(p.kind(), SyntaxKind::SOURCE_FILE | SyntaxKind::ITEM_LIST)
-                    });
-                    if in_item_position && has_word(&node.text().to_string(), &name) {
-                        return None;
-                    }
+                    }) && has_word(&node.text().to_string(), &name) =>
+                {
+                    return None;
                 }
                 _ => {}
             }
