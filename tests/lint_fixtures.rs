@@ -468,7 +468,9 @@ fn cases_and_fixed_outputs_compile() {
     failures.sort();
     assert!(
         failures.is_empty(),
-        "{} of {} files do not compile:\n\n{}",
+        "{} of {} files do not compile (a case must be real code, and its fixes must keep it \
+         compiling; a case that uses more of a crate than fixtures/lint-stubs/ declares needs \
+         the stub extended, with the real signature):\n\n{}",
         failures.len(),
         files.len(),
         failures.join("\n\n")
