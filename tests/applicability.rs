@@ -311,3 +311,36 @@ fn every_fix_kind_has_its_pinned_applicability() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
+
+/// The function's error type is named like a crate type but imported from
+/// elsewhere (`use std::io::Error;`): `?` compiles there, so the unsafe fix
+/// stays offered.
+#[test]
+fn an_imported_error_name_is_not_taken_for_the_crates_own_type() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    };
+    write(
+        "Cargo.toml",
+        "[package]\nname = \"sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write("src/lib.rs", "pub mod error;\npub mod load;\n");
+    write(
+        "src/error.rs",
+        "#[derive(Debug)]\npub enum Error {\n    Bad,\n}\n",
+    );
+    write(
+        "src/load.rs",
+        "use std::io::{\n    Error,\n};\npub fn f(p: &std::path::Path) -> Result<String, Error> {\n    let s = std::fs::read_to_string(p).unwrap();\n    Ok(s)\n}\n",
+    );
+    let output = run(dir.path(), &["check", "--no-cache", "--format", "json"]);
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&output)).expect("JSON findings");
+    let [finding] = findings.as_slice() else {
+        panic!("{findings:#?}");
+    };
+    assert_eq!(finding["fix"]["applicability"], "unsafe", "{finding:#?}");
+}

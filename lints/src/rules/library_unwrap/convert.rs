@@ -49,6 +49,39 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(target) = unconvertible(ctx.index(), ret) else {
         return;
     };
+    // `use std::io::Error;` (or any other crate's type of that name) in the
+    // function's file: the name there is not the crate's own type.
+    let own_text = ctx
+        .files
+        .iter()
+        .find(|(path, _)| path.as_path() == ctx.file)
+        .map(|(_, text)| text.clone());
+    let imported = own_text.is_none_or(|text| {
+        let mut rest: &str = &text;
+        let mut found = false;
+        // Each `use` item from its line's start to its `;` (it may span
+        // lines: `use std::{\n    io::Error,\n};`).
+        while let Some(at) = rest.find("use ") {
+            let line_start = rest[..at].rfind('\n').map_or(0, |i| i + 1);
+            let before = rest[line_start..at].trim();
+            let item_end = rest[at..].find(';').map_or(rest.len(), |i| at + i);
+            let path = &rest[at + "use ".len()..item_end];
+            if matches!(before, "" | "pub" | "pub(crate)")
+                && !(path.starts_with("crate::")
+                    || path.starts_with("self::")
+                    || path.starts_with("super::"))
+                && has_word(path, &target)
+            {
+                found = true;
+                break;
+            }
+            rest = &rest[item_end.max(at + 1).min(rest.len())..];
+        }
+        found
+    });
+    if imported {
+        return;
+    };
     finding.fix = None;
     finding.help = Some(format!(
         "map the error into `{target}` with `.map_err(..)?`, or add a `From` conversion to `{target}`"
