@@ -346,9 +346,10 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         }
     }
 
-    lint_with_wrappers(&request.options, &index, &mut by_path);
     let roles = classify_all(&index, &by_path);
-    let crate_files = crate_files_for_completion(&index, &by_path);
+    lint_with_wrappers(&request.options, &index, &roles, &mut by_path);
+    module_tree_notes(&roles, &display, &mut outcome.notes);
+    let crate_files = crate_files_for_completion(&index, &by_path, &roles);
     // One crate-wide index per package, built when a finding first needs it.
     let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
     for candidate in &candidates {
@@ -608,6 +609,7 @@ fn report_findings(
 fn lint_with_wrappers(
     options: &Options,
     index: &PackageIndex,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
     analysed: &mut HashMap<PathBuf, Analysed>,
 ) {
     let wanted: Vec<PathBuf> = analysed
@@ -627,6 +629,7 @@ fn lint_with_wrappers(
                 .filter(|f| index.owner(&f.path).is_some_and(|p| p.dir == package.dir))
                 .map(|f| (f.path.clone(), source_of(f)))
                 .collect();
+            files.extend(unanalysed_files(&package.dir, analysed, roles));
             files.sort_by(|a, b| a.0.cmp(&b.0));
             files
         });
@@ -661,6 +664,7 @@ fn lint_with_wrappers(
 fn crate_files_for_completion(
     index: &PackageIndex,
     analysed: &HashMap<PathBuf, Analysed>,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
 ) -> HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> {
     let mut wanted: Vec<&Path> = analysed
         .values()
@@ -680,10 +684,36 @@ fn crate_files_for_completion(
                 .push((file.path.clone(), source_of(file)));
         }
     }
+    for (dir, files) in out.iter_mut() {
+        files.extend(unanalysed_files(dir, analysed, roles));
+    }
     for files in out.values_mut() {
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     out
+}
+
+/// The files of the package at `dir` that its targets compile but that were
+/// not analysed, read from disk: when files are named one by one (as
+/// pre-commit names staged files), crate-wide work (spawn wrappers, fix
+/// completion) still sees the whole module tree, and gives the same answer
+/// as when the whole package is checked.
+fn unanalysed_files(
+    dir: &Path,
+    analysed: &HashMap<PathBuf, Analysed>,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
+) -> Vec<(PathBuf, Arc<str>)> {
+    let Some(reached) = roles.get(dir) else {
+        return Vec::new();
+    };
+    reached
+        .iter()
+        .filter(|(path, role)| role.is_compiled() && !analysed.contains_key(*path))
+        .filter_map(|(path, _)| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some((path.clone(), Arc::from(text)))
+        })
+        .collect()
 }
 
 /// A file's text, read again when it was dropped after analysis: only the
@@ -811,6 +841,40 @@ impl ModuleSource for Modules<'_> {
     }
 }
 
+/// A note for each module cycle and each module tree cut at
+/// [`discover::MAX_MODULE_DEPTH`], on the file whose `mod` was not followed.
+fn module_tree_notes(
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
+    display: &dyn Fn(&Path) -> String,
+    notes: &mut Vec<FileNote>,
+) {
+    for (file, role) in roles.values().flatten() {
+        for cycle in &role.cycles {
+            let chain: Vec<String> = cycle.iter().map(|f| display(f)).collect();
+            notes.push(FileNote {
+                path: display(file),
+                severity: NoteSeverity::Warning,
+                message: format!(
+                    "module cycle: {}; the `mod` declaration that closes it is not followed (rustc rejects circular modules)",
+                    chain.join(" -> ")
+                ),
+                span: None,
+            });
+        }
+        if role.too_deep {
+            notes.push(FileNote {
+                path: display(file),
+                severity: NoteSeverity::Warning,
+                message: format!(
+                    "module tree deeper than {} files; its `mod` declarations are not followed",
+                    discover::MAX_MODULE_DEPTH
+                ),
+                span: None,
+            });
+        }
+    }
+}
+
 fn classify_all(
     index: &PackageIndex,
     analysed: &HashMap<PathBuf, Analysed>,
@@ -842,6 +906,9 @@ fn walk(
     // depth-first, so a directory is filtered after every ancestor was.
     let workspaces =
         std::sync::Mutex::new(enclosing_workspace(root).into_iter().collect::<Vec<_>>());
+    // Directories cut at MAX_DIR_DEPTH, for one note each after the walk.
+    let too_deep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let cut = too_deep.clone();
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(true)
         .require_git(false)
@@ -849,6 +916,12 @@ fn walk(
             let path = entry.path();
             if !entry.file_type().is_some_and(|t| t.is_dir()) || entry.depth() == 0 {
                 return true;
+            }
+            if entry.depth() > MAX_DIR_DEPTH {
+                if let Ok(mut cut) = cut.lock() {
+                    cut.push(path.to_path_buf());
+                }
+                return false;
             }
             if path.file_name().is_some_and(|n| n == "target")
                 && path
@@ -904,6 +977,33 @@ fn walk(
             }
         }
     }
+    let cut = std::mem::take(&mut *too_deep.lock().unwrap_or_else(|e| e.into_inner()));
+    for dir in cut {
+        outcome.incomplete = true;
+        outcome.notes.push(error_note(
+            &shorten(&display(&dir)),
+            &format!(
+                "directory nested more than {MAX_DIR_DEPTH} levels below {}; not walked, its files are not checked",
+                display(root)
+            ),
+        ));
+    }
+}
+
+/// How many directory levels below a starting point are walked. Paths grow
+/// with depth: far below this, the operating system's path limit (4096 bytes
+/// on Linux) fails every file anyway, with a note as long as the path.
+pub const MAX_DIR_DEPTH: usize = 512;
+
+/// A path cut to its first and last 60 characters when it is longer than 160.
+fn shorten(path: &str) -> String {
+    let chars: Vec<char> = path.chars().collect();
+    if chars.len() <= 160 {
+        return path.to_string();
+    }
+    let head: String = chars[..60].iter().collect();
+    let tail: String = chars[chars.len() - 60..].iter().collect();
+    format!("{head}…{tail} ({} characters)", chars.len())
 }
 
 fn walk_note(error: &ignore::Error, display: &dyn Fn(&Path) -> String) -> FileNote {

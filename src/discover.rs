@@ -598,6 +598,51 @@ pub struct FileRole {
     /// declaration or a file's `#![allow]` above it in the module tree, on
     /// every path that reaches it (`None` before the first).
     pub allows: Option<BTreeSet<String>>,
+    /// Module cycles a `mod` declaration of this file closes (through
+    /// `#[path]` or a symbolic link): each the chain of files from the one
+    /// declared back to itself. rustc rejects them; temper does not follow
+    /// the declaration and says so.
+    pub cycles: BTreeSet<Vec<PathBuf>>,
+    /// A `mod` declaration of this file lies deeper than
+    /// [`MAX_MODULE_DEPTH`] files below its target's root: not followed.
+    pub too_deep: bool,
+}
+
+/// How many files deep a module tree is followed (rustc has no limit, but a
+/// real crate is a few levels deep; a deeper chain is generated or a cycle
+/// through symbolic links that paths alone do not show).
+pub const MAX_MODULE_DEPTH: usize = 256;
+
+/// The files from a target's root down to one being walked.
+#[derive(Debug)]
+struct Ancestor {
+    /// The file as the file system resolves it, so that a cycle through a
+    /// symbolic link is seen as one.
+    real: PathBuf,
+    /// The file as the walk names it.
+    file: PathBuf,
+    depth: usize,
+    parent: Option<std::rc::Rc<Ancestor>>,
+}
+
+impl Ancestor {
+    /// The chain from `file`'s earlier place down to `self` and on to `file`
+    /// again, when `file` (`real` as the file system resolves it) is already
+    /// on it.
+    fn cycle_to(self: &std::rc::Rc<Self>, file: &Path, real: &Path) -> Option<Vec<PathBuf>> {
+        let mut chain = Vec::new();
+        let mut at = Some(self);
+        while let Some(ancestor) = at {
+            chain.push(ancestor.file.clone());
+            if ancestor.real == real {
+                chain.reverse();
+                chain.push(file.to_path_buf());
+                return Some(chain);
+            }
+            at = ancestor.parent.as_ref();
+        }
+        None
+    }
 }
 
 impl FileRole {
@@ -623,17 +668,36 @@ pub trait ModuleSource {
 }
 
 /// A module-tree walk item: the file, whether it is a mod-rs file, whether it
-/// is reached only under `cfg(test)`, and the clippy allows inherited from
-/// the modules above it.
-type Pending = (PathBuf, bool, bool, BTreeSet<String>);
+/// is reached only under `cfg(test)`, the clippy allows inherited from the
+/// modules above it, and the file that declared it.
+type Pending = (
+    PathBuf,
+    bool,
+    bool,
+    BTreeSet<String>,
+    Option<std::rc::Rc<Ancestor>>,
+);
 
 /// Walks every target's module tree and returns each reached file's role.
 pub fn classify(package: &Package, modules: &mut dyn ModuleSource) -> HashMap<PathBuf, FileRole> {
     let mut roles: HashMap<PathBuf, FileRole> = HashMap::new();
     for target in &package.targets {
         let mut visited = BTreeSet::new();
-        let mut stack: Vec<Pending> = vec![(normalize(&target.root), true, false, BTreeSet::new())];
-        while let Some((file, is_mod_rs, test_only, mut allows)) = stack.pop() {
+        let mut stack: Vec<Pending> =
+            vec![(normalize(&target.root), true, false, BTreeSet::new(), None)];
+        while let Some((file, is_mod_rs, test_only, mut allows, parent)) = stack.pop() {
+            let real = fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+            if let Some(parent) = &parent {
+                if let Some(cycle) = parent.cycle_to(&file, &real) {
+                    let role = roles.entry(parent.file.clone()).or_default();
+                    role.cycles.insert(cycle);
+                    continue;
+                }
+                if parent.depth + 1 >= MAX_MODULE_DEPTH {
+                    roles.entry(parent.file.clone()).or_default().too_deep = true;
+                    continue;
+                }
+            }
             if !visited.insert((file.clone(), test_only)) {
                 continue;
             }
@@ -663,11 +727,17 @@ pub fn classify(package: &Package, modules: &mut dyn ModuleSource) -> HashMap<Pa
                     .unwrap_or_default();
                 file_dir.join(stem)
             };
+            let here = std::rc::Rc::new(Ancestor {
+                real,
+                file: file.clone(),
+                depth: parent.as_ref().map_or(0, |p| p.depth + 1),
+                parent,
+            });
             resolve_decls(
                 &decls,
                 &file_dir,
                 &module_dir,
-                (test_only, &allows),
+                (test_only, &allows, &here),
                 &mut stack,
             );
         }
@@ -679,7 +749,7 @@ fn resolve_decls(
     decls: &[ModDecl],
     file_dir: &Path,
     module_dir: &Path,
-    (test_only, allows): (bool, &BTreeSet<String>),
+    (test_only, allows, parent): (bool, &BTreeSet<String>, &std::rc::Rc<Ancestor>),
     stack: &mut Vec<Pending>,
 ) {
     for decl in decls {
@@ -691,22 +761,34 @@ fn resolve_decls(
                 Some(path) => module_dir.join(path),
                 None => module_dir.join(&decl.name),
             };
-            resolve_decls(inner, &dir, &dir, (test_only, &allows), stack);
+            resolve_decls(inner, &dir, &dir, (test_only, &allows, parent), stack);
             continue;
         }
         if let Some(path) = &decl.path_attr {
             // `#[path]` is relative to the directory of the declaring file; the
             // target is a mod-rs file for its own children.
             let target = normalize(&file_dir.join(path));
-            stack.push((target, true, test_only, allows));
+            stack.push((target, true, test_only, allows, Some(parent.clone())));
             continue;
         }
         let flat = module_dir.join(format!("{}.rs", decl.name));
         let nested = module_dir.join(&decl.name).join("mod.rs");
         if flat.is_file() {
-            stack.push((normalize(&flat), false, test_only, allows));
+            stack.push((
+                normalize(&flat),
+                false,
+                test_only,
+                allows,
+                Some(parent.clone()),
+            ));
         } else if nested.is_file() {
-            stack.push((normalize(&nested), true, test_only, allows));
+            stack.push((
+                normalize(&nested),
+                true,
+                test_only,
+                allows,
+                Some(parent.clone()),
+            ));
         }
     }
 }

@@ -449,26 +449,50 @@ pub fn json_finding(reported: &Reported) -> JsonFinding<'_> {
             }
         })
         .collect();
-    let fix = finding.fix.as_ref().map(|fix| JsonFix {
-        applicability: fix.applicability.as_str(),
-        message: &fix.message,
-        edits: fix
-            .edits
-            .iter()
-            .filter(|edit| edit.file.is_none())
-            .map(|edit| {
-                let start = index.position(&reported.source, edit.range.start);
-                let end = index.position(&reported.source, edit.range.end);
-                JsonEdit {
-                    path: reported.path.clone(),
+    // Edits in other files of the crate (a migrated caller, the crate root's
+    // new error type) are positioned in those files as they are on disk; a
+    // fix with an edit whose file cannot be read is left out whole, since
+    // half a fix would break the code it is applied to.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut others: std::collections::HashMap<&std::path::Path, Option<(String, LineIndex)>> =
+        std::collections::HashMap::new();
+    let fix = finding.fix.as_ref().and_then(|fix| {
+        let mut edits = Vec::new();
+        for edit in &fix.edits {
+            let (path, source, lines) = match &edit.file {
+                None => (reported.path.clone(), &*reported.source, &index),
+                Some(other) => {
+                    let read = others.entry(other.as_path()).or_insert_with(|| {
+                        let text = std::fs::read_to_string(other)
+                            .ok()
+                            .filter(|_| other.is_absolute())?;
+                        let lines = LineIndex::new(&text);
+                        Some((text, lines))
+                    });
+                    let (text, lines) = read.as_ref()?;
+                    let shown = crate::check::display_path(&cwd, other);
+                    (shown, text.as_str(), lines)
+                }
+            };
+            let start = lines.position(source, edit.range.start);
+            let end = lines.position(source, edit.range.end);
+            edits.push((path, start, end, edit.replacement.as_str()));
+        }
+        Some(JsonFix {
+            applicability: fix.applicability.as_str(),
+            message: &fix.message,
+            edits: edits
+                .into_iter()
+                .map(|(path, start, end, replacement)| JsonEdit {
+                    path,
                     line: start.line,
                     column: start.column,
                     end_line: end.line,
                     end_column: end.column,
-                    replacement: &edit.replacement,
-                }
-            })
-            .collect(),
+                    replacement,
+                })
+                .collect(),
+        })
     });
     JsonFinding {
         lint: finding.lint,

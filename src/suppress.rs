@@ -338,7 +338,13 @@ fn unused_findings(source: &str, suppression: &Suppression, used: &[bool]) -> Ve
         } else {
             Fix {
                 message: format!("remove `{name}` from the suppression"),
-                applicability: Applicability::Safe,
+                // A reviewed suppression keeps its reason; which lints it
+                // names is the reviewer's to change.
+                applicability: if suppression.reasoned {
+                    Applicability::Unsafe
+                } else {
+                    Applicability::Safe
+                },
                 edits: vec![Edit::delete(list_entry_range(source, range))],
             }
         };

@@ -235,6 +235,66 @@ fn path_attribute_module_cycles_finish() {
         text(&output.stderr)
     );
     assert!(paths.contains(&"src/lib.rs"), "{paths:?}");
+    // Each cycle is named, on the file whose `mod` closes it, as rustc names
+    // circular modules; the run is complete (every file was checked).
+    let stderr = text(&output.stderr);
+    // `lib.rs` reaches both `a.rs` and `b.rs`: whichever the walk enters
+    // first, the cycle between them is named once.
+    assert!(
+        stderr.contains("src/b.rs: module cycle: src/a.rs -> src/b.rs -> src/a.rs;")
+            || stderr.contains("src/a.rs: module cycle: src/b.rs -> src/a.rs -> src/b.rs;"),
+        "no note for the cycle between a.rs and b.rs:\n{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("module cycle: src/a.rs").count()
+            + stderr.matches("module cycle: src/b.rs").count(),
+        1,
+        "{stderr}"
+    );
+    #[cfg(unix)]
+    assert!(
+        stderr.contains("src/c.rs: module cycle: src/c.rs -> src/loop/c.rs;"),
+        "no note for the cycle through a symbolic link:\n{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn directories_beyond_the_depth_limit_are_named_and_the_rest_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("top.rs"),
+        "pub fn f(x: Option<u8>) -> u8 { x.unwrap() }\n",
+    )
+    .expect("top");
+    let mut deep = dir.path().to_path_buf();
+    for _ in 0..temper::check::MAX_DIR_DEPTH + 10 {
+        deep.push("d");
+    }
+    fs::create_dir_all(&deep).expect("deep directories");
+    fs::write(
+        deep.join("leaf.rs"),
+        "pub fn f(x: Option<u8>) -> u8 { x.unwrap() }\n",
+    )
+    .expect("leaf");
+    let output = temper(dir.path())
+        .args(["check", "--no-cache", "--format", "json", "."])
+        .output()
+        .expect("runs");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "directory nested more than {} levels below",
+            temper::check::MAX_DIR_DEPTH
+        )) && stderr.contains("not walked")
+            && stderr.contains("d/d/d/…/d/d/d"),
+        "{stderr}"
+    );
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, ["top.rs"]);
 }
 
 #[test]
@@ -258,4 +318,31 @@ fn deep_directories_finish() {
     let findings: Vec<serde_json::Value> =
         serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(findings.len(), 1);
+}
+
+#[test]
+fn module_trees_beyond_the_depth_limit_are_cut_with_a_note() {
+    // lib.rs -> a.rs -> a/a.rs -> a/a/a.rs ..., deeper than the limit: the
+    // walk stops with a warning on the file whose `mod` it did not follow.
+    let depth = temper::discover::MAX_MODULE_DEPTH + 5;
+    let dir = package(&[("a".to_string(), "pub mod a;\n".to_string())]);
+    let mut at = dir.path().join("src/a");
+    for _ in 0..depth {
+        fs::create_dir_all(&at).expect("module dir");
+        fs::write(at.join("a.rs"), "pub mod a;\n").expect("module");
+        at.push("a");
+    }
+    let output = temper(dir.path())
+        .args(["check", "--no-cache", "--format", "json", "."])
+        .output()
+        .expect("runs");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "module tree deeper than {} files",
+            temper::discover::MAX_MODULE_DEPTH
+        )),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
 }

@@ -15,6 +15,13 @@
 //! applicable fix is left, a second pass changes nothing, no fix is refused as
 //! malformed or unparsable, and the lint's declared fix availability matches
 //! what it emitted.
+//!
+//! And, as clippy compiles its fixed UI tests, every case and every `.fixed`
+//! output is type-checked by rustc (`--emit=metadata`, edition 2024) against
+//! the stub crates in `fixtures/lint-stubs/` (the parts of tokio, anyhow, log,
+//! tracing, futures, pollster and async-std the fixtures use, with their real
+//! signatures and bounds): a case must be real code, and its fixes must keep
+//! it compiling.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
@@ -336,6 +343,140 @@ fn lint_fixtures_match() {
         .filter_map(|case| check_case(case).err())
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Builds the stub crates into `dir` and returns their `--extern` flags.
+fn build_stubs(rustc: &std::ffi::OsStr, dir: &Path) -> Vec<String> {
+    let stubs = root().join("fixtures/lint-stubs");
+    let mut names: Vec<String> = fs::read_dir(&stubs)
+        .expect("fixtures/lint-stubs")
+        .flatten()
+        .filter_map(|e| {
+            let path = e.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    names.sort();
+    let mut externs = Vec::new();
+    for name in names {
+        let out = dir.join(format!("lib{name}.rmeta"));
+        let status = std::process::Command::new(rustc)
+            .args([
+                "--edition",
+                "2021",
+                "--crate-type",
+                "rlib",
+                "--emit=metadata",
+            ])
+            .args(["--cap-lints", "allow", "--crate-name", &name, "-o"])
+            .arg(&out)
+            .arg(stubs.join(format!("{name}.rs")))
+            .output()
+            .expect("run rustc");
+        assert!(
+            status.status.success(),
+            "fixtures/lint-stubs/{name}.rs does not compile:\n{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        externs.push(format!("{name}={}", out.display()));
+    }
+    externs
+}
+
+/// rustc's errors for one file, or `None` when it type-checks.
+fn compile_errors(
+    rustc: &std::ffi::OsStr,
+    externs: &[String],
+    out_dir: &Path,
+    file: &Path,
+) -> Option<String> {
+    let out = out_dir.join(format!("{}.rmeta", relative(file).replace(['/', '.'], "_")));
+    let mut command = std::process::Command::new(rustc);
+    command
+        .args([
+            "--edition",
+            "2024",
+            "--crate-type",
+            "lib",
+            "--emit=metadata",
+        ])
+        .args(["--crate-name", "fixture", "--cap-lints", "allow", "-o"])
+        .arg(&out)
+        .arg("-L")
+        .arg(out_dir);
+    for krate in externs {
+        command.arg("--extern").arg(krate);
+    }
+    let output = command.arg(file).output().expect("run rustc");
+    if output.status.success() {
+        return None;
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The errors without rustc's closing summary.
+    let errors: String = stderr
+        .split("\n\n")
+        .filter(|block| block.starts_with("error") && !block.starts_with("error: aborting"))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Some(format!("{}:\n{errors}", relative(file)))
+}
+
+/// Every case is real code, and every `.fixed` output still compiles: a fix
+/// that breaks the build would fail here before any user runs it.
+#[test]
+fn cases_and_fixed_outputs_compile() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let externs = build_stubs(&rustc, dir.path());
+    let mut files: Vec<PathBuf> = Vec::new();
+    for case in cases() {
+        let fixed = case.with_extension("fixed");
+        files.push(case);
+        if fixed.exists() {
+            files.push(fixed);
+        }
+    }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "fixed")),
+        "no .fixed outputs found"
+    );
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(at) else {
+                        break;
+                    };
+                    if let Some(errors) = compile_errors(&rustc, &externs, dir.path(), file) {
+                        failures
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(errors);
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    failures.sort();
+    assert!(
+        failures.is_empty(),
+        "{} of {} files do not compile (a case must be real code, and its fixes must keep it \
+         compiling; a case that uses more of a crate than fixtures/lint-stubs/ declares needs \
+         the stub extended, with the real signature):\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! temper's integration tests: one binary (fewer links with wasmtime in the
 //! tree), one module per topic.
 
+mod applicability;
 mod cli;
 mod fix;
 mod fix_crates;

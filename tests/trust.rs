@@ -579,3 +579,86 @@ fn readme_configuration_excludes_a_nested_generated_folder() {
         stdout(&output)
     );
 }
+
+/// Pre-commit names the staged files only; a fix that reaches across the
+/// crate (here a fallible-signature migration, whose new error type goes in
+/// `src/lib.rs`) must be completed against the whole module tree, as when
+/// the package is checked from its root.
+#[test]
+fn a_named_file_gets_the_same_crate_wide_fix_as_the_whole_package() {
+    let dir = sample_crate_with("pub mod parse;\n");
+    write(
+        &dir.path().join("src/parse.rs"),
+        "pub fn port(text: &str) -> u16 {\n    text.trim().parse().expect(\"a port\")\n}\n",
+    );
+    let fix_of = |args: &[&str]| {
+        let output = run(dir.path(), args);
+        assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+        let findings: Vec<serde_json::Value> =
+            serde_json::from_str(&stdout(&output)).expect("JSON findings");
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        (findings[0]["fix"].clone(), findings[0]["notes"].clone())
+    };
+    let whole = fix_of(&["check", "--format", "json", "."]);
+    let named = fix_of(&["check", "--format", "json", "src/parse.rs"]);
+    assert_eq!(whole.0["applicability"], "unsafe", "{whole:#?}");
+    assert_eq!(named, whole);
+    // The JSON fix is the whole fix: the new error type goes in `src/lib.rs`,
+    // positioned in that file (a consumer applying only `src/parse.rs`'s
+    // edit would break the build).
+    let edits = whole.0["edits"].as_array().expect("edits");
+    let mut paths: Vec<&str> = edits.iter().filter_map(|e| e["path"].as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["src/lib.rs", "src/parse.rs"], "{whole:#?}");
+    let lib_edit = edits
+        .iter()
+        .find(|e| e["path"] == "src/lib.rs")
+        .expect("an edit of src/lib.rs");
+    // At the end of `pub mod parse;`, before the newline.
+    assert_eq!(
+        (&lib_edit["line"], &lib_edit["column"]),
+        (&1.into(), &15.into())
+    );
+    assert!(
+        lib_edit["replacement"]
+            .as_str()
+            .is_some_and(|r| r.contains("pub struct UnexpectedError")),
+        "{lib_edit:#?}"
+    );
+}
+
+/// A `Drop` that spawns through a wrapper defined in another file (bb8's
+/// `put_back` shape): named alone (as pre-commit names a staged file), it is
+/// reported as from the package's root, since the wrapper is found in the
+/// module tree on disk.
+#[test]
+fn a_named_file_sees_spawn_wrappers_in_unnamed_files() {
+    let dir = sample_crate_with("pub mod lease;\nmod pool;\n");
+    write(
+        &dir.path().join("src/pool.rs"),
+        "pub struct Pool;\nimpl Pool {\n    pub fn put_back<F>(&self, future: F)\n    where\n        F: std::future::Future<Output = ()> + Send + 'static,\n    {\n        tokio::spawn(future);\n    }\n}\n",
+    );
+    write(
+        &dir.path().join("src/lease.rs"),
+        "use crate::pool::Pool;\nuse std::sync::Arc;\npub struct Conn;\nimpl Conn {\n    pub async fn close(self) {}\n}\npub struct Lease {\n    pool: Arc<Pool>,\n    conn: Option<Conn>,\n}\nimpl Drop for Lease {\n    fn drop(&mut self) {\n        if let Some(conn) = self.conn.take() {\n            self.pool.put_back(async move { conn.close().await });\n        }\n    }\n}\n",
+    );
+    let findings_of = |args: &[&str]| {
+        let output = run(dir.path(), args);
+        assert_eq!(code(&output), Some(0), "{}", stderr(&output));
+        let findings: Vec<serde_json::Value> =
+            serde_json::from_str(&stdout(&output)).expect("JSON findings");
+        findings
+            .into_iter()
+            .filter(|f| f["path"] == "src/lease.rs")
+            .map(|f| (f["lint"].clone(), f["line"].clone(), f["fix"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let whole = findings_of(&["check", "--format", "json", "."]);
+    assert_eq!(
+        whole.iter().map(|f| (&f.0, &f.1)).collect::<Vec<_>>(),
+        [(&"drop_without_async_cleanup".into(), &14.into())],
+        "{whole:#?}"
+    );
+    let named = findings_of(&["check", "--format", "json", "src/lease.rs"]);
+    assert_eq!(named, whole);
+}

@@ -1,5 +1,5 @@
 //! `temper fix` never loses code, whatever happens while it writes: killed at
-//! any point, out of file-size budget, files swapped for directories or links
+//! any point, out of file-size budget or disk space, files swapped for directories or links
 //! or made read-only under its feet, or racing a second `temper fix`.
 
 use std::fs;
@@ -337,4 +337,116 @@ fn two_fixes_at_once_never_interleave() {
         }
         assert!(temps(dir.path()).is_empty());
     }
+}
+
+/// A tmpfs of 1 MiB mounted on a fresh directory, unmounted on drop. `None`
+/// where mounting is not permitted (not root, or no `CAP_SYS_ADMIN`).
+struct SmallFs {
+    dir: tempfile::TempDir,
+}
+
+impl SmallFs {
+    fn mount() -> Option<SmallFs> {
+        let dir = tempfile::tempdir().ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(SmallFs { dir })
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Fills the file system holding `dir` with `dir/filler`, then frees
+/// `leave` bytes of it.
+fn fill(dir: &Path, leave: u64) {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut filler = fs::File::create(&path).expect("filler");
+    let chunk = vec![0u8; 4096];
+    while filler.write_all(&chunk).is_ok() {}
+    let _ = filler.flush();
+    let len = fs::metadata(&path).expect("filler").len();
+    filler
+        .set_len(len.saturating_sub(leave))
+        .expect("free space");
+}
+
+#[test]
+fn a_fix_on_a_full_disk_leaves_every_file_old_or_new() {
+    // A real ENOSPC, on a 1 MiB tmpfs (as root, which is how CI runs; where
+    // mounting is not permitted the test fails under CI=true, and elsewhere
+    // says so and stops, and
+    // `a_write_beyond_the_file_size_limit_fails_cleanly` covers a failed
+    // write with RLIMIT_FSIZE).
+    let Some(small) = SmallFs::mount() else {
+        // CI runs as root and must run this test: there it fails instead.
+        let in_ci =
+            std::env::var_os("CI").is_some_and(|ci| !ci.is_empty() && ci != "false" && ci != "0");
+        assert!(
+            !in_ci,
+            "cannot mount a tmpfs under CI=true (needs root / CAP_SYS_ADMIN)"
+        );
+        eprintln!("skipped: cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN)");
+        return;
+    };
+    let root = small.dir.path().join("sample");
+    let built = package(2, 0);
+    fs::create_dir_all(root.join("src")).expect("src");
+    for file in ["Cargo.toml", "src/lib.rs", "src/m1.rs"] {
+        fs::copy(built.path().join(file), root.join(file)).expect("copy");
+    }
+    // m0 needs ten pages for its new text, m1 one: with three pages free, m1
+    // is written and m0 fails with ENOSPC.
+    let big = padded(OLD, 40_000);
+    fs::write(root.join("src/m0.rs"), &big).expect("big module");
+    fill(small.dir.path(), 3 * 4096);
+
+    let output = temper()
+        .arg("fix")
+        .current_dir(&root)
+        .output()
+        .expect("runs");
+    let stdout = text(&output.stdout);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    assert!(
+        stderr.contains("src/m0.rs")
+            && stderr.contains("cannot write")
+            && stderr.contains("No space left on device (os error 28); the file is unchanged"),
+        "{}",
+        show(&output)
+    );
+    assert_eq!(fs::read_to_string(root.join("src/m0.rs")).expect("m0"), big);
+    assert_eq!(
+        fs::read_to_string(root.join("src/m1.rs")).expect("m1"),
+        padded(NEW, 0)
+    );
+    assert!(stdout.contains("fixed 1 in src/m1.rs"), "{stdout}");
+    assert!(
+        stdout.contains("1 fixed, 1 left: 1 file could not be written"),
+        "{stdout}"
+    );
+    assert!(temps(&root).is_empty(), "{:?}", temps(&root));
+
+    // Completely full: nothing can be written, nothing is lost.
+    fill(small.dir.path(), 0);
+    let output = temper()
+        .arg("fix")
+        .current_dir(&root)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    assert_eq!(fs::read_to_string(root.join("src/m0.rs")).expect("m0"), big);
+    assert!(temps(&root).is_empty(), "{:?}", temps(&root));
 }

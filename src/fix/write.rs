@@ -22,7 +22,7 @@ pub enum WriteError {
     #[error("{display}: file is read-only; not written")]
     #[diagnostic(code(temper::fix::read_only))]
     ReadOnly { display: String },
-    #[error("{display}: cannot write: {source}")]
+    #[error("{display}: cannot write: {source}; the file is unchanged")]
     #[diagnostic(code(temper::fix::io))]
     Io {
         display: String,
@@ -174,7 +174,9 @@ pub fn write_if_unchanged(
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(io)?;
-    temp.write_all(text.as_bytes()).map_err(io)?;
+    // Through the file itself: the error then names the cause, not the
+    // temporary file (which is removed when `temp` drops).
+    temp.as_file_mut().write_all(text.as_bytes()).map_err(io)?;
     temp.as_file().sync_all().map_err(io)?;
     fs::set_permissions(temp.path(), metadata.permissions()).map_err(io)?;
     #[cfg(unix)]

@@ -10,6 +10,7 @@ use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use std::ops::Range;
 
 mod closures;
+mod convert;
 mod fix;
 mod migrate;
 
@@ -20,8 +21,18 @@ pub static LINT: Lint = Lint {
     summary: "`unwrap` and `expect` calls that can panic in library code",
     docs: include_str!("library_unwrap.md"),
     check,
-    complete: Some(migrate::complete),
+    complete: Some(complete),
 };
+
+/// The crate-wide pass: an error conversion to check, or a migration.
+fn complete(finding: &mut crate::Finding, ctx: &crate::CrateContext<'_>) {
+    let request = finding.crate_fix.as_ref().and_then(|r| r.data.first());
+    if request.is_some_and(|kind| kind == convert::REQUEST) {
+        convert::complete(finding, ctx);
+    } else {
+        migrate::complete(finding, ctx);
+    }
+}
 
 const NAME: &str = "library_unwrap";
 
@@ -574,6 +585,9 @@ fn finding(
     if let Some(request) = plan.option_error {
         finding = finding.needs_crate(request);
     }
+    if let Some(request) = plan.error_conversion {
+        finding = finding.needs_crate(request);
+    }
     finding
 }
 
@@ -923,6 +937,18 @@ mod tests {
             "{:?}",
             fixes(parsed, &none)
         );
+        // tokio-postgres 0.7.18 `connect`: `host` is also bound in an earlier
+        // `match`'s arm, whose scope ends before the read; the `let` decides.
+        let rebound = "fn connect(config: &Config, i: usize) -> Result<Host, MyError> {\n    let host = config.host.get(i);\n    let hostname = match host {\n        Some(Host::Tcp(host)) => Some(host.clone()),\n        None => None,\n    };\n    let addr = match hostname {\n        Some(_) => Host::Other,\n        None => host.cloned().unwrap(),\n    };\n    Ok(addr)\n}\n";
+        assert!(
+            fixes(rebound, &none).is_empty(),
+            "{:?}",
+            fixes(rebound, &none)
+        );
+        // A binding that does reach the read (an enclosing arm) still makes
+        // the variable's type unclear: `?` is offered, unsafe.
+        let shadowed = "fn f(v: Option<Result<u8, E>>) -> Result<u8, MyError> {\n    let x = v.get(0);\n    match v {\n        Some(x) => Ok(x.unwrap()),\n        None => Ok(0),\n    }\n}\n";
+        assert_eq!(fixes(shadowed, &none)[0].0, "unsafe");
         // With an `io::Error` the `Option` gets its error value.
         let io = "fn decode(src: &mut Buf) -> std::io::Result<Option<Message>> {\n    let message = Message::parse(src)?.unwrap();\n    Ok(Some(message))\n}\n";
         let fixed = fixes(io, &none);

@@ -28,7 +28,8 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
         return;
     };
     let krate = Crate::new(ctx);
-    let mut problems: Vec<String> = Vec::new();
+    // Each problem says whether the call certainly stops compiling.
+    let mut problems: Vec<(String, bool)> = Vec::new();
     let mut edits: Vec<Edit> = Vec::new();
     // The chain: the target first, then every `&self` method that hands its
     // `self` to something already migrated, which must hold the `Arc` too.
@@ -52,9 +53,10 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
             };
             for site in scan.run() {
                 let position = display_position(path, text, site.offset);
+                let breaks = matches!(site.verdict, Verdict::Breaks(_));
                 match site.verdict {
                     Verdict::Fine => {}
-                    Verdict::Bad(reason) => match site.step {
+                    Verdict::Bad(reason) | Verdict::Breaks(reason) => match site.step {
                         Some(step) if targets.iter().any(|t| step.is(t)) => {}
                         Some(step) if targets.len() < MAX_CHAIN => {
                             let family = family_path(text, &current.family);
@@ -66,7 +68,7 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
                             migrated.push(format!("`{}::{}`", step.owner, step.name));
                             targets.push(step.into_target(&current, index));
                         }
-                        _ => problems.push(format!("{position}: {reason}")),
+                        _ => problems.push((format!("{position}: {reason}"), breaks)),
                     },
                     Verdict::Edit(range, replacement) => edits.push(Edit {
                         file: (!own).then(|| path.clone()),
@@ -77,11 +79,14 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
             }
         }
         if current.public && krate.exported(&current) {
-            problems.push(format!(
-                "`{}` is public: callers outside this crate must pass an `{}<{}>` too",
-                current.display(),
-                current.family,
-                current.pointee
+            problems.push((
+                format!(
+                    "`{}` is public: callers outside this crate must pass an `{}<{}>` too",
+                    current.display(),
+                    current.family,
+                    current.pointee
+                ),
+                false,
             ));
         }
     }
@@ -115,12 +120,23 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     }
     fix.edits.extend(edits);
     if !problems.is_empty() {
-        fix.applicability = fix.applicability.min(Applicability::Unsafe);
-        finding.notes.extend(
-            problems
-                .into_iter()
-                .map(|p| format!("the fix is unsafe: {p}")),
-        );
+        // A call that certainly stops compiling makes the fix a suggestion
+        // only: an unsafe fix that cannot compile is not offered.
+        let breaks = problems.iter().any(|(_, breaks)| *breaks);
+        fix.applicability = fix.applicability.min(if breaks {
+            Applicability::DisplayOnly
+        } else {
+            Applicability::Unsafe
+        });
+        finding
+            .notes
+            .extend(problems.into_iter().map(|(problem, certain)| {
+                if certain {
+                    format!("no automatic fix: the change would break this call: {problem}")
+                } else {
+                    format!("the fix is unsafe: {problem}")
+                }
+            }));
     }
 }
 
@@ -142,7 +158,11 @@ fn display_position(path: &Path, text: &str, offset: usize) -> String {
 /// What a call site needs.
 enum Verdict {
     Fine,
+    /// The call may stop compiling: the fix is unsafe.
     Bad(String),
+    /// The call certainly stops compiling (a plain value, an `Rc` where the
+    /// fix needs an `Arc`, a `&mut self` caller): the fix is not offered.
+    Breaks(String),
     Edit(Range<usize>, String),
 }
 
@@ -579,7 +599,7 @@ impl Scan<'_> {
                 return Judged::Verdict(Verdict::Fine);
             }
             if inner.strip_refs().name() == Some(owner) {
-                return Judged::Verdict(Verdict::Bad(format!(
+                return Judged::Verdict(Verdict::Breaks(format!(
                     "receiver is an `{family}<{owner}>`, not an `{}<{owner}>`",
                     target.family
                 )));
@@ -591,12 +611,12 @@ impl Scan<'_> {
         }
         match base {
             Ty::Named(name, _) if name == owner => {
-                Judged::Verdict(Verdict::Bad(self.not_shared("receiver")))
+                Judged::Verdict(Verdict::Breaks(self.not_shared("receiver")))
             }
             // `Box<Catalog>`, a guard or wrapper of one: derefs to the value
             // without an `Arc` in between.
             Ty::Named(_, _) if base.mentions(owner) => {
-                Judged::Verdict(Verdict::Bad(self.not_shared("receiver")))
+                Judged::Verdict(Verdict::Breaks(self.not_shared("receiver")))
             }
             Ty::Named(_, _) | Ty::Foreign(_) => Judged::NotOurs,
             Ty::Ref(_) | Ty::Unknown => Judged::Verdict(Verdict::Bad(self.unknown_receiver())),
@@ -647,13 +667,13 @@ impl Scan<'_> {
             Some(family) if family == target.family || family == SHARED => {
                 Judged::Verdict(Verdict::Fine)
             }
-            Some(family) => Judged::Verdict(Verdict::Bad(format!(
+            Some(family) => Judged::Verdict(Verdict::Breaks(format!(
                 "argument is an `&{family}<{}>`, not an `&{}<{}>`",
                 target.pointee, target.family, target.pointee
             ))),
             None => match base {
                 Ty::Unknown => Judged::Verdict(Verdict::Bad(self.unknown_arg())),
-                _ => Judged::Verdict(Verdict::Bad(self.not_shared("argument"))),
+                _ => Judged::Verdict(Verdict::Breaks(self.not_shared("argument"))),
             },
         }
     }
@@ -745,11 +765,11 @@ impl<'e> Env<'e> {
     /// A bad verdict on `self` either becomes a step up the call chain, or
     /// says why the chain stops there.
     fn chain(&self, verdict: Verdict, passed: &ast::Expr) -> (Verdict, Option<Step>) {
-        let Verdict::Bad(reason) = verdict else {
+        if !matches!(verdict, Verdict::Bad(_) | Verdict::Breaks(_)) {
             return (verdict, None);
-        };
+        }
         if let Some(step) = self.step(passed) {
-            return (Verdict::Bad(reason), Some(step));
+            return (verdict, Some(step));
         }
         let mutable = passed.syntax().text() == "self"
             && self
@@ -761,13 +781,13 @@ impl<'e> Env<'e> {
         let name = self.func.as_ref().and_then(|f| f.name());
         match (mutable, name, &self.self_name) {
             (true, Some(name), Some(owner)) => (
-                Verdict::Bad(format!(
+                Verdict::Breaks(format!(
                     "`{owner}::{name}` has `&mut self`, which cannot become a shared `self: &{}<Self>`",
                     self.scan.target.family
                 )),
                 None,
             ),
-            _ => (Verdict::Bad(reason), None),
+            _ => (verdict, None),
         }
     }
 
@@ -1304,19 +1324,32 @@ mod tests {
     }
 
     #[test]
-    fn plain_callers_make_the_fix_unsafe_and_are_named() {
+    fn plain_callers_keep_the_fix_from_being_offered_and_are_named() {
         let callers = "use crate::catalog::{Catalog, share};\n\
             fn a(c: &Catalog) { let _ = c.handle(); let _ = share(c); }\n";
         let findings = complete(&[("/p/src/catalog.rs", LIB), ("/p/src/host.rs", callers)]);
         assert_eq!(findings.len(), 2);
-        assert_eq!(applicability(&findings[0]), Some(Applicability::Unsafe));
+        // The changed signature would not compile at these calls: an unsafe
+        // fix that cannot compile is not offered.
+        assert_eq!(
+            applicability(&findings[0]),
+            Some(Applicability::DisplayOnly)
+        );
+        assert_eq!(
+            applicability(&findings[1]),
+            Some(Applicability::DisplayOnly)
+        );
         assert_eq!(
             findings[0].notes,
-            ["the fix is unsafe: /p/src/host.rs:2:31: receiver is not an `Arc<Catalog>`"]
+            [
+                "no automatic fix: the change would break this call: /p/src/host.rs:2:31: receiver is not an `Arc<Catalog>`"
+            ]
         );
         assert_eq!(
             findings[1].notes,
-            ["the fix is unsafe: /p/src/host.rs:2:49: argument is not an `&Arc<Catalog>`"]
+            [
+                "no automatic fix: the change would break this call: /p/src/host.rs:2:49: argument is not an `&Arc<Catalog>`"
+            ]
         );
     }
 

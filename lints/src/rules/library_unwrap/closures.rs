@@ -45,6 +45,19 @@ pub(super) fn plan(
     };
     let returns = returns_for(func.ret_type(), input)?;
     let body = closure.body()?;
+    // An iterator's item is often a reference: `v.unwrap()` auto-derefs a
+    // `&Option<T>`, `v?` does not. A receiver that is a parameter of the
+    // closure is left alone.
+    let params: Vec<String> = closure
+        .param_list()?
+        .params()
+        .filter_map(|p| p.pat())
+        .map(|p| p.syntax().text().to_string())
+        .collect();
+    let receiver = ast::MethodCallExpr::cast(site.node.clone()).and_then(|c| c.receiver());
+    if receiver.is_some_and(|r| params.contains(&r.syntax().text().to_string())) {
+        return None;
+    }
     if method == "map" && !own_returns(body.syntax()).is_empty() {
         return Some(Plan::because(
             "no automatic fix: the closure returns early with `return`, which means something else outside it",

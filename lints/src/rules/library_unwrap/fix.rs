@@ -58,6 +58,9 @@ pub(super) struct Plan {
     /// An `Option` in a function returning a `Result`: ask the crate-wide
     /// pass for an error value (the payload of the request).
     pub option_error: Option<Vec<String>>,
+    /// `x?` on a standard error: ask the crate-wide pass whether the
+    /// function's error type can take it (the payload of the request).
+    pub error_conversion: Option<Vec<String>>,
 }
 
 /// The request for an `Option`'s error value: the function's return type,
@@ -121,6 +124,7 @@ impl Plan {
             help: None,
             migrate: false,
             option_error: None,
+            error_conversion: None,
         }
     }
 
@@ -438,17 +442,30 @@ pub(super) fn plan(
     let Some((edits, intact)) = edits(tree, site, kind, shape, input) else {
         return Plan::none();
     };
+    let note = (shape == Shape::OkTry && kind == Kind::Result(ErrorKind::Lock)).then(|| {
+        "this changes behaviour: a lock that is held elsewhere or poisoned now makes the function return `None`".to_string()
+    });
     let mut applicability = applicability.min(cap);
     // A comment inside the replaced text would be lost.
     if !intact {
         applicability = applicability.min(Applicability::Unsafe);
     }
+    // `?` on a standard error compiles only if the function's error type
+    // converts from it: the crate-wide pass can tell when it certainly does not.
+    let error_conversion = (shape == Shape::Try
+        && applicability == Applicability::Unsafe
+        && !returns.option
+        && matches!(kind, Kind::Result(ErrorKind::Io | ErrorKind::Std)))
+    .then(|| super::convert::request_for(tree, site))
+    .flatten();
     Plan {
         fix: Some(Fix {
             message: fix_message(site, shape),
             applicability,
             edits,
         }),
+        error_conversion,
+        note,
         ..Plan::none()
     }
 }
@@ -494,6 +511,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
         ),
         migrate: false,
         option_error: None,
+        error_conversion: None,
     })
 }
 
@@ -583,7 +601,7 @@ fn imports_result_of(input: &LintInput<'_>, crates: &[&str]) -> bool {
 }
 
 /// `word` as a whole identifier in `text`.
-fn has_word(text: &str, word: &str) -> bool {
+pub(super) fn has_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
@@ -606,6 +624,9 @@ pub(super) fn decide(
     if returns.option {
         return Ok(match kind {
             Kind::Option => (Shape::Try, Safe),
+            // `try_lock().ok()?` makes a lock held elsewhere (or poisoned)
+            // look like "nothing there": that changes behaviour.
+            Kind::Result(ErrorKind::Lock) => (Shape::OkTry, Unsafe),
             // `.ok()` turns any `Result` into the `Option` the function returns.
             Kind::Result(_) => (Shape::OkTry, Safe),
             // A `Result` receiver would need `.ok()?`; `--verify` catches it.
@@ -910,25 +931,21 @@ fn local_kind(
     let Some(body) = func.body() else {
         return Kind::Unknown;
     };
-    // Every binding of the name: a second one (a shadowing `let`, a `match`
-    // arm, a closure parameter) makes the variable's type unclear.
-    let bindings = body
+    // Every binding of the name in scope where it is read: a second one (a
+    // shadowing `let`, an enclosing `match` arm or closure parameter) makes
+    // the variable's type unclear. A binding whose scope ends before the read
+    // (another `match`'s arm, an inner block's `let`) is another variable.
+    let use_range = expr.syntax().text_range();
+    let mut bindings = body
         .syntax()
         .descendants()
         .filter_map(ast::IdentPat::cast)
         .filter(|pat| pat.name().is_some_and(|n| n.text() == name.as_str()))
-        .count();
-    if bindings != 1 {
+        .filter(|pat| binding_reaches(pat, use_range));
+    let (Some(only), None) = (bindings.next(), bindings.next()) else {
         return Kind::Unknown;
-    }
-    let Some(stmt) = body
-        .syntax()
-        .descendants()
-        .filter_map(ast::LetStmt::cast)
-        .find(|stmt| {
-            matches!(stmt.pat(), Some(ast::Pat::IdentPat(pat)) if pat.name().is_some_and(|n| n.text() == name.as_str()))
-        })
-    else {
+    };
+    let Some(stmt) = only.syntax().parent().and_then(ast::LetStmt::cast) else {
         return Kind::Unknown;
     };
     if let Some(ty) = stmt.ty() {
@@ -946,6 +963,34 @@ fn local_kind(
         Some(init) => kind_of(tree, &init, input, depth + 1),
         None => Kind::Unknown,
     }
+}
+
+/// Whether the variable `pat` binds may be the one read at `use_range`: a
+/// `let`'s scope is the rest of its block; a pattern elsewhere (a `match`
+/// arm, a closure or `for` pattern, `if let`) is scoped by the nearest
+/// expression that holds it, which must hold the read. Unsure cases reach.
+fn binding_reaches(pat: &ast::IdentPat, use_range: TextRange) -> bool {
+    for node in pat.syntax().ancestors().skip(1) {
+        if let Some(stmt) = ast::LetStmt::cast(node.clone()) {
+            // `let` .. `else { .. }` binds after the statement too.
+            let Some(block) = stmt.syntax().parent() else {
+                return true;
+            };
+            return block.text_range().contains_range(use_range)
+                && stmt.syntax().text_range().end() <= use_range.start();
+        }
+        if matches!(
+            node.kind(),
+            SyntaxKind::MATCH_ARM
+                | SyntaxKind::CLOSURE_EXPR
+                | SyntaxKind::FOR_EXPR
+                | SyntaxKind::IF_EXPR
+                | SyntaxKind::WHILE_EXPR
+        ) {
+            return node.text_range().contains_range(use_range);
+        }
+    }
+    true
 }
 
 /// `self.field` where the file declares the `impl`'s type with that field as
