@@ -856,12 +856,9 @@ fn location(index: &CrateIndex, file: usize, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
-    let name = index.files[file]
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("{name}:{line}:{column}")
+    // The whole path: the caller shows it relative to the current
+    // directory, as it shows the finding's own file.
+    format!("{}:{line}:{column}", index.files[file].path.display())
 }
 
 /// Items the strategy adds to the crate: the variant, the trait, the type,
