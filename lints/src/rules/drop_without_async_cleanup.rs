@@ -279,7 +279,10 @@ pub(crate) fn crate_calls(input: &LintInput<'_>) -> Vec<String> {
             let Some(name) = call_name(&node) else {
                 continue;
             };
-            if GENERIC_CALLS.contains(&name.as_str())
+            // `rt::spawn(..)`, `crate::rt::spawn(..)`: a generic name behind a
+            // module of the crate may be the crate's own wrapper.
+            let crate_path = GENERIC_CALLS.contains(&name.as_str()) && crate_qualified(&node);
+            if (GENERIC_CALLS.contains(&name.as_str()) && !crate_path)
                 || name.starts_with(char::is_uppercase)
                 || out.contains(&name)
             {
@@ -1120,6 +1123,42 @@ fn mentions_runtime(expr: &ast::Expr) -> bool {
 }
 
 /// The name a call node invokes: the method, or a path call's last segment.
+/// Whether a call's path starts in this crate: `crate::`, `self::`,
+/// `super::`, or a module name that is not a runtime or std crate.
+fn crate_qualified(node: &SyntaxNode) -> bool {
+    const EXTERNAL: &[&str] = &[
+        "tokio",
+        "async_std",
+        "smol",
+        "futures",
+        "futures_executor",
+        "futures_lite",
+        "std",
+        "core",
+        "alloc",
+        "thread",
+        "task",
+        "runtime",
+        "executor",
+        "glommio",
+        "actix_rt",
+        "wasm_bindgen_futures",
+    ];
+    let Some(ast::Expr::PathExpr(path)) = ast::CallExpr::cast(node.clone()).and_then(|c| c.expr())
+    else {
+        return false;
+    };
+    let text: String = path.syntax().text().to_string();
+    let segments: Vec<&str> = text.split("::").map(str::trim).collect();
+    match segments.as_slice() {
+        [first, .., _] => {
+            matches!(*first, "crate" | "self" | "super")
+                || (first.starts_with(char::is_lowercase) && !EXTERNAL.contains(first))
+        }
+        _ => false,
+    }
+}
+
 fn call_name(node: &SyntaxNode) -> Option<String> {
     match node.kind() {
         SyntaxKind::METHOD_CALL_EXPR => Some(
