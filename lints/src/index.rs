@@ -131,6 +131,38 @@ pub struct IndexedFile {
     pub outside_library: bool,
 }
 
+/// Call sites found so far, by name, and which files mention each
+/// identifier, built on first use (a clone starts empty).
+#[derive(Debug, Default)]
+pub struct CallCache {
+    found: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
+    words: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl Clone for CallCache {
+    fn clone(&self) -> Self {
+        CallCache::default()
+    }
+}
+
+/// For each identifier-like word of the files, the files it occurs in.
+fn word_files(files: &[IndexedFile]) -> std::collections::HashMap<String, Vec<usize>> {
+    let mut words: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (at, file) in files.iter().enumerate() {
+        for word in file
+            .text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+        {
+            let entry = words.entry(word.to_string()).or_default();
+            if entry.last() != Some(&at) {
+                entry.push(at);
+            }
+        }
+    }
+    words
+}
+
 /// The crate-wide index.
 #[derive(Debug, Clone, Default)]
 pub struct CrateIndex {
@@ -149,6 +181,12 @@ pub struct CrateIndex {
     pub lib_root: Option<usize>,
     /// Functions by file and start offset.
     pub by_start: std::collections::HashMap<(usize, usize), usize>,
+    /// [`calls_to`]'s answers so far: every finding of the crate shares them.
+    pub calls: CallCache,
+    /// Functions by name, functions by file, files by path.
+    pub by_name: std::collections::HashMap<String, Vec<usize>>,
+    pub by_file: Vec<Vec<usize>>,
+    pub by_path: std::collections::HashMap<PathBuf, usize>,
     pub edition: Option<Edition>,
 }
 
@@ -197,6 +235,21 @@ impl CrateIndex {
             .enumerate()
             .map(|(at, f)| ((f.file, f.range.start), at))
             .collect();
+        index.by_file = vec![Vec::new(); index.files.len()];
+        for (at, function) in index.functions.iter().enumerate() {
+            index.by_file[function.file].push(at);
+            index
+                .by_name
+                .entry(function.name.clone())
+                .or_default()
+                .push(at);
+        }
+        index.by_path = index
+            .files
+            .iter()
+            .enumerate()
+            .map(|(at, f)| (f.path.clone(), at))
+            .collect();
         index
     }
 
@@ -240,29 +293,31 @@ impl CrateIndex {
         &'a self,
         name: &'a str,
     ) -> impl Iterator<Item = (usize, &'a Function)> {
-        self.functions
+        self.by_name
+            .get(name)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.name == name)
+            .map(|&at| (at, &self.functions[at]))
     }
 
     /// The innermost function whose body holds `offset` of file `file`.
     pub fn function_at(&self, file: usize, offset: usize) -> Option<usize> {
-        self.functions
+        self.by_file
+            .get(file)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .enumerate()
+            .map(|&at| (at, &self.functions[at]))
             .filter(|(_, f)| {
-                f.file == file
-                    && f.body
-                        .as_ref()
-                        .is_some_and(|b| b.start <= offset && offset < b.end)
+                f.body
+                    .as_ref()
+                    .is_some_and(|b| b.start <= offset && offset < b.end)
             })
             .min_by_key(|(_, f)| f.range.end - f.range.start)
             .map(|(at, _)| at)
     }
 
     pub fn file_of(&self, path: &Path) -> Option<usize> {
-        self.files.iter().position(|file| file.path == path)
+        self.by_path.get(path).copied()
     }
 }
 
@@ -553,12 +608,27 @@ pub(crate) const STD_MACROS: &[&str] = &[
 /// Every call of (and mention as a value of) a function or method named
 /// `name` in the crate's files. Only files whose text mentions the name are
 /// parsed.
-pub fn calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
+pub fn calls_to(index: &CrateIndex, name: &str) -> Arc<Vec<CallSite>> {
+    if let Ok(cache) = index.calls.found.lock()
+        && let Some(found) = cache.get(name)
+    {
+        return Arc::clone(found);
+    }
+    let found = Arc::new(find_calls(index, name));
+    if let Ok(mut cache) = index.calls.found.lock() {
+        cache.insert(name.to_string(), Arc::clone(&found));
+    }
+    found
+}
+
+fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
     let mut out = Vec::new();
     let keywords = [name.to_string()];
     let edition = index.edition.unwrap_or(Edition::CURRENT);
-    for (at, file) in index.files.iter().enumerate() {
-        if !file.text.contains(name) || !crate::lex::shape(&file.text).within_limits() {
+    let words = index.calls.words.get_or_init(|| word_files(&index.files));
+    for &at in words.get(name).map_or(&[][..], Vec::as_slice) {
+        let file = &index.files[at];
+        if !crate::lex::shape(&file.text).within_limits() {
             continue;
         }
         let parsed = SourceFile::parse(&file.text, edition).tree();

@@ -167,7 +167,7 @@ fn plan(
     let mut plan = Plan::default();
     let mut parsed = Parsed::new(index);
     let mut queue = vec![(start, 0usize)];
-    let mut calls: HashMap<String, Vec<CallSite>> = HashMap::new();
+    let mut calls: HashMap<String, std::sync::Arc<Vec<CallSite>>> = HashMap::new();
     plan.migrated.insert(start, 0);
     while let Some((at, depth)) = queue.pop() {
         let function = &index.functions[at];
