@@ -300,6 +300,7 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         .map(|dir| crate::cache::Cache::open(dir, &request.options));
 
     let default_facts = CrateFacts::default();
+    let t0 = std::time::Instant::now();
     let analysed: Vec<Result<Analysed, FileNote>> = candidates
         .par_iter()
         .map(|candidate| {
@@ -346,8 +347,11 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         }
     }
 
+    let t1 = std::time::Instant::now();
     lint_with_wrappers(&request.options, &index, &mut by_path);
+    let t2 = std::time::Instant::now();
     let roles = classify_all(&index, &by_path);
+    let t3 = std::time::Instant::now();
     let crate_files = crate_files_for_completion(&index, &by_path);
     // One crate-wide index per package, built when a finding first needs it.
     let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
@@ -464,6 +468,9 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
             edition,
             config: candidate.config.clone(),
         });
+    }
+    if std::env::var_os("TEMPER_TIMINGS").is_some() {
+        eprintln!("TIMINGS analyse {:?} wrappers {:?} classify {:?} rest {:?}", t1 - t0, t2 - t1, t3 - t2, t3.elapsed());
     }
     outcome
         .findings
@@ -616,11 +623,11 @@ fn lint_with_wrappers(
         .map(|file| file.path.clone())
         .collect();
     let mut packages: HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> = HashMap::new();
-    for path in wanted {
-        let Some(package) = index.owner(&path) else {
+    for path in &wanted {
+        let Some(package) = index.owner(path) else {
             continue;
         };
-        let files = packages.entry(package.dir.clone()).or_insert_with(|| {
+        packages.entry(package.dir.clone()).or_insert_with(|| {
             let mut files: Vec<(PathBuf, Arc<str>)> = analysed
                 .values()
                 .filter(|f| index.owner(&f.path).is_some_and(|p| p.dir == package.dir))
@@ -629,15 +636,35 @@ fn lint_with_wrappers(
             files.sort_by(|a, b| a.0.cmp(&b.0));
             files
         });
+    }
+    // Each package's files are searched and parsed for wrappers once, however
+    // many of its files ask.
+    let mut crate_fns: HashMap<PathBuf, temper_lints::CrateFunctions<'_>> = packages
+        .iter()
+        .map(|(dir, files)| {
+            let edition = index.packages.get(dir).map_or(Edition::LATEST, |p| p.edition);
+            (
+                dir.clone(),
+                temper_lints::CrateFunctions::new(
+                    files,
+                    edition,
+                    &options.drop_without_async_cleanup.extra_spawn_functions,
+                ),
+            )
+        })
+        .collect();
+    for path in wanted {
+        let Some(package) = index.owner(&path) else {
+            continue;
+        };
+        let Some(crate_fns) = crate_fns.get_mut(&package.dir) else {
+            continue;
+        };
         let Some(file) = analysed.get_mut(&path) else {
             continue;
         };
-        let wrappers = temper_lints::SpawnWrappers::from_files(
-            &file.analysis.crate_calls,
-            files,
-            package.edition,
-            &options.drop_without_async_cleanup.extra_spawn_functions,
-        );
+        let wrappers =
+            temper_lints::SpawnWrappers::from_crate(&file.analysis.crate_calls, crate_fns);
         if wrappers.is_empty() {
             continue;
         }

@@ -110,6 +110,58 @@ pub struct CrateIndex {
     /// Functions by file and start offset.
     pub by_start: std::collections::HashMap<(usize, usize), usize>,
     pub edition: Option<Edition>,
+    /// [`calls_to`]'s answers and the trees it parsed, kept for the next
+    /// question about the same crate.
+    pub calls: CallsCache,
+}
+
+/// What [`calls_to`] learned about a crate: each fix plan follows callers
+/// name by name, and without this every plan of every finding parsed again
+/// each file whose text mentions each name (most of `temper check`'s time on
+/// large crates).
+#[derive(Default)]
+pub struct CallsCache {
+    /// A file's tree by its index in [`CrateIndex::files`]; `None` when the
+    /// file is beyond [`crate::lex`]'s limits.
+    trees: std::sync::Mutex<std::collections::HashMap<usize, Option<ra_ap_syntax::GreenNode>>>,
+    sites: std::sync::Mutex<std::collections::HashMap<String, Vec<CallSite>>>,
+}
+
+impl CallsCache {
+    fn tree(&self, at: usize, text: &str, edition: Edition) -> Option<SourceFile> {
+        let known = lock(&self.trees).get(&at).cloned();
+        let green = match known {
+            Some(green) => green,
+            None => {
+                let green = crate::lex::shape(text)
+                    .within_limits()
+                    .then(|| SourceFile::parse(text, edition).syntax_node().green().to_owned());
+                lock(&self.trees).insert(at, green.clone());
+                green
+            }
+        };
+        SourceFile::cast(SyntaxNode::new_root(green?))
+    }
+}
+
+/// A cache stays usable after a panic elsewhere poisoned its lock.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A copy of an index starts with an empty cache.
+impl Clone for CallsCache {
+    fn clone(&self) -> CallsCache {
+        CallsCache::default()
+    }
+}
+
+impl std::fmt::Debug for CallsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallsCache").finish_non_exhaustive()
+    }
 }
 
 impl CrateIndex {
@@ -485,14 +537,25 @@ pub(crate) const STD_MACROS: &[&str] = &[
 /// `name` in the crate's files. Only files whose text mentions the name are
 /// parsed.
 pub fn calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
+    if let Some(sites) = lock(&index.calls.sites).get(name) {
+        return sites.clone();
+    }
+    let sites = find_calls(index, name);
+    lock(&index.calls.sites).insert(name.to_string(), sites.clone());
+    sites
+}
+
+fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
     let mut out = Vec::new();
     let keywords = [name.to_string()];
     let edition = index.edition.unwrap_or(Edition::CURRENT);
     for (at, file) in index.files.iter().enumerate() {
-        if !file.text.contains(name) || !crate::lex::shape(&file.text).within_limits() {
+        if !file.text.contains(name) {
             continue;
         }
-        let parsed = SourceFile::parse(&file.text, edition).tree();
+        let Some(parsed) = index.calls.tree(at, &file.text, edition) else {
+            continue;
+        };
         for tree in trees::collect(&parsed, edition, &keywords) {
             for node in tree.root.descendants() {
                 if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
