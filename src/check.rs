@@ -114,6 +114,16 @@ impl Candidate {
     }
 }
 
+/// A compiled file between classification and reporting.
+struct Pending<'a> {
+    candidate: &'a Candidate,
+    file: Analysed,
+    edition: Edition,
+    is_library: bool,
+    test_only: bool,
+    allows: Vec<String>,
+}
+
 struct Analysed {
     path: PathBuf,
     /// Empty when `dropped`.
@@ -353,8 +363,8 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
     let roles = classify_all(&index, &by_path);
     let t3 = std::time::Instant::now();
     let crate_files = crate_files_for_completion(&index, &by_path);
-    // One crate-wide index per package, built when a finding first needs it.
-    let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
+    // What each compiled file is, decided in candidate order.
+    let mut pending: Vec<Pending<'_>> = Vec::new();
     for candidate in &candidates {
         let Some(mut file) = by_path.remove(&candidate.path) else {
             continue;
@@ -406,26 +416,58 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         if !is_library {
             file.analysis.findings.retain(|f| !f.library_only);
         }
-        if file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
-            let own = [(candidate.path.clone(), file.source.clone())];
-            let own_cell = temper_lints::IndexCell::default();
-            let package = index.owner(&candidate.path);
-            let files = package
-                .and_then(|package| crate_files.get(&package.dir))
-                .map_or(&own[..], Vec::as_slice);
-            let cell = package.map_or(&own_cell, |package| {
-                &*index_cells.entry(package.dir.clone()).or_default()
-            });
-            let context = temper_lints::CrateContext {
-                file: &candidate.path,
-                files,
-                edition,
-                facts: package.map(|p| &p.facts),
-                index: cell,
-            };
-            temper_lints::complete_fixes(&mut file.analysis.findings, &context);
-            relative_notes(&mut file.analysis.findings, &cwd);
+        pending.push(Pending {
+            candidate,
+            file,
+            edition,
+            is_library,
+            test_only,
+            allows,
+        });
+    }
+    // The crate-wide pass, one package at a time and packages in parallel;
+    // each package's index is built when a finding first needs it and let go
+    // with the package.
+    let mut by_package: BTreeMap<Option<&Path>, Vec<&mut Pending<'_>>> = BTreeMap::new();
+    for item in pending.iter_mut() {
+        if item.file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
+            let package = index.owner(&item.candidate.path).map(|p| p.dir.as_path());
+            by_package.entry(package).or_default().push(item);
         }
+    }
+    by_package.into_par_iter().for_each(|(package, items)| {
+        let cell = temper_lints::IndexCell::default();
+        let tp = std::time::Instant::now();
+        let n = items.len();
+        for item in items {
+            let own = [(item.candidate.path.clone(), item.file.source.clone())];
+            let files = package
+                .and_then(|dir| crate_files.get(dir))
+                .map_or(&own[..], Vec::as_slice);
+            let own_cell = temper_lints::IndexCell::default();
+            let context = temper_lints::CrateContext {
+                file: &item.candidate.path,
+                files,
+                edition: item.edition,
+                facts: index.owner(&item.candidate.path).map(|p| &p.facts),
+                index: if package.is_some() { &cell } else { &own_cell },
+            };
+            temper_lints::complete_fixes(&mut item.file.analysis.findings, &context);
+            relative_notes(&mut item.file.analysis.findings, &cwd);
+        }
+        if std::env::var_os("TEMPER_TIMINGS").is_some() {
+            eprintln!("TIMINGS package {package:?} {n} files {:?}", tp.elapsed());
+        }
+    });
+    for Pending {
+        candidate,
+        file,
+        edition,
+        is_library,
+        test_only,
+        allows,
+    } in pending
+    {
         outcome.files_checked += 1;
         let shown = display(&candidate.path);
         if !file.analysis.parse_errors.is_empty() {

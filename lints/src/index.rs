@@ -127,6 +127,15 @@ pub struct CallsCache {
     sites: std::sync::Mutex<std::collections::HashMap<String, Vec<CallSite>>>,
 }
 
+impl CrateIndex {
+    /// The tree of `files[at]`, parsed once for the whole index; `None`
+    /// beyond [`crate::lex`]'s limits.
+    pub fn tree(&self, at: usize) -> Option<SourceFile> {
+        let edition = self.edition.unwrap_or(Edition::CURRENT);
+        self.calls.tree(at, &self.files.get(at)?.text, edition)
+    }
+}
+
 impl CallsCache {
     fn tree(&self, at: usize, text: &str, edition: Edition) -> Option<SourceFile> {
         let known = lock(&self.trees).get(&at).cloned();
@@ -198,10 +207,14 @@ impl CrateIndex {
             // A file beyond the parser's limits is not parsed (it could
             // overflow the stack); its functions are simply not indexed.
             if !crate::lex::shape(text).within_limits() {
+                lock(&index.calls.trees).insert(at, None);
                 continue;
             }
             let file = SourceFile::parse(text, edition).tree();
             index.collect(at, &file);
+            // Kept for the call-site searches and rewrites that follow: each
+            // file of the crate is parsed once.
+            lock(&index.calls.trees).insert(at, Some(file.syntax().green().to_owned()));
         }
         index.by_start = index
             .functions
@@ -556,6 +569,11 @@ fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
         let Some(parsed) = index.calls.tree(at, &file.text, edition) else {
             continue;
         };
+        if let Some(names) = name_refs_outside_macros(&parsed, &file.text, name) {
+            let tree = trees::file_tree(&parsed);
+            out.extend(names.iter().filter_map(|node| site(index, at, &tree, node)));
+            continue;
+        }
         for tree in trees::collect(&parsed, edition, &keywords) {
             for node in tree.root.descendants() {
                 if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
@@ -568,6 +586,39 @@ fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
         }
     }
     out
+}
+
+/// The `name` references of `file`, in order, found from the text's
+/// occurrences of `name` rather than by visiting every node; `None` when one
+/// sits in a macro's arguments (the re-parsed trees must be searched too) or
+/// `name` is not a plain word.
+fn name_refs_outside_macros(file: &SourceFile, text: &str, name: &str) -> Option<Vec<SyntaxNode>> {
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let root = file.syntax();
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(name) {
+        let range = ra_ap_syntax::TextRange::at(
+            u32::try_from(at).ok()?.into(),
+            u32::try_from(name.len()).ok()?.into(),
+        );
+        if !root.text_range().contains_range(range) {
+            continue;
+        }
+        let Some(token) = root.covering_element(range).into_token() else {
+            continue;
+        };
+        if token.text_range() != range {
+            continue;
+        }
+        match token.parent() {
+            Some(parent) if parent.kind() == SyntaxKind::TOKEN_TREE => return None,
+            Some(parent) if parent.kind() == SyntaxKind::NAME_REF => out.push(parent),
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 fn site(

@@ -498,7 +498,9 @@ impl<'a> Parsed<'a> {
         let file = self
             .files
             .entry(function.file)
-            .or_insert_with(|| SourceFile::parse(text, edition).tree());
+            .or_insert_with(|| {
+                (self.index.tree(function.file)).unwrap_or_else(|| SourceFile::parse(text, edition).tree())
+            });
         file.syntax()
             .descendants()
             .filter_map(ast::Fn::cast)
