@@ -124,6 +124,7 @@ struct Pending<'a> {
     allows: Vec<String>,
 }
 
+#[derive(Default)]
 struct Analysed {
     path: PathBuf,
     /// Empty when `dropped`.
@@ -132,6 +133,9 @@ struct Analysed {
     /// The text of a file without findings or parse errors was let go right
     /// after its analysis (`RunSettings::drop_clean_sources`).
     dropped: bool,
+    /// Set when the file was only scanned (`RunSettings::prefilter`): the
+    /// lints that may fire in it, which decide whether it is parsed.
+    needles: Option<temper_lints::scan::Needles>,
 }
 
 /// How a check runs, beyond what it checks: configured excludes and the
@@ -149,6 +153,14 @@ pub struct RunSettings {
     /// only when the caller needs it (the fixer does; `check` does not): peak
     /// memory then follows the largest files, not the size of the corpus.
     pub drop_clean_sources: bool,
+    /// Parse only the files that can have a finding: each file is first
+    /// scanned at the lexer level for its module declarations and the words
+    /// every finding of a lint needs, and parsed only when its role (library,
+    /// test-only) lets a lint whose words it holds fire. Findings are the
+    /// same; what is lost is the syntax-error note of a file that is not
+    /// parsed, so the fixer and the language server, which read parse errors
+    /// of every file, run without it.
+    pub prefilter: bool,
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
@@ -309,40 +321,78 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         .as_deref()
         .map(|dir| crate::cache::Cache::open(dir, &request.options));
 
-    let default_facts = CrateFacts::default();
-    let t0 = std::time::Instant::now();
-    let analysed: Vec<Result<Analysed, FileNote>> = candidates
-        .par_iter()
-        .map(|candidate| {
-            let facts = index
-                .owner(&candidate.path)
-                .map_or(&default_facts, |p| &p.facts);
-            analyse(
-                &candidate.path,
-                &display(&candidate.path),
-                request.edition_of(&index, &candidate.path),
-                candidate.options(request),
-                facts,
-                cache.as_ref(),
-            )
-            .map(|mut file| {
-                // A file with a suppression comment keeps its text: an
-                // unused suppression is found only after classification.
-                if settings.drop_clean_sources
-                    && file.analysis.findings.is_empty()
-                    && file.analysis.parse_errors.is_empty()
-                    && !crate::suppress::may_have_suppressions(&file.source)
-                {
-                    file.source = Arc::from("");
-                    file.dropped = true;
-                }
-                file
-            })
-        })
+    // Package by package, packages in parallel: each package's texts,
+    // trees and crate-wide index are let go once its files are reported, so
+    // memory follows the largest packages, not the size of the corpus.
+    let mut groups: BTreeMap<Option<&Path>, Vec<&Candidate>> = BTreeMap::new();
+    for candidate in &candidates {
+        let package = index.owner(&candidate.path).map(|p| p.dir.as_path());
+        groups.entry(package).or_default().push(candidate);
+    }
+    let shared = Shared {
+        request,
+        settings,
+        index: &index,
+        cache: cache.as_ref(),
+        cwd: &cwd,
+    };
+    let parts: Vec<CheckOutcome> = groups
+        .into_par_iter()
+        .map(|(_, group)| check_group(&shared, &group))
         .collect();
     if let Some(cache) = cache {
         cache.save();
     }
+    for part in parts {
+        outcome.findings.extend(part.findings);
+        outcome.notes.extend(part.notes);
+        outcome.files.extend(part.files);
+        outcome.files_checked += part.files_checked;
+        outcome.incomplete |= part.incomplete;
+    }
+    outcome.files.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome.notes.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome
+}
+
+/// What every package's check shares.
+struct Shared<'a> {
+    request: &'a CheckRequest,
+    settings: &'a RunSettings,
+    index: &'a PackageIndex,
+    cache: Option<&'a crate::cache::Cache>,
+    cwd: &'a Path,
+}
+
+/// Checks the candidates of one package (or the files outside any).
+fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
+    let Shared {
+        request,
+        settings,
+        index,
+        cache,
+        cwd,
+    } = *shared;
+    let display = |path: &Path| display_path(cwd, path);
+    let mut outcome = CheckOutcome::default();
+    let default_facts = CrateFacts::default();
+    let facts_of = |path: &Path| index.owner(path).map_or(&default_facts, |p| &p.facts);
+    let analysed: Vec<Result<Analysed, FileNote>> = candidates
+        .par_iter()
+        .map(|candidate| {
+            let path = &candidate.path;
+            let edition = request.edition_of(index, path);
+            let options = candidate.options(request);
+            if settings.prefilter {
+                return scan(path, &display(path), edition, options);
+            }
+            analyse(path, &display(path), edition, options, facts_of(path), cache)
+                .map(|file| drop_if_clean(settings, file))
+        })
+        .collect();
 
     let mut by_path: HashMap<PathBuf, Analysed> = HashMap::new();
     for result in analysed {
@@ -357,40 +407,40 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         }
     }
 
-    let t1 = std::time::Instant::now();
-    lint_with_wrappers(&request.options, &index, &mut by_path);
-    let t2 = std::time::Instant::now();
-    let roles = classify_all(&index, &by_path);
-    let t3 = std::time::Instant::now();
-    let crate_files = crate_files_for_completion(&index, &by_path);
+    let roles = classify_all(index, &by_path);
+    // A scanned file is parsed only when its role lets a lint whose needle
+    // it holds fire; the others keep the declarations the scan found.
+    by_path.par_iter_mut().for_each(|(path, file)| {
+        let Some(needles) = file.needles.take() else {
+            return;
+        };
+        let candidate = candidates.iter().find(|c| &c.path == path);
+        if let Some((is_library, test_only, _)) = role_of(index, &roles, path)
+            && needles.need_parse(is_library, test_only)
+        {
+            let options = candidate.map_or(&request.options, |c| c.options(request));
+            let edition = request.edition_of(index, path);
+            file.analysis =
+                analyse_text(path, &file.source, edition, options, facts_of(path), cache);
+        }
+        let taken = std::mem::take(file);
+        *file = drop_if_clean(settings, taken);
+    });
+    lint_with_wrappers(&request.options, index, &mut by_path);
+    let crate_files = crate_files_for_completion(index, &by_path);
     // What each compiled file is, decided in candidate order.
     let mut pending: Vec<Pending<'_>> = Vec::new();
-    for candidate in &candidates {
+    for &candidate in candidates {
         let Some(mut file) = by_path.remove(&candidate.path) else {
             continue;
         };
-        let edition = request.edition_of(&index, &candidate.path);
-        let role = match index.owner(&candidate.path) {
-            Some(package) => roles
-                .get(&package.dir)
-                .and_then(|r| r.get(&candidate.path))
-                .cloned(),
-            // Outside any Cargo package: checked as library code.
-            None => Some(library_role()),
-        };
-        let test_only = role.as_ref().is_some_and(is_test_only);
-        let allows: Vec<String> = role
-            .as_ref()
-            .and_then(|r| r.allows.as_ref())
-            .map(|a| a.iter().cloned().collect())
-            .unwrap_or_default();
-        let is_library = match &role {
-            Some(role) if role.is_compiled() => role.is_library(),
+        let edition = request.edition_of(index, &candidate.path);
+        let Some((is_library, test_only, allows)) = role_of(index, &roles, &candidate.path) else {
             // Not compiled by any target of its package: not part of the
             // crate as rustc and clippy see it, so not checked, whether found
             // by walking or named (pre-commit names staged files): one answer
             // however temper is run. Named, it gets a note saying why.
-            _ => {
+            {
                 if candidate.explicit
                     && let Some(package) = index.owner(&candidate.path)
                 {
@@ -437,8 +487,6 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
     }
     by_package.into_par_iter().for_each(|(package, items)| {
         let cell = temper_lints::IndexCell::default();
-        let tp = std::time::Instant::now();
-        let n = items.len();
         for item in items {
             let own = [(item.candidate.path.clone(), item.file.source.clone())];
             let files = package
@@ -454,9 +502,6 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
             };
             temper_lints::complete_fixes(&mut item.file.analysis.findings, &context);
             relative_notes(&mut item.file.analysis.findings, &cwd);
-        }
-        if std::env::var_os("TEMPER_TIMINGS").is_some() {
-            eprintln!("TIMINGS package {package:?} {n} files {:?}", tp.elapsed());
         }
     });
     for Pending {
@@ -511,14 +556,47 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
             config: candidate.config.clone(),
         });
     }
-    if std::env::var_os("TEMPER_TIMINGS").is_some() {
-        eprintln!("TIMINGS analyse {:?} wrappers {:?} classify {:?} rest {:?}", t1 - t0, t2 - t1, t3 - t2, t3.elapsed());
+    outcome
+}
+
+/// Lets go of the text of a file without findings, parse errors or
+/// suppression comments, when the caller does not need it.
+fn drop_if_clean(settings: &RunSettings, mut file: Analysed) -> Analysed {
+    // A file with a suppression comment keeps its text: an unused
+    // suppression is found only after classification.
+    if settings.drop_clean_sources
+        && file.analysis.findings.is_empty()
+        && file.analysis.parse_errors.is_empty()
+        && !crate::suppress::may_have_suppressions(&file.source)
+    {
+        file.source = Arc::from("");
+        file.dropped = true;
     }
-    outcome
-        .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    outcome.notes.sort_by(|a, b| a.path.cmp(&b.path));
-    outcome
+    file
+}
+
+/// Whether a file is library code, whether only tests compile it, and the
+/// clippy lints its module tree allows over it; `None` when no target of its
+/// package compiles it.
+fn role_of(
+    index: &PackageIndex,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
+    path: &Path,
+) -> Option<(bool, bool, Vec<String>)> {
+    let role = match index.owner(path) {
+        Some(package) => roles.get(&package.dir)?.get(path)?.clone(),
+        // Outside any Cargo package: checked as library code.
+        None => library_role(),
+    };
+    if !role.is_compiled() {
+        return None;
+    }
+    let allows: Vec<String> = role
+        .allows
+        .as_ref()
+        .map(|a| a.iter().cloned().collect())
+        .unwrap_or_default();
+    Some((role.is_library(), is_test_only(&role), allows))
 }
 
 /// Lints `source` as the new text of `file`, keeping what [`run`] decided
@@ -798,6 +876,38 @@ fn analyse(
     facts: &CrateFacts,
     cache: Option<&crate::cache::Cache>,
 ) -> Result<Analysed, FileNote> {
+    let text = read_source(path, shown)?;
+    let analysis = analyse_text(path, &text, edition, options, facts, cache);
+    Ok(Analysed {
+        path: path.to_path_buf(),
+        source: Arc::from(text),
+        analysis,
+        dropped: false,
+        needles: None,
+    })
+}
+
+/// Reads one file and learns from its tokens alone what discovery needs and
+/// which lints may fire in it; the full parse waits until its role is known.
+fn scan(path: &Path, shown: &str, edition: Edition, options: &Options) -> Result<Analysed, FileNote> {
+    let text = read_source(path, shown)?;
+    let scan = temper_lints::scan::scan(&text, edition, options);
+    Ok(Analysed {
+        path: path.to_path_buf(),
+        source: Arc::from(text),
+        analysis: FileAnalysis {
+            modules: scan.modules,
+            cfg_test: scan.cfg_test,
+            allows: scan.allows,
+            ..FileAnalysis::default()
+        },
+        dropped: false,
+        needles: Some(scan.needles),
+    })
+}
+
+/// A file's text, or the note saying why it is not checked.
+fn read_source(path: &Path, shown: &str) -> Result<String, FileNote> {
     let cannot_read = |e: std::io::Error| error_note(shown, &format!("cannot read file: {e}"));
     let size = std::fs::metadata(path).map_err(cannot_read)?.len();
     if size > MAX_FILE_BYTES {
@@ -823,26 +933,32 @@ fn analyse(
     if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
         return Err(error_note(shown, &too_large(&beyond)));
     }
-    let key = cache.map(|cache| cache.key(options, facts, edition, &text));
+    Ok(text)
+}
+
+/// Parses and lints a file's text, through the cache when there is one.
+fn analyse_text(
+    path: &Path,
+    text: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    cache: Option<&crate::cache::Cache>,
+) -> FileAnalysis {
+    let key = cache.map(|cache| cache.key(options, facts, edition, text));
     let cached = cache
         .zip(key.as_deref())
         .and_then(|(c, key)| c.get(path, key));
-    let analysis = match cached {
+    match cached {
         Some(analysis) => analysis,
         None => {
-            let analysis = temper_lints::analyze(&text, edition, options, facts);
+            let analysis = temper_lints::analyze(text, edition, options, facts);
             if let (Some(cache), Some(key)) = (cache, key) {
                 cache.put(path, key, &analysis);
             }
             analysis
         }
-    };
-    Ok(Analysed {
-        path: path.to_path_buf(),
-        source: Arc::from(text),
-        analysis,
-        dropped: false,
-    })
+    }
 }
 
 /// The note for a file beyond the limits of [`temper_lints::lex`] or
@@ -879,14 +995,20 @@ impl ModuleSource for Modules<'_> {
     }
 }
 
+/// The roles of the files of the packages that own `analysed`'s files.
 fn classify_all(
     index: &PackageIndex,
     analysed: &HashMap<PathBuf, Analysed>,
 ) -> HashMap<PathBuf, HashMap<PathBuf, FileRole>> {
     let mut modules = Modules { analysed };
-    index
-        .packages
-        .values()
+    let mut owners: Vec<&Package> = analysed
+        .keys()
+        .filter_map(|path| index.owner(path))
+        .collect();
+    owners.sort_by(|a, b| a.dir.cmp(&b.dir));
+    owners.dedup_by(|a, b| a.dir == b.dir);
+    owners
+        .into_iter()
         .map(|package: &Package| {
             (
                 package.dir.clone(),

@@ -13,6 +13,7 @@ pub mod lex;
 pub mod modules;
 pub mod registry;
 mod rules;
+pub mod scan;
 pub mod trees;
 
 pub use diagnostic::{Applicability, Edit, Finding, Fix, Label, Level};
