@@ -389,8 +389,15 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             if settings.prefilter {
                 return scan(path, &display(path), edition, options);
             }
-            analyse(path, &display(path), edition, options, facts_of(path), cache)
-                .map(|file| drop_if_clean(settings, file))
+            analyse(
+                path,
+                &display(path),
+                edition,
+                options,
+                facts_of(path),
+                cache,
+            )
+            .map(|file| drop_if_clean(settings, file))
         })
         .collect();
 
@@ -480,14 +487,20 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
     // with the package.
     let mut by_package: BTreeMap<Option<&Path>, Vec<&mut Pending<'_>>> = BTreeMap::new();
     for item in pending.iter_mut() {
-        if item.file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
+        if item
+            .file
+            .analysis
+            .findings
+            .iter()
+            .any(|f| f.crate_fix.is_some())
+        {
             let package = index.owner(&item.candidate.path).map(|p| p.dir.as_path());
             by_package.entry(package).or_default().push(item);
         }
     }
     by_package.into_par_iter().for_each(|(package, items)| {
         let cell = temper_lints::IndexCell::default();
-        for item in items {
+        items.into_par_iter().for_each(|item| {
             let own = [(item.candidate.path.clone(), item.file.source.clone())];
             let files = package
                 .and_then(|dir| crate_files.get(dir))
@@ -501,8 +514,8 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
                 index: if package.is_some() { &cell } else { &own_cell },
             };
             temper_lints::complete_fixes(&mut item.file.analysis.findings, &context);
-            relative_notes(&mut item.file.analysis.findings, &cwd);
-        }
+            relative_notes(&mut item.file.analysis.findings, cwd);
+        });
     });
     for Pending {
         candidate,
@@ -762,7 +775,10 @@ fn lint_with_wrappers(
     let mut crate_fns: HashMap<PathBuf, temper_lints::CrateFunctions<'_>> = packages
         .iter()
         .map(|(dir, files)| {
-            let edition = index.packages.get(dir).map_or(Edition::LATEST, |p| p.edition);
+            let edition = index
+                .packages
+                .get(dir)
+                .map_or(Edition::LATEST, |p| p.edition);
             (
                 dir.clone(),
                 temper_lints::CrateFunctions::new(
@@ -773,33 +789,42 @@ fn lint_with_wrappers(
             )
         })
         .collect();
-    for path in wanted {
-        let Some(package) = index.owner(&path) else {
+    // The wrappers are resolved file by file on the shared search; the files
+    // that call one are then linted again in parallel.
+    let mut relint: Vec<(&mut Analysed, &Package, temper_lints::SpawnWrappers)> = Vec::new();
+    let mut wanted_files: Vec<&mut Analysed> = analysed
+        .values_mut()
+        .filter(|file| wanted.contains(&file.path))
+        .collect();
+    wanted_files.sort_by(|a, b| a.path.cmp(&b.path));
+    for file in wanted_files {
+        let Some(package) = index.owner(&file.path) else {
             continue;
         };
         let Some(crate_fns) = crate_fns.get_mut(&package.dir) else {
             continue;
         };
-        let Some(file) = analysed.get_mut(&path) else {
-            continue;
-        };
         let wrappers =
             temper_lints::SpawnWrappers::from_crate(&file.analysis.crate_calls, crate_fns);
-        if wrappers.is_empty() {
-            continue;
+        if !wrappers.is_empty() {
+            relint.push((file, package, wrappers));
         }
-        let source = source_of(file);
-        file.analysis.findings = temper_lints::analyze_in_crate(
-            &source,
-            package.edition,
-            options,
-            &package.facts,
-            &wrappers,
-        )
-        .findings;
-        file.source = source;
-        file.dropped = false;
     }
+    relint
+        .into_par_iter()
+        .for_each(|(file, package, wrappers)| {
+            let source = source_of(file);
+            file.analysis.findings = temper_lints::analyze_in_crate(
+                &source,
+                package.edition,
+                options,
+                &package.facts,
+                &wrappers,
+            )
+            .findings;
+            file.source = source;
+            file.dropped = false;
+        });
 }
 
 /// The sources of every package that has a finding whose fix reaches across
@@ -889,7 +914,12 @@ fn analyse(
 
 /// Reads one file and learns from its tokens alone what discovery needs and
 /// which lints may fire in it; the full parse waits until its role is known.
-fn scan(path: &Path, shown: &str, edition: Edition, options: &Options) -> Result<Analysed, FileNote> {
+fn scan(
+    path: &Path,
+    shown: &str,
+    edition: Edition,
+    options: &Options,
+) -> Result<Analysed, FileNote> {
     let text = read_source(path, shown)?;
     let scan = temper_lints::scan::scan(&text, edition, options);
     Ok(Analysed {

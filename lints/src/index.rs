@@ -142,9 +142,12 @@ impl CallsCache {
         let green = match known {
             Some(green) => green,
             None => {
-                let green = crate::lex::shape(text)
-                    .within_limits()
-                    .then(|| SourceFile::parse(text, edition).syntax_node().green().to_owned());
+                let green = crate::lex::shape(text).within_limits().then(|| {
+                    SourceFile::parse(text, edition)
+                        .syntax_node()
+                        .green()
+                        .to_owned()
+                });
                 lock(&self.trees).insert(at, green.clone());
                 green
             }
