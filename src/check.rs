@@ -447,26 +447,24 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             // crate as rustc and clippy see it, so not checked, whether found
             // by walking or named (pre-commit names staged files): one answer
             // however temper is run. Named, it gets a note saying why.
+            if candidate.explicit
+                && let Some(package) = index.owner(&candidate.path)
             {
-                if candidate.explicit
-                    && let Some(package) = index.owner(&candidate.path)
-                {
-                    outcome.notes.push(FileNote {
-                        path: display(&candidate.path),
-                        severity: NoteSeverity::Warning,
-                        message: format!(
-                            "not checked: no target of {} compiles this file (no `mod` declaration reaches it)",
-                            if package.name.is_empty() {
-                                "the workspace".to_string()
-                            } else {
-                                format!("package `{}`", package.name)
-                            }
-                        ),
-                        span: None,
-                    });
-                }
-                continue;
+                outcome.notes.push(FileNote {
+                    path: display(&candidate.path),
+                    severity: NoteSeverity::Warning,
+                    message: format!(
+                        "not checked: no target of {} compiles this file (no `mod` declaration reaches it)",
+                        if package.name.is_empty() {
+                            "the workspace".to_string()
+                        } else {
+                            format!("package `{}`", package.name)
+                        }
+                    ),
+                    span: None,
+                });
             }
+            continue;
         };
         // Library-only findings of other code are dropped before the
         // crate-wide pass, which would only complete fixes nobody sees.
