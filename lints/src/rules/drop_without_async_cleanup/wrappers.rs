@@ -201,11 +201,11 @@ impl SpawnWrappers {
             if frontier.is_empty() {
                 break;
             }
-            for index in 0..crate_fns.files.len() {
-                if parsed[index] || !frontier.iter().any(|name| crate_fns.defines(index, name)) {
+            for (index, done) in parsed.iter_mut().enumerate() {
+                if *done || !frontier.iter().any(|name| crate_fns.defines(index, name)) {
                     continue;
                 }
-                parsed[index] = true;
+                *done = true;
                 summaries.extend(crate_fns.summaries(index).iter().cloned());
             }
             let mut next = Vec::new();
