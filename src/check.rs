@@ -114,6 +114,17 @@ impl Candidate {
     }
 }
 
+/// A compiled file between classification and reporting.
+struct Pending<'a> {
+    candidate: &'a Candidate,
+    file: Analysed,
+    edition: Edition,
+    is_library: bool,
+    test_only: bool,
+    allows: Vec<String>,
+}
+
+#[derive(Default)]
 struct Analysed {
     path: PathBuf,
     /// Empty when `dropped`.
@@ -122,6 +133,9 @@ struct Analysed {
     /// The text of a file without findings or parse errors was let go right
     /// after its analysis (`RunSettings::drop_clean_sources`).
     dropped: bool,
+    /// Set when the file was only scanned (`RunSettings::prefilter`): the
+    /// lints that may fire in it, which decide whether it is parsed.
+    needles: Option<temper_lints::scan::Needles>,
 }
 
 /// How a check runs, beyond what it checks: configured excludes and the
@@ -139,6 +153,14 @@ pub struct RunSettings {
     /// only when the caller needs it (the fixer does; `check` does not): peak
     /// memory then follows the largest files, not the size of the corpus.
     pub drop_clean_sources: bool,
+    /// Parse only the files that can have a finding: each file is first
+    /// scanned at the lexer level for its module declarations and the words
+    /// every finding of a lint needs, and parsed only when its role (library,
+    /// test-only) lets a lint whose words it holds fire. Findings are the
+    /// same; what is lost is the syntax-error note of a file that is not
+    /// parsed, so the fixer and the language server, which read parse errors
+    /// of every file, run without it.
+    pub prefilter: bool,
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
@@ -299,39 +321,85 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         .as_deref()
         .map(|dir| crate::cache::Cache::open(dir, &request.options));
 
-    let default_facts = CrateFacts::default();
-    let analysed: Vec<Result<Analysed, FileNote>> = candidates
-        .par_iter()
-        .map(|candidate| {
-            let facts = index
-                .owner(&candidate.path)
-                .map_or(&default_facts, |p| &p.facts);
-            analyse(
-                &candidate.path,
-                &display(&candidate.path),
-                request.edition_of(&index, &candidate.path),
-                candidate.options(request),
-                facts,
-                cache.as_ref(),
-            )
-            .map(|mut file| {
-                // A file with a suppression comment keeps its text: an
-                // unused suppression is found only after classification.
-                if settings.drop_clean_sources
-                    && file.analysis.findings.is_empty()
-                    && file.analysis.parse_errors.is_empty()
-                    && !crate::suppress::may_have_suppressions(&file.source)
-                {
-                    file.source = Arc::from("");
-                    file.dropped = true;
-                }
-                file
-            })
-        })
+    // Package by package, packages in parallel: each package's texts,
+    // trees and crate-wide index are let go once its files are reported, so
+    // memory follows the largest packages, not the size of the corpus.
+    let mut groups: BTreeMap<Option<&Path>, Vec<&Candidate>> = BTreeMap::new();
+    for candidate in &candidates {
+        let package = index.owner(&candidate.path).map(|p| p.dir.as_path());
+        groups.entry(package).or_default().push(candidate);
+    }
+    let shared = Shared {
+        request,
+        settings,
+        index: &index,
+        cache: cache.as_ref(),
+        cwd: &cwd,
+    };
+    let parts: Vec<CheckOutcome> = groups
+        .into_par_iter()
+        .map(|(_, group)| check_group(&shared, &group))
         .collect();
     if let Some(cache) = cache {
         cache.save();
     }
+    for part in parts {
+        outcome.findings.extend(part.findings);
+        outcome.notes.extend(part.notes);
+        outcome.files.extend(part.files);
+        outcome.files_checked += part.files_checked;
+        outcome.incomplete |= part.incomplete;
+    }
+    outcome.files.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome.notes.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome
+}
+
+/// What every package's check shares.
+struct Shared<'a> {
+    request: &'a CheckRequest,
+    settings: &'a RunSettings,
+    index: &'a PackageIndex,
+    cache: Option<&'a crate::cache::Cache>,
+    cwd: &'a Path,
+}
+
+/// Checks the candidates of one package (or the files outside any).
+fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
+    let Shared {
+        request,
+        settings,
+        index,
+        cache,
+        cwd,
+    } = *shared;
+    let display = |path: &Path| display_path(cwd, path);
+    let mut outcome = CheckOutcome::default();
+    let default_facts = CrateFacts::default();
+    let facts_of = |path: &Path| index.owner(path).map_or(&default_facts, |p| &p.facts);
+    let analysed: Vec<Result<Analysed, FileNote>> = candidates
+        .par_iter()
+        .map(|candidate| {
+            let path = &candidate.path;
+            let edition = request.edition_of(index, path);
+            let options = candidate.options(request);
+            if settings.prefilter {
+                return scan(path, &display(path), edition, options);
+            }
+            analyse(
+                path,
+                &display(path),
+                edition,
+                options,
+                facts_of(path),
+                cache,
+            )
+            .map(|file| drop_if_clean(settings, file))
+        })
+        .collect();
 
     let mut by_path: HashMap<PathBuf, Analysed> = HashMap::new();
     for result in analysed {
@@ -346,83 +414,117 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         }
     }
 
-    let roles = classify_all(&index, &by_path);
-    lint_with_wrappers(&request.options, &index, &roles, &mut by_path);
+    let roles = classify_all(index, &by_path);
+    // A scanned file is parsed only when its role lets a lint whose needle
+    // it holds fire; the others keep the declarations the scan found.
+    by_path.par_iter_mut().for_each(|(path, file)| {
+        let Some(needles) = file.needles.take() else {
+            return;
+        };
+        let candidate = candidates.iter().find(|c| &c.path == path);
+        if let Some((is_library, test_only, _)) = role_of(index, &roles, path)
+            && needles.need_parse(is_library, test_only)
+        {
+            let options = candidate.map_or(&request.options, |c| c.options(request));
+            let edition = request.edition_of(index, path);
+            file.analysis =
+                analyse_text(path, &file.source, edition, options, facts_of(path), cache);
+        }
+        let taken = std::mem::take(file);
+        *file = drop_if_clean(settings, taken);
+    });
+    lint_with_wrappers(&request.options, index, &roles, &mut by_path);
     module_tree_notes(&roles, &display, &mut outcome.notes);
-    let crate_files = crate_files_for_completion(&index, &by_path, &roles);
-    // One crate-wide index per package, built when a finding first needs it.
-    let mut index_cells: HashMap<PathBuf, temper_lints::IndexCell> = HashMap::new();
-    for candidate in &candidates {
+    let crate_files = crate_files_for_completion(index, &by_path, &roles);
+    // What each compiled file is, decided in candidate order.
+    let mut pending: Vec<Pending<'_>> = Vec::new();
+    for &candidate in candidates {
         let Some(mut file) = by_path.remove(&candidate.path) else {
             continue;
         };
-        let edition = request.edition_of(&index, &candidate.path);
-        let role = match index.owner(&candidate.path) {
-            Some(package) => roles
-                .get(&package.dir)
-                .and_then(|r| r.get(&candidate.path))
-                .cloned(),
-            // Outside any Cargo package: checked as library code.
-            None => Some(library_role()),
-        };
-        let test_only = role.as_ref().is_some_and(is_test_only);
-        let allows: Vec<String> = role
-            .as_ref()
-            .and_then(|r| r.allows.as_ref())
-            .map(|a| a.iter().cloned().collect())
-            .unwrap_or_default();
-        let is_library = match &role {
-            Some(role) if role.is_compiled() => role.is_library(),
+        let edition = request.edition_of(index, &candidate.path);
+        let Some((is_library, test_only, allows)) = role_of(index, &roles, &candidate.path) else {
             // Not compiled by any target of its package: not part of the
             // crate as rustc and clippy see it, so not checked, whether found
             // by walking or named (pre-commit names staged files): one answer
             // however temper is run. Named, it gets a note saying why.
-            _ => {
-                if candidate.explicit
-                    && let Some(package) = index.owner(&candidate.path)
-                {
-                    outcome.notes.push(FileNote {
-                        path: display(&candidate.path),
-                        severity: NoteSeverity::Warning,
-                        message: format!(
-                            "not checked: no target of {} compiles this file (no `mod` declaration reaches it)",
-                            if package.name.is_empty() {
-                                "the workspace".to_string()
-                            } else {
-                                format!("package `{}`", package.name)
-                            }
-                        ),
-                        span: None,
-                    });
-                }
-                continue;
+            if candidate.explicit
+                && let Some(package) = index.owner(&candidate.path)
+            {
+                outcome.notes.push(FileNote {
+                    path: display(&candidate.path),
+                    severity: NoteSeverity::Warning,
+                    message: format!(
+                        "not checked: no target of {} compiles this file (no `mod` declaration reaches it)",
+                        if package.name.is_empty() {
+                            "the workspace".to_string()
+                        } else {
+                            format!("package `{}`", package.name)
+                        }
+                    ),
+                    span: None,
+                });
             }
+            continue;
         };
         // Library-only findings of other code are dropped before the
         // crate-wide pass, which would only complete fixes nobody sees.
         if !is_library {
             file.analysis.findings.retain(|f| !f.library_only);
         }
-        if file.analysis.findings.iter().any(|f| f.crate_fix.is_some()) {
-            let own = [(candidate.path.clone(), file.source.clone())];
-            let own_cell = temper_lints::IndexCell::default();
-            let package = index.owner(&candidate.path);
-            let files = package
-                .and_then(|package| crate_files.get(&package.dir))
-                .map_or(&own[..], Vec::as_slice);
-            let cell = package.map_or(&own_cell, |package| {
-                &*index_cells.entry(package.dir.clone()).or_default()
-            });
-            let context = temper_lints::CrateContext {
-                file: &candidate.path,
-                files,
-                edition,
-                facts: package.map(|p| &p.facts),
-                index: cell,
-            };
-            temper_lints::complete_fixes(&mut file.analysis.findings, &context);
-            relative_notes(&mut file.analysis.findings, &cwd);
+        pending.push(Pending {
+            candidate,
+            file,
+            edition,
+            is_library,
+            test_only,
+            allows,
+        });
+    }
+    // The crate-wide pass, one package at a time and packages in parallel;
+    // each package's index is built when a finding first needs it and let go
+    // with the package.
+    let mut by_package: BTreeMap<Option<&Path>, Vec<&mut Pending<'_>>> = BTreeMap::new();
+    for item in pending.iter_mut() {
+        if item
+            .file
+            .analysis
+            .findings
+            .iter()
+            .any(|f| f.crate_fix.is_some())
+        {
+            let package = index.owner(&item.candidate.path).map(|p| p.dir.as_path());
+            by_package.entry(package).or_default().push(item);
         }
+    }
+    by_package.into_par_iter().for_each(|(package, items)| {
+        let cell = temper_lints::IndexCell::default();
+        items.into_par_iter().for_each(|item| {
+            let own = [(item.candidate.path.clone(), item.file.source.clone())];
+            let files = package
+                .and_then(|dir| crate_files.get(dir))
+                .map_or(&own[..], Vec::as_slice);
+            let own_cell = temper_lints::IndexCell::default();
+            let context = temper_lints::CrateContext {
+                file: &item.candidate.path,
+                files,
+                edition: item.edition,
+                facts: index.owner(&item.candidate.path).map(|p| &p.facts),
+                index: if package.is_some() { &cell } else { &own_cell },
+            };
+            temper_lints::complete_fixes(&mut item.file.analysis.findings, &context);
+            relative_notes(&mut item.file.analysis.findings, cwd);
+        });
+    });
+    for Pending {
+        candidate,
+        file,
+        edition,
+        is_library,
+        test_only,
+        allows,
+    } in pending
+    {
         outcome.files_checked += 1;
         let shown = display(&candidate.path);
         if !file.analysis.parse_errors.is_empty() {
@@ -467,10 +569,46 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         });
     }
     outcome
-        .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    outcome.notes.sort_by(|a, b| a.path.cmp(&b.path));
-    outcome
+}
+
+/// Lets go of the text of a file without findings, parse errors or
+/// suppression comments, when the caller does not need it.
+fn drop_if_clean(settings: &RunSettings, mut file: Analysed) -> Analysed {
+    // A file with a suppression comment keeps its text: an unused
+    // suppression is found only after classification.
+    if settings.drop_clean_sources
+        && file.analysis.findings.is_empty()
+        && file.analysis.parse_errors.is_empty()
+        && !crate::suppress::may_have_suppressions(&file.source)
+    {
+        file.source = Arc::from("");
+        file.dropped = true;
+    }
+    file
+}
+
+/// Whether a file is library code, whether only tests compile it, and the
+/// clippy lints its module tree allows over it; `None` when no target of its
+/// package compiles it.
+fn role_of(
+    index: &PackageIndex,
+    roles: &HashMap<PathBuf, HashMap<PathBuf, FileRole>>,
+    path: &Path,
+) -> Option<(bool, bool, Vec<String>)> {
+    let role = match index.owner(path) {
+        Some(package) => roles.get(&package.dir)?.get(path)?.clone(),
+        // Outside any Cargo package: checked as library code.
+        None => library_role(),
+    };
+    if !role.is_compiled() {
+        return None;
+    }
+    let allows: Vec<String> = role
+        .allows
+        .as_ref()
+        .map(|a| a.iter().cloned().collect())
+        .unwrap_or_default();
+    Some((role.is_library(), is_test_only(&role), allows))
 }
 
 /// Lints `source` as the new text of `file`, keeping what [`run`] decided
@@ -619,11 +757,11 @@ fn lint_with_wrappers(
         .map(|file| file.path.clone())
         .collect();
     let mut packages: HashMap<PathBuf, Vec<(PathBuf, Arc<str>)>> = HashMap::new();
-    for path in wanted {
-        let Some(package) = index.owner(&path) else {
+    for path in &wanted {
+        let Some(package) = index.owner(path) else {
             continue;
         };
-        let files = packages.entry(package.dir.clone()).or_insert_with(|| {
+        packages.entry(package.dir.clone()).or_insert_with(|| {
             let mut files: Vec<(PathBuf, Arc<str>)> = analysed
                 .values()
                 .filter(|f| index.owner(&f.path).is_some_and(|p| p.dir == package.dir))
@@ -633,30 +771,62 @@ fn lint_with_wrappers(
             files.sort_by(|a, b| a.0.cmp(&b.0));
             files
         });
-        let Some(file) = analysed.get_mut(&path) else {
+    }
+    // Each package's files are searched and parsed for wrappers once, however
+    // many of its files ask.
+    let mut crate_fns: HashMap<PathBuf, temper_lints::CrateFunctions<'_>> = packages
+        .iter()
+        .map(|(dir, files)| {
+            let edition = index
+                .packages
+                .get(dir)
+                .map_or(Edition::LATEST, |p| p.edition);
+            (
+                dir.clone(),
+                temper_lints::CrateFunctions::new(
+                    files,
+                    edition,
+                    &options.drop_without_async_cleanup.extra_spawn_functions,
+                ),
+            )
+        })
+        .collect();
+    // The wrappers are resolved file by file on the shared search; the files
+    // that call one are then linted again in parallel.
+    let mut relint: Vec<(&mut Analysed, &Package, temper_lints::SpawnWrappers)> = Vec::new();
+    let mut wanted_files: Vec<&mut Analysed> = analysed
+        .values_mut()
+        .filter(|file| wanted.contains(&file.path))
+        .collect();
+    wanted_files.sort_by(|a, b| a.path.cmp(&b.path));
+    for file in wanted_files {
+        let Some(package) = index.owner(&file.path) else {
             continue;
         };
-        let wrappers = temper_lints::SpawnWrappers::from_files(
-            &file.analysis.crate_calls,
-            files,
-            package.edition,
-            &options.drop_without_async_cleanup.extra_spawn_functions,
-        );
-        if wrappers.is_empty() {
+        let Some(crate_fns) = crate_fns.get_mut(&package.dir) else {
             continue;
+        };
+        let wrappers =
+            temper_lints::SpawnWrappers::from_crate(&file.analysis.crate_calls, crate_fns);
+        if !wrappers.is_empty() {
+            relint.push((file, package, wrappers));
         }
-        let source = source_of(file);
-        file.analysis.findings = temper_lints::analyze_in_crate(
-            &source,
-            package.edition,
-            options,
-            &package.facts,
-            &wrappers,
-        )
-        .findings;
-        file.source = source;
-        file.dropped = false;
     }
+    relint
+        .into_par_iter()
+        .for_each(|(file, package, wrappers)| {
+            let source = source_of(file);
+            file.analysis.findings = temper_lints::analyze_in_crate(
+                &source,
+                package.edition,
+                options,
+                &package.facts,
+                &wrappers,
+            )
+            .findings;
+            file.source = source;
+            file.dropped = false;
+        });
 }
 
 /// The sources of every package that has a finding whose fix reaches across
@@ -760,6 +930,43 @@ fn analyse(
     facts: &CrateFacts,
     cache: Option<&crate::cache::Cache>,
 ) -> Result<Analysed, FileNote> {
+    let text = read_source(path, shown)?;
+    let analysis = analyse_text(path, &text, edition, options, facts, cache);
+    Ok(Analysed {
+        path: path.to_path_buf(),
+        source: Arc::from(text),
+        analysis,
+        dropped: false,
+        needles: None,
+    })
+}
+
+/// Reads one file and learns from its tokens alone what discovery needs and
+/// which lints may fire in it; the full parse waits until its role is known.
+fn scan(
+    path: &Path,
+    shown: &str,
+    edition: Edition,
+    options: &Options,
+) -> Result<Analysed, FileNote> {
+    let text = read_source(path, shown)?;
+    let scan = temper_lints::scan::scan(&text, edition, options);
+    Ok(Analysed {
+        path: path.to_path_buf(),
+        source: Arc::from(text),
+        analysis: FileAnalysis {
+            modules: scan.modules,
+            cfg_test: scan.cfg_test,
+            allows: scan.allows,
+            ..FileAnalysis::default()
+        },
+        dropped: false,
+        needles: Some(scan.needles),
+    })
+}
+
+/// A file's text, or the note saying why it is not checked.
+fn read_source(path: &Path, shown: &str) -> Result<String, FileNote> {
     let cannot_read = |e: std::io::Error| error_note(shown, &format!("cannot read file: {e}"));
     let size = std::fs::metadata(path).map_err(cannot_read)?.len();
     if size > MAX_FILE_BYTES {
@@ -785,26 +992,32 @@ fn analyse(
     if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
         return Err(error_note(shown, &too_large(&beyond)));
     }
-    let key = cache.map(|cache| cache.key(options, facts, edition, &text));
+    Ok(text)
+}
+
+/// Parses and lints a file's text, through the cache when there is one.
+fn analyse_text(
+    path: &Path,
+    text: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    cache: Option<&crate::cache::Cache>,
+) -> FileAnalysis {
+    let key = cache.map(|cache| cache.key(options, facts, edition, text));
     let cached = cache
         .zip(key.as_deref())
         .and_then(|(c, key)| c.get(path, key));
-    let analysis = match cached {
+    match cached {
         Some(analysis) => analysis,
         None => {
-            let analysis = temper_lints::analyze(&text, edition, options, facts);
+            let analysis = temper_lints::analyze(text, edition, options, facts);
             if let (Some(cache), Some(key)) = (cache, key) {
                 cache.put(path, key, &analysis);
             }
             analysis
         }
-    };
-    Ok(Analysed {
-        path: path.to_path_buf(),
-        source: Arc::from(text),
-        analysis,
-        dropped: false,
-    })
+    }
 }
 
 /// The note for a file beyond the limits of [`temper_lints::lex`] or
@@ -875,14 +1088,20 @@ fn module_tree_notes(
     }
 }
 
+/// The roles of the files of the packages that own `analysed`'s files.
 fn classify_all(
     index: &PackageIndex,
     analysed: &HashMap<PathBuf, Analysed>,
 ) -> HashMap<PathBuf, HashMap<PathBuf, FileRole>> {
     let mut modules = Modules { analysed };
-    index
-        .packages
-        .values()
+    let mut owners: Vec<&Package> = analysed
+        .keys()
+        .filter_map(|path| index.owner(path))
+        .collect();
+    owners.sort_by(|a, b| a.dir.cmp(&b.dir));
+    owners.dedup_by(|a, b| a.dir == b.dir);
+    owners
+        .into_iter()
         .map(|package: &Package| {
             (
                 package.dir.clone(),

@@ -141,6 +141,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
             args.config.is_some(),
         )),
         drop_clean_sources: true,
+        prefilter: true,
     };
     // Asking git first: a bad revision is a usage error before any work.
     let changed = match &args.changed_since {

@@ -12,6 +12,7 @@ mod lint_fixtures;
 mod members;
 #[cfg(feature = "runtime")]
 mod pool;
+mod prefilter;
 mod server;
 mod trust;
 #[cfg(feature = "wit")]

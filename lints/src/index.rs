@@ -131,20 +131,6 @@ pub struct IndexedFile {
     pub outside_library: bool,
 }
 
-/// Call sites found so far, by name, and which files mention each
-/// identifier, built on first use (a clone starts empty).
-#[derive(Debug, Default)]
-pub struct CallCache {
-    found: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
-    words: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
-}
-
-impl Clone for CallCache {
-    fn clone(&self) -> Self {
-        CallCache::default()
-    }
-}
-
 /// For each identifier-like word of the files, the files it occurs in.
 fn word_files(files: &[IndexedFile]) -> std::collections::HashMap<String, Vec<usize>> {
     let mut words: std::collections::HashMap<String, Vec<usize>> = Default::default();
@@ -181,13 +167,77 @@ pub struct CrateIndex {
     pub lib_root: Option<usize>,
     /// Functions by file and start offset.
     pub by_start: std::collections::HashMap<(usize, usize), usize>,
-    /// [`calls_to`]'s answers so far: every finding of the crate shares them.
-    pub calls: CallCache,
     /// Functions by name, functions by file, files by path.
     pub by_name: std::collections::HashMap<String, Vec<usize>>,
     pub by_file: Vec<Vec<usize>>,
     pub by_path: std::collections::HashMap<PathBuf, usize>,
     pub edition: Option<Edition>,
+    /// [`calls_to`]'s answers and the trees it parsed, kept for the next
+    /// question about the same crate.
+    pub calls: CallsCache,
+}
+
+/// What [`calls_to`] learned about a crate: each fix plan follows callers
+/// name by name, and without this every plan of every finding parsed again
+/// each file whose text mentions each name (most of `temper check`'s time on
+/// large crates).
+#[derive(Default)]
+pub struct CallsCache {
+    /// A file's tree by its index in [`CrateIndex::files`]; `None` when the
+    /// file is beyond [`crate::lex`]'s limits.
+    trees: std::sync::Mutex<std::collections::HashMap<usize, Option<ra_ap_syntax::GreenNode>>>,
+    sites: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
+    /// Which files mention each identifier-like word, built on first use.
+    words: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl CrateIndex {
+    /// The tree of `files[at]`, parsed once for the whole index; `None`
+    /// beyond [`crate::lex`]'s limits.
+    pub fn tree(&self, at: usize) -> Option<SourceFile> {
+        let edition = self.edition.unwrap_or(Edition::CURRENT);
+        self.calls.tree(at, &self.files.get(at)?.text, edition)
+    }
+}
+
+impl CallsCache {
+    fn tree(&self, at: usize, text: &str, edition: Edition) -> Option<SourceFile> {
+        let known = lock(&self.trees).get(&at).cloned();
+        let green = match known {
+            Some(green) => green,
+            None => {
+                let green = crate::lex::shape(text).within_limits().then(|| {
+                    SourceFile::parse(text, edition)
+                        .syntax_node()
+                        .green()
+                        .to_owned()
+                });
+                lock(&self.trees).insert(at, green.clone());
+                green
+            }
+        };
+        SourceFile::cast(SyntaxNode::new_root(green?))
+    }
+}
+
+/// A cache stays usable after a panic elsewhere poisoned its lock.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A copy of an index starts with an empty cache.
+impl Clone for CallsCache {
+    fn clone(&self) -> CallsCache {
+        CallsCache::default()
+    }
+}
+
+impl std::fmt::Debug for CallsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallsCache").finish_non_exhaustive()
+    }
 }
 
 impl CrateIndex {
@@ -224,10 +274,14 @@ impl CrateIndex {
             // A file beyond the parser's limits is not parsed (it could
             // overflow the stack); its functions are simply not indexed.
             if !crate::lex::shape(text).within_limits() {
+                lock(&index.calls.trees).insert(at, None);
                 continue;
             }
             let file = SourceFile::parse(text, edition).tree();
             index.collect(at, &file);
+            // Kept for the call-site searches and rewrites that follow: each
+            // file of the crate is parsed once.
+            lock(&index.calls.trees).insert(at, Some(file.syntax().green().to_owned()));
         }
         index.by_start = index
             .functions
@@ -609,16 +663,12 @@ pub(crate) const STD_MACROS: &[&str] = &[
 /// `name` in the crate's files. Only files whose text mentions the name are
 /// parsed.
 pub fn calls_to(index: &CrateIndex, name: &str) -> Arc<Vec<CallSite>> {
-    if let Ok(cache) = index.calls.found.lock()
-        && let Some(found) = cache.get(name)
-    {
-        return Arc::clone(found);
+    if let Some(sites) = lock(&index.calls.sites).get(name) {
+        return Arc::clone(sites);
     }
-    let found = Arc::new(find_calls(index, name));
-    if let Ok(mut cache) = index.calls.found.lock() {
-        cache.insert(name.to_string(), Arc::clone(&found));
-    }
-    found
+    let sites = Arc::new(find_calls(index, name));
+    lock(&index.calls.sites).insert(name.to_string(), Arc::clone(&sites));
+    sites
 }
 
 fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
@@ -628,10 +678,14 @@ fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
     let words = index.calls.words.get_or_init(|| word_files(&index.files));
     for &at in words.get(name).map_or(&[][..], Vec::as_slice) {
         let file = &index.files[at];
-        if !crate::lex::shape(&file.text).within_limits() {
+        let Some(parsed) = index.calls.tree(at, &file.text, edition) else {
+            continue;
+        };
+        if let Some(names) = name_refs_outside_macros(&parsed, &file.text, name) {
+            let tree = trees::file_tree(&parsed);
+            out.extend(names.iter().filter_map(|node| site(index, at, &tree, node)));
             continue;
         }
-        let parsed = SourceFile::parse(&file.text, edition).tree();
         for tree in trees::collect(&parsed, edition, &keywords) {
             for node in tree.root.descendants() {
                 if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
@@ -644,6 +698,39 @@ fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
         }
     }
     out
+}
+
+/// The `name` references of `file`, in order, found from the text's
+/// occurrences of `name` rather than by visiting every node; `None` when one
+/// sits in a macro's arguments (the re-parsed trees must be searched too) or
+/// `name` is not a plain word.
+fn name_refs_outside_macros(file: &SourceFile, text: &str, name: &str) -> Option<Vec<SyntaxNode>> {
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let root = file.syntax();
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(name) {
+        let range = ra_ap_syntax::TextRange::at(
+            u32::try_from(at).ok()?.into(),
+            u32::try_from(name.len()).ok()?.into(),
+        );
+        if !root.text_range().contains_range(range) {
+            continue;
+        }
+        let Some(token) = root.covering_element(range).into_token() else {
+            continue;
+        };
+        if token.text_range() != range {
+            continue;
+        }
+        match token.parent() {
+            Some(parent) if parent.kind() == SyntaxKind::TOKEN_TREE => return None,
+            Some(parent) if parent.kind() == SyntaxKind::NAME_REF => out.push(parent),
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 fn site(

@@ -13,6 +13,7 @@ pub mod lex;
 pub mod modules;
 pub mod registry;
 mod rules;
+pub mod scan;
 mod synth;
 pub mod trees;
 
@@ -20,7 +21,7 @@ pub use diagnostic::{Applicability, Edit, Finding, Fix, Label, Level};
 pub use modules::ModDecl;
 pub use ra_ap_syntax::Edition;
 pub use registry::{FixAvailability, LINTS, Lint};
-pub use rules::drop_without_async_cleanup::wrappers::SpawnWrappers;
+pub use rules::drop_without_async_cleanup::wrappers::{CrateFunctions, SpawnWrappers};
 
 use ra_ap_syntax::SourceFile;
 use std::ops::Range;

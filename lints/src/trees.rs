@@ -146,6 +146,15 @@ const KEYWORDS: &[&str] = &[
     "try_current",
 ];
 
+/// The file's own tree, without its macros' arguments.
+pub fn file_tree(file: &SourceFile) -> Tree {
+    Tree {
+        root: file.syntax().clone(),
+        host: None,
+        shift: 0,
+    }
+}
+
 /// `extra_keywords` are the user's configured method and function names.
 pub fn collect(file: &SourceFile, edition: Edition, extra_keywords: &[String]) -> Vec<Tree> {
     let mut trees = vec![Tree {

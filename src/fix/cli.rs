@@ -104,6 +104,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
             configs: Some(configs),
             cache_dir: None,
             drop_clean_sources: false,
+            prefilter: false,
         },
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },

@@ -113,6 +113,7 @@ pub fn check_workspace(settings: &Settings) -> Workspace {
         cache_dir: settings.cache_dir.clone(),
         // Kept: open documents re-check against their package's texts.
         drop_clean_sources: false,
+        prefilter: false,
     };
     let outcome = check::run_with(&settings.request, &run);
     let mut workspace = Workspace::default();
@@ -216,6 +217,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         configs: None,
         cache_dir: None,
         drop_clean_sources: true,
+        prefilter: false,
     };
     let outcome = check::run_with(&request, &run);
     if let Some(file) = outcome.files.into_iter().next() {

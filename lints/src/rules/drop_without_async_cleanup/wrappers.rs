@@ -83,6 +83,85 @@ impl Wrapper {
 pub struct SpawnWrappers {
     summaries: Vec<Summary>,
     resolved: Vec<Option<Wrapper>>,
+    /// Indices into `summaries` by function name, in order: every lookup is
+    /// by name, and scanning all summaries for each made resolving a large
+    /// crate quadratic.
+    by_name: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// A crate's files as [`SpawnWrappers::from_crate`] searches them, with
+/// what it learned of each file (the names it defines, its functions'
+/// summaries) kept for the next question: a crate with many `Drop` impls asks
+/// once per file that has one.
+pub struct CrateFunctions<'a> {
+    files: &'a [(PathBuf, Arc<str>)],
+    edition: Edition,
+    extra_spawn_functions: &'a [String],
+    /// Per file, every name that follows `fn ` in its text.
+    defined: Vec<Option<std::collections::HashSet<&'a str>>>,
+    /// Per file, the summaries of its functions, once parsed.
+    summaries: Vec<Option<Vec<Summary>>>,
+}
+
+impl<'a> CrateFunctions<'a> {
+    pub fn new(
+        files: &'a [(PathBuf, Arc<str>)],
+        edition: Edition,
+        extra_spawn_functions: &'a [String],
+    ) -> Self {
+        CrateFunctions {
+            files,
+            edition,
+            extra_spawn_functions,
+            defined: vec![None; files.len()],
+            summaries: vec![None; files.len()],
+        }
+    }
+
+    /// [`defines`], answered from the file's names once they are collected.
+    fn defines(&mut self, index: usize, name: &str) -> bool {
+        let text: &'a str = &self.files[index].1;
+        let is_word = !name.is_empty() && name.chars().all(is_ident_char);
+        if !is_word {
+            return defines(text, name);
+        }
+        self.defined[index]
+            .get_or_insert_with(|| defined_names(text))
+            .contains(name)
+    }
+
+    fn summaries(&mut self, index: usize) -> &[Summary] {
+        let (path, text) = &self.files[index];
+        let (edition, extra) = (self.edition, self.extra_spawn_functions);
+        self.summaries[index].get_or_insert_with(|| {
+            let mut out = Vec::new();
+            // Beyond the parser's limits: not parsed, no wrappers from it.
+            if crate::lex::shape(text).within_limits() {
+                let root = SourceFile::parse(text, edition).tree().syntax().clone();
+                summarize(&root, module_name(path).as_deref(), extra, &mut out);
+            }
+            out
+        })
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Every word that follows `fn ` in `text`: `defines(text, name)` holds for
+/// a word `name` exactly when it is among them.
+fn defined_names(text: &str) -> std::collections::HashSet<&str> {
+    text.match_indices("fn ")
+        .map(|(at, _)| {
+            let rest = &text[at + "fn ".len()..];
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| !is_ident_char(c))
+                .map_or(rest.len(), |(i, _)| i);
+            &rest[..end]
+        })
+        .collect()
 }
 
 impl SpawnWrappers {
@@ -101,8 +180,18 @@ impl SpawnWrappers {
         edition: Edition,
         extra_spawn_functions: &[String],
     ) -> Self {
+        SpawnWrappers::from_crate(
+            names,
+            &mut CrateFunctions::new(files, edition, extra_spawn_functions),
+        )
+    }
+
+    /// [`SpawnWrappers::from_files`] over a crate whose files were already
+    /// searched and parsed for another file's question: the same answer,
+    /// without searching or parsing any file twice.
+    pub fn from_crate(names: &[String], crate_fns: &mut CrateFunctions<'_>) -> Self {
         let mut summaries: Vec<Summary> = Vec::new();
-        let mut parsed = vec![false; files.len()];
+        let mut parsed = vec![false; crate_fns.files.len()];
         let mut seen: Vec<String> = Vec::new();
         let mut frontier: Vec<String> = names.to_vec();
         for _ in 0..MAX_DEPTH {
@@ -112,22 +201,12 @@ impl SpawnWrappers {
             if frontier.is_empty() {
                 break;
             }
-            for (index, (path, text)) in files.iter().enumerate() {
-                if parsed[index] || !frontier.iter().any(|name| defines(text, name)) {
+            for (index, done) in parsed.iter_mut().enumerate() {
+                if *done || !frontier.iter().any(|name| crate_fns.defines(index, name)) {
                     continue;
                 }
-                parsed[index] = true;
-                // Beyond the parser's limits: not parsed, no wrappers from it.
-                if !crate::lex::shape(text).within_limits() {
-                    continue;
-                }
-                let root = SourceFile::parse(text, edition).tree().syntax().clone();
-                summarize(
-                    &root,
-                    module_name(path).as_deref(),
-                    extra_spawn_functions,
-                    &mut summaries,
-                );
+                *done = true;
+                summaries.extend(crate_fns.summaries(index).iter().cloned());
             }
             let mut next = Vec::new();
             for summary in summaries.iter().filter(|s| frontier.contains(&s.name)) {
@@ -140,9 +219,15 @@ impl SpawnWrappers {
     }
 
     fn from_summaries(summaries: Vec<Summary>) -> Self {
+        let mut by_name: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (index, summary) in summaries.iter().enumerate() {
+            by_name.entry(summary.name.clone()).or_default().push(index);
+        }
         let mut map = SpawnWrappers {
             resolved: vec![None; summaries.len()],
             summaries,
+            by_name,
         };
         // Leaves first, then one more level of callers per round.
         for (index, summary) in map.summaries.iter().enumerate() {
@@ -263,10 +348,11 @@ impl SpawnWrappers {
         receiver_type: Option<&str>,
     ) -> Vec<usize> {
         let named = self
-            .summaries
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.name == call.name);
+            .by_name
+            .get(&call.name)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.summaries[i]));
         if call.method {
             let owner = if call.on_self {
                 self_type
@@ -313,7 +399,7 @@ fn defines(text: &str, name: &str) -> bool {
     let needle = format!("fn {name}");
     text.match_indices(&needle).any(|(at, _)| {
         let after = text[at + needle.len()..].chars().next();
-        after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+        after.is_none_or(|c| !is_ident_char(c))
     })
 }
 

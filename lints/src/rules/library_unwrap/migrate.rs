@@ -539,10 +539,10 @@ impl<'a> Parsed<'a> {
     fn function(&mut self, function: &Function) -> Option<ast::Fn> {
         let edition = self.index.edition.unwrap_or(crate::Edition::CURRENT);
         let text = &self.index.files[function.file].text;
-        let file = self
-            .files
-            .entry(function.file)
-            .or_insert_with(|| SourceFile::parse(text, edition).tree());
+        let file = self.files.entry(function.file).or_insert_with(|| {
+            (self.index.tree(function.file))
+                .unwrap_or_else(|| SourceFile::parse(text, edition).tree())
+        });
         file.syntax()
             .descendants()
             .filter_map(ast::Fn::cast)
