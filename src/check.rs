@@ -417,11 +417,13 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
     let roles = classify_all(index, &by_path);
     // A scanned file is parsed only when its role lets a lint whose needle
     // it holds fire; the others keep the declarations the scan found.
+    let by_candidate: HashMap<&Path, &Candidate> =
+        candidates.iter().map(|&c| (c.path.as_path(), c)).collect();
     by_path.par_iter_mut().for_each(|(path, file)| {
         let Some(needles) = file.needles.take() else {
             return;
         };
-        let candidate = candidates.iter().find(|c| &c.path == path);
+        let candidate = by_candidate.get(path.as_path());
         if let Some((is_library, test_only, _)) = role_of(index, &roles, path)
             && needles.need_parse(is_library, test_only)
         {
