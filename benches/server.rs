@@ -42,10 +42,12 @@ fn main() -> BenchResult<()> {
     let big_text = std::fs::read_to_string(&big)?;
     let big_uri = uri(&big);
 
-    let program = std::env::var_os("TEMPER_BENCH_SERVER").map_or_else(
-        || PathBuf::from(env!("CARGO_BIN_EXE_temper")),
-        PathBuf::from,
-    );
+    // A relative path is taken from the current directory: the server itself
+    // starts in the generated workspace.
+    let program = match std::env::var_os("TEMPER_BENCH_SERVER") {
+        Some(path) => std::path::absolute(PathBuf::from(path))?,
+        None => PathBuf::from(env!("CARGO_BIN_EXE_temper")),
+    };
     let mut client = Client::start(&program, &["server"], &dir);
     let id = client.request(
         "initialize",
