@@ -59,8 +59,26 @@ pub(super) struct Plan {
     /// pass for an error value (the payload of the request).
     pub option_error: Option<Vec<String>>,
     /// `x?` on a standard error: ask the crate-wide pass whether the
-    /// function's error type can take it (the payload of the request).
+    /// function's error type can take it; `x?` on a receiver of unknown kind:
+    /// ask whether the crate declares it an `Option` (the payload of the
+    /// request).
     pub error_conversion: Option<Vec<String>>,
+}
+
+/// The request to look up a receiver of unknown kind in the crate: the
+/// option-error request's payload, then `method` or `field` and the name
+/// (`x.len()`, `x.conn`).
+fn receiver_kind_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
+    let (what, name) = match receiver_expr(site)? {
+        ast::Expr::MethodCallExpr(call) => ("method", call.name_ref()?.text().to_string()),
+        ast::Expr::FieldExpr(field) => ("field", field.name_ref()?.text().to_string()),
+        _ => return None,
+    };
+    let mut request = option_error_request(tree, site)?;
+    request[0] = super::migrate::KIND_REQUEST.to_string();
+    request.push(what.to_string());
+    request.push(name);
+    Some(request)
 }
 
 /// The request for an `Option`'s error value: the function's return type,
@@ -237,6 +255,10 @@ const OPTION_METHODS: &[(&str, usize)] = &[
     ("front", 0),
     ("get", 1),
     ("get_mut", 1),
+    // indexmap's positional accessors.
+    ("get_index", 1),
+    ("get_index_mut", 1),
+    ("get_index_of", 1),
     ("last", 0),
     ("last_mut", 0),
     ("max", 0),
@@ -457,7 +479,15 @@ pub(super) fn plan(
         && !returns.option
         && matches!(kind, Kind::Result(ErrorKind::Io | ErrorKind::Std)))
     .then(|| super::convert::request_for(tree, site))
-    .flatten();
+    .flatten()
+    .or_else(|| {
+        (shape == Shape::Try
+            && applicability == Applicability::Unsafe
+            && !returns.option
+            && kind == Kind::Unknown)
+            .then(|| receiver_kind_request(tree, site))
+            .flatten()
+    });
     Plan {
         fix: Some(Fix {
             message: fix_message(site, shape),

@@ -91,6 +91,9 @@ pub(super) const REQUEST: &str = "migrate";
 /// Payload marker for an `Option` that needs an error value of the
 /// function's error type.
 pub(super) const OPTION_REQUEST: &str = "option-error";
+/// A `?` fix on a receiver whose kind the file does not tell: the crate may
+/// declare it an `Option` (a method or field of its own).
+pub(super) const KIND_REQUEST: &str = "receiver-kind";
 
 /// The error type the crate's new signatures use.
 #[derive(Debug, Clone)]
@@ -138,6 +141,10 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let index = ctx.index();
     if request.data.first().map(String::as_str) == Some(OPTION_REQUEST) {
         option_error(finding, &request.data, ctx, index);
+        return;
+    }
+    if request.data.first().map(String::as_str) == Some(KIND_REQUEST) {
+        receiver_kind(finding, &request.data, ctx, index);
         return;
     }
     if request.data.first().map(String::as_str) != Some(REQUEST) {
@@ -1205,6 +1212,77 @@ fn option_error(
         },
         edits: vec![Edit::replace(range, replacement)],
     });
+}
+
+/// `x.m().unwrap()` or `x.f.unwrap()` offered as `?` with the kind unknown:
+/// when every method `m` (or field `f`) of the crate is an `Option`, `?`
+/// cannot compile in a `Result` function, so the fix becomes the `Option`'s
+/// (an error value, as for a known `Option`), or none.
+fn receiver_kind(
+    finding: &mut Finding,
+    data: &[String],
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) {
+    let [_, ret, message, method_call, what, name] = data else {
+        return;
+    };
+    let options = match what.as_str() {
+        "method" => {
+            let rets: Vec<String> = index
+                .functions_named(name)
+                .filter(|(_, f)| f.has_self && !f.test)
+                .map(|(_, f)| {
+                    f.ret.as_ref().map_or(String::new(), |r| {
+                        index.files[f.file].text[r.clone()]
+                            .split_whitespace()
+                            .collect()
+                    })
+                })
+                .collect();
+            !rets.is_empty() && rets.iter().all(|r| r.starts_with("Option<"))
+        }
+        _ => {
+            let types: Vec<&String> = index
+                .structs
+                .iter()
+                .flat_map(|(_, fields)| fields.iter())
+                .filter(|(field, _)| field == name)
+                .map(|(_, ty)| ty)
+                .collect();
+            !types.is_empty() && types.iter().all(|ty| ty.starts_with("Option<"))
+        }
+    };
+    if !options {
+        return;
+    }
+    let shown = match what.as_str() {
+        "method" => format!("every `{name}` method of the crate returns an `Option`"),
+        _ => format!("every `{name}` field of the crate is an `Option`"),
+    };
+    finding.fix = None;
+    option_error(
+        finding,
+        &[
+            OPTION_REQUEST.to_string(),
+            ret.clone(),
+            message.clone(),
+            method_call.clone(),
+        ],
+        ctx,
+        index,
+    );
+    if let Some(fix) = &mut finding.fix {
+        // The receiver's type is inferred from names: unsafe.
+        fix.applicability = Applicability::Unsafe;
+        finding
+            .notes
+            .push(format!("the receiver is an `Option`: {shown}"));
+    } else {
+        finding.notes.push(format!(
+            "no automatic fix: the receiver is an `Option` ({shown}), and the function's error type takes no message"
+        ));
+    }
 }
 
 /// An expression of the error type `error` (or of one `?` converts into it)
