@@ -4,6 +4,11 @@
 
 mod cli;
 
+/// mimalloc: parsing allocates and frees many small nodes; measured 15%
+/// faster than the system allocator on the check benchmark (README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{CommandFactory, FromArgMatches};
 use cli::{CheckArgs, Cli, ColorChoice, Command, Format};
 use std::collections::BTreeMap;
