@@ -10,7 +10,6 @@
 
 use super::Site;
 use super::fix::has_word;
-use crate::context::{self, Enclosing};
 use crate::index::CrateIndex;
 use crate::trees::Tree;
 use crate::{CrateContext, Finding};
@@ -24,18 +23,7 @@ pub(super) const REQUEST: &str = "library_unwrap/convert";
 /// The request for the call at `site`: the return type of the function or
 /// closure `?` would leave.
 pub(super) fn request_for(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
-    let ret = match context::enclosing_body(tree, &site.node)? {
-        Enclosing::Fn(func) => func.ret_type(),
-        Enclosing::Closure(closure) => closure.ret_type(),
-        Enclosing::AsyncBlock(_) => None,
-    }?;
-    let ret: String = ret
-        .ty()?
-        .syntax()
-        .text()
-        .to_string()
-        .split_whitespace()
-        .collect();
+    let ret = super::fix::enclosing_return_type(tree, site)?;
     Some(vec![REQUEST.to_string(), ret])
 }
 

@@ -81,6 +81,20 @@ fn receiver_kind_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
     Some(request)
 }
 
+/// The declared return type (whitespace removed) of the function or closure
+/// whose body `?` at `site` would leave; `None` inside an `async` block.
+pub(super) fn enclosing_return_type(tree: &Tree, site: &Site<'_>) -> Option<String> {
+    Some(
+        enclosing_ret(tree, site)?
+            .ty()?
+            .syntax()
+            .text()
+            .to_string()
+            .split_whitespace()
+            .collect(),
+    )
+}
+
 /// The request for an `Option`'s error value: the function's return type,
 /// and the message (`expect`'s when it is a string literal, else a made-up
 /// one for `unwrap`; empty for another `expect` argument).
@@ -88,18 +102,7 @@ fn option_error_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
     if !matches!(site.method, Method::Unwrap | Method::Expect) {
         return None;
     }
-    let ret = match context::enclosing_body(tree, &site.node)? {
-        Enclosing::Fn(func) => func.ret_type(),
-        Enclosing::Closure(closure) => closure.ret_type(),
-        Enclosing::AsyncBlock(_) => None,
-    }?;
-    let ret: String = ret
-        .ty()?
-        .syntax()
-        .text()
-        .to_string()
-        .split_whitespace()
-        .collect();
+    let ret = enclosing_return_type(tree, site)?;
     let message = match message_arg(site) {
         Some(ast::Expr::Literal(lit)) if matches!(lit.kind(), ast::LiteralKind::String(_)) => {
             lit.syntax().text().to_string()
@@ -547,15 +550,20 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
 
 /// The return type of the function or closure whose body `?` would leave.
 fn returns(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> Option<Returns> {
-    let ret = match context::enclosing_body(tree, &site.node)? {
+    returns_for(enclosing_ret(tree, site), input)
+}
+
+/// The declared return type of the function or closure whose body `?` at
+/// `site` would leave.
+fn enclosing_ret(tree: &Tree, site: &Site<'_>) -> Option<ast::RetType> {
+    match context::enclosing_body(tree, &site.node)? {
         Enclosing::Fn(func) => func.ret_type(),
         // A closure with a declared fallible return type is a function for
         // `?`; without one, `?` would change the closure's inferred type.
         Enclosing::Closure(closure) => closure.ret_type(),
         // `?` in an `async` block leaves the block, not the function.
         Enclosing::AsyncBlock(_) => None,
-    };
-    returns_for(ret, input)
+    }
 }
 
 /// `Ok` for a `Result` return type, `Some` for an `Option`.
