@@ -485,6 +485,16 @@ fn migrate_chain_is_fixed_and_still_builds() {
         tests.contains("Registry::load(\"a.example:80\\n\\n:8080\\n\").unwrap();"),
         "{tests}"
     );
+    // Only `pub` methods are callable from an integration test: the
+    // crate-private `Line::first_port` is not a candidate there.
+    assert!(
+        tests.contains("assert_eq!(registry.first_port().unwrap(), 80);"),
+        "{tests}"
+    );
+    assert!(
+        registry.contains("pub fn first_port(&self) -> Result<u16, crate::UnexpectedError> {"),
+        "{registry}"
+    );
     // `label` is reached only from `Display::fmt`, a trait method whose
     // signature cannot change: it is left, whole, with its `unwrap`.
     assert!(

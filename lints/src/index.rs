@@ -149,6 +149,20 @@ fn word_files(files: &[IndexedFile]) -> std::collections::HashMap<String, Vec<us
     words
 }
 
+/// `struct Name(Field);` of the crate.
+#[derive(Debug, Clone)]
+pub struct Newtype {
+    pub name: String,
+    /// Index into [`CrateIndex::files`].
+    pub file: usize,
+    /// The field's type, whitespace removed.
+    pub field: String,
+    /// `pub` or `pub(..)`: the field is reachable outside its module.
+    pub field_visible: bool,
+    /// Declared in a `mod name { .. }` of its file.
+    pub inline_module: bool,
+}
+
 /// The crate-wide index.
 #[derive(Debug, Clone, Default)]
 pub struct CrateIndex {
@@ -163,6 +177,11 @@ pub struct CrateIndex {
     /// Structs with named fields: the name and each field's name and type
     /// (each run of whitespace one space).
     pub structs: Vec<(String, Vec<(String, String)>)>,
+    /// Tuple structs with one field: the name, the file, the field's type
+    /// (whitespace removed) and whether the field is `pub` or `pub(..)`.
+    pub newtypes: Vec<Newtype>,
+    /// The names of the tuple structs (`struct Name(A, B);`).
+    pub tuple_structs: Vec<String>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
     /// Functions by file and start offset.
@@ -319,6 +338,26 @@ impl CrateIndex {
                     self.error_enums.push(error);
                 }
             } else if let Some(item) = ast::Struct::cast(node.clone()) {
+                if let (Some(name), Some(ast::FieldList::TupleFieldList(list))) =
+                    (item.name(), item.field_list())
+                {
+                    let fields: Vec<ast::TupleField> = list.fields().collect();
+                    self.tuple_structs.push(name.text().to_string());
+                    if let [field] = fields.as_slice()
+                        && let Some(ty) = field.ty()
+                    {
+                        self.newtypes.push(Newtype {
+                            name: name.text().to_string(),
+                            file: at,
+                            field: squeezed(ty.syntax()),
+                            field_visible: field.visibility().is_some(),
+                            inline_module: item
+                                .syntax()
+                                .ancestors()
+                                .any(|a| ast::Module::can_cast(a.kind())),
+                        });
+                    }
+                }
                 if let (Some(name), Some(ast::FieldList::RecordFieldList(list))) =
                     (item.name(), item.field_list())
                 {

@@ -367,11 +367,23 @@ fn resolves_to(
         // An associated function without `self` is not callable as a method.
         (Owner::Inherent(_), CallKind::Method(_)) if !function.has_self => Ok(false),
         (Owner::Inherent(ty), CallKind::Method(receiver)) => {
+            // Tests, examples and binaries are crates of their own: only
+            // the library's `pub` methods are theirs to call.
+            let external = index.files[site.file].outside_library;
             let methods: Vec<usize> = same_name
                 .iter()
                 .copied()
-                .filter(|&i| index.functions[i].has_self)
+                .filter(|&i| {
+                    let candidate = &index.functions[i];
+                    candidate.has_self
+                        && (!external
+                            || candidate.public
+                            || index.files[candidate.file].outside_library)
+                })
                 .collect();
+            if !methods.contains(&at) {
+                return Ok(false);
+            }
             if receiver == "self" && caller_type.is_some() {
                 return Ok(caller_type == Some(ty.as_str()));
             }
@@ -389,6 +401,10 @@ fn resolves_to(
             {
                 return Ok(field_type == *ty);
             }
+            // `Name(..).m()`: a tuple struct of the crate built on the spot.
+            if let Some(built) = tuple_struct_built(receiver, index) {
+                return Ok(built == ty.as_str());
+            }
             if methods.len() == 1 && !COMMON_METHODS.contains(&function.name.as_str()) {
                 return Ok(true);
             }
@@ -402,6 +418,33 @@ fn resolves_to(
         }
         _ => Ok(false),
     }
+}
+
+/// `Name` when `receiver` is `Name(..)` or `path::Name(..)` and `Name` is a
+/// tuple struct of the crate (not `Some(..)`, not an enum's variant).
+fn tuple_struct_built<'a>(receiver: &'a str, index: &CrateIndex) -> Option<&'a str> {
+    let (path, rest) = receiver.split_once('(')?;
+    // The first `(` closes at the very end: `Name(a)`, not `Name(a).b()`.
+    let mut depth = 1usize;
+    for (at, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 && at + 1 != rest.len() {
+            return None;
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    let name = path.trim().rsplit("::").next()?;
+    let plain = path
+        .trim()
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == ':');
+    (plain && index.tuple_structs.iter().any(|s| s == name)).then_some(name)
 }
 
 /// A qualifier that names a module of this crate (or the crate itself, from
@@ -1199,7 +1242,7 @@ fn option_error(
         .retain(|note| !note.starts_with("no automatic fix: an `Option` needs an error value"));
     if !exact {
         finding.notes.push(format!(
-            "the `None` case becomes {how}, chosen from what the crate already converts or constructs; a variant of `{error}` of its own may describe it better"
+            "the `None` case becomes {how}, chosen from what the crate already converts or constructs; a value of `{error}` made for this case may describe it better"
         ));
     }
     finding.fix = Some(Fix {
@@ -1391,12 +1434,8 @@ fn constructor_value(
             continue;
         }
         // Private: callable from its own module and the modules inside it.
-        if !function.crate_visible {
-            let own = &index.files[function.file].module;
-            let here = &index.files[file].module;
-            if here != own && !here.starts_with(&format!("{own}::")) {
-                continue;
-            }
+        if !function.crate_visible && !within_module(index, function.file, file) {
+            continue;
         }
         let param: String = function.params[0].split_whitespace().collect();
         let Some(argument) = message_argument(&param, message) else {
@@ -1423,7 +1462,53 @@ fn constructor_value(
             ));
         }
     }
+    if best.is_none() {
+        return newtype_value(written, name, message, file, index);
+    }
     best.map(|(_, value, how)| ("ok_or_else", value, how, false))
+}
+
+/// `Error(Some(msg.to_string()))` and the like: the crate's error is a tuple
+/// struct whose one field holds a message, reachable from `file`.
+fn newtype_value(
+    written: &str,
+    name: &str,
+    message: &str,
+    file: usize,
+    index: &CrateIndex,
+) -> Option<(&'static str, String, String, bool)> {
+    let mut candidates = index.newtypes.iter().filter(|n| n.name == name);
+    let newtype = candidates.next()?;
+    if candidates.next().is_some() {
+        return None;
+    }
+    if !newtype.field_visible
+        && (newtype.inline_module || !within_module(index, newtype.file, file))
+    {
+        return None;
+    }
+    let argument = match newtype
+        .field
+        .strip_prefix("Option<")
+        .and_then(|inner| inner.strip_suffix('>'))
+    {
+        Some(inner) => format!("Some({})", message_argument(inner, message)?),
+        None => message_argument(&newtype.field, message)?,
+    };
+    Some((
+        "ok_or_else",
+        format!("{written}({argument})"),
+        format!("the message in `{name}(..)`"),
+        false,
+    ))
+}
+
+/// Whether code of `here` sees what is private to the module of `own`: its
+/// own module and the modules inside it.
+fn within_module(index: &CrateIndex, own: usize, here: usize) -> bool {
+    let own = &index.files[own].module;
+    let here = &index.files[here].module;
+    here == own || here.starts_with(&format!("{own}::"))
 }
 
 /// The argument of a parameter of type `ty` (whitespace removed) made from
