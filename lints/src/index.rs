@@ -182,6 +182,10 @@ pub struct CrateIndex {
     pub newtypes: Vec<Newtype>,
     /// The names of the tuple structs (`struct Name(A, B);`).
     pub tuple_structs: Vec<String>,
+    /// How many `impl TryFrom<..> for ..` the crate has.
+    pub try_from_impls: usize,
+    /// How many structs and enums of the crate bear each name.
+    pub type_names: std::collections::HashMap<String, usize>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
     /// Functions by file and start offset.
@@ -334,10 +338,17 @@ impl CrateIndex {
                     self.functions.push(function);
                 }
             } else if let Some(item) = ast::Enum::cast(node.clone()) {
+                self.from_impls.extend(derived_froms(&item));
+                if let Some(name) = item.name() {
+                    *self.type_names.entry(name.text().to_string()).or_default() += 1;
+                }
                 if let Some(error) = error_enum(at, &module, file, &item) {
                     self.error_enums.push(error);
                 }
             } else if let Some(item) = ast::Struct::cast(node.clone()) {
+                if let Some(name) = item.name() {
+                    *self.type_names.entry(name.text().to_string()).or_default() += 1;
+                }
                 if let (Some(name), Some(ast::FieldList::TupleFieldList(list))) =
                     (item.name(), item.field_list())
                 {
@@ -373,10 +384,16 @@ impl CrateIndex {
                 if let Some(entry) = result_alias(&alias) {
                     self.result_aliases.push(entry);
                 }
-            } else if let Some(imp) = ast::Impl::cast(node)
-                && let Some(entry) = from_impl(&imp)
-            {
-                self.from_impls.push(entry);
+            } else if let Some(imp) = ast::Impl::cast(node) {
+                if let Some(entry) = from_impl(&imp) {
+                    self.from_impls.push(entry);
+                }
+                if imp
+                    .trait_()
+                    .is_some_and(|t| squeezed(t.syntax()).starts_with("TryFrom<"))
+                {
+                    self.try_from_impls += 1;
+                }
             }
         }
     }
@@ -929,6 +946,37 @@ pub fn error_of(ty: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The conversions a derive writes for `#[from]` fields (thiserror's
+/// `Variant(#[from] S)`), as `(S, Enum)`.
+fn derived_froms(item: &ast::Enum) -> Vec<(String, String)> {
+    let (Some(name), Some(list)) = (item.name(), item.variant_list()) else {
+        return Vec::new();
+    };
+    let from = |attrs: ast::AstChildren<ast::Attr>| {
+        attrs
+            .into_iter()
+            .any(|attr| context::attr_text(&attr) == "from")
+    };
+    let mut found = Vec::new();
+    for variant in list.variants() {
+        let source = match variant.field_list() {
+            Some(ast::FieldList::TupleFieldList(fields)) => fields
+                .fields()
+                .find(|f| from(f.attrs()))
+                .and_then(|f| f.ty()),
+            Some(ast::FieldList::RecordFieldList(fields)) => fields
+                .fields()
+                .find(|f| from(f.attrs()))
+                .and_then(|f| f.ty()),
+            None => None,
+        };
+        if let Some(source) = source {
+            found.push((squeezed(source.syntax()), name.text().to_string()));
+        }
+    }
+    found
 }
 
 /// `impl From<S> for T` as `(S, T)`.

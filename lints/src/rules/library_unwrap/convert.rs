@@ -27,14 +27,27 @@ pub(super) fn request_for(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
     Some(vec![REQUEST.to_string(), ret])
 }
 
+/// The request for `x.try_into().unwrap()` and `T::try_from(x).unwrap()`:
+/// the error is a conversion's (`TryFromSliceError`, `TryFromIntError`,
+/// `Infallible`, or the crate's own `TryFrom` error).
+pub(super) fn request_for_conversion(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
+    let mut request = request_for(tree, site)?;
+    request.push(CONVERSION.to_string());
+    Some(request)
+}
+
+const CONVERSION: &str = "try-from";
+
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(request) = finding.crate_fix.take() else {
         return;
     };
-    let [_, ret] = request.data.as_slice() else {
-        return;
+    let (ret, conversion) = match request.data.as_slice() {
+        [_, ret] => (ret, false),
+        [_, ret, kind] if kind == CONVERSION => (ret, true),
+        _ => return,
     };
-    let Some(target) = unconvertible(ctx.index(), ret) else {
+    let Some(target) = unconvertible(ctx.index(), ret, conversion) else {
         return;
     };
     // `use std::io::Error;` (or any other crate's type of that name) in the
@@ -74,14 +87,20 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     finding.help = Some(format!(
         "map the error into `{target}` with `.map_err(..)?`, or add a `From` conversion to `{target}`"
     ));
-    finding.notes.push(format!(
-        "no automatic fix: `?` cannot convert this error into `{target}`, which has no `From` conversion"
-    ));
+    finding.notes.push(if conversion {
+        format!(
+            "no automatic fix: `?` cannot convert a `TryFrom` error into `{target}`, none of whose `From` conversions takes one"
+        )
+    } else {
+        format!(
+            "no automatic fix: `?` cannot convert this error into `{target}`, which has no `From` conversion"
+        )
+    });
 }
 
 /// The error type's name when the crate defines it and it certainly has no
 /// `From` conversion that could take the receiver's error.
-fn unconvertible(index: &CrateIndex, ret: &str) -> Option<String> {
+fn unconvertible(index: &CrateIndex, ret: &str, conversion: bool) -> Option<String> {
     let error = index.error_type(ret)?;
     // A generic, a reference, a trait object or a tuple: not a plain name.
     if !error
@@ -95,7 +114,25 @@ fn unconvertible(index: &CrateIndex, ret: &str) -> Option<String> {
         return None;
     }
     // Any `impl From<..> for Name`: it may be generic, or take this error.
-    if index.from_impls.iter().any(|(_, to)| to == &name) {
+    // A conversion's error is only taken by a `From` that names one (or a
+    // generic one); the crate's own `TryFrom` errors are its own types, so
+    // `From<OwnError>` may be it too.
+    let takes = |source: &str| {
+        !conversion
+            || source.contains("TryFrom")
+            || source.contains("Infallible")
+            || source.contains("dyn")
+            || (!source.contains("::") && source.len() <= 2)
+            || (index.try_from_impls > 0
+                && index
+                    .type_names
+                    .contains_key(source.rsplit("::").next().unwrap_or(source)))
+    };
+    if index
+        .from_impls
+        .iter()
+        .any(|(source, to)| to == &name && takes(source))
+    {
         return None;
     }
     let mut defined = 0usize;

@@ -462,6 +462,14 @@ pub(super) fn plan(
                 ..Plan::because(note)
             };
         }
+        // An `expect` on a receiver the file cannot place: the crate may
+        // declare every method of that name a `Result` whose error converts.
+        Err(note) if kind == Kind::Unknown && !returns.option => {
+            return Plan {
+                error_conversion: receiver_kind_request(tree, site),
+                ..Plan::because(note)
+            };
+        }
         Err(note) => return Plan::because(note),
     };
     let Some((edits, intact)) = edits(tree, site, kind, shape, input) else {
@@ -487,6 +495,14 @@ pub(super) fn plan(
         (shape == Shape::Try
             && applicability == Applicability::Unsafe
             && !returns.option
+            && converted(site))
+        .then(|| super::convert::request_for_conversion(tree, site))
+        .flatten()
+    })
+    .or_else(|| {
+        (shape == Shape::Try
+            && applicability == Applicability::Unsafe
+            && !returns.option
             && kind == Kind::Unknown)
             .then(|| receiver_kind_request(tree, site))
             .flatten()
@@ -500,6 +516,20 @@ pub(super) fn plan(
         error_conversion,
         note,
         ..Plan::none()
+    }
+}
+
+/// `x.try_into().unwrap()`, `T::try_from(x).unwrap()`: the error is the
+/// conversion's (a standard one for standard types), rarely the function's
+/// own, so `?` needs a `From` conversion the crate-wide pass can look for.
+fn converted(site: &Site<'_>) -> bool {
+    match receiver_expr(site) {
+        Some(ast::Expr::MethodCallExpr(call)) => call
+            .name_ref()
+            .is_some_and(|n| n.text() == "try_into" || n.text() == "try_from"),
+        Some(ast::Expr::CallExpr(call)) => context::callee_path(&call)
+            .is_some_and(|p| p == "try_from" || p.ends_with("::try_from")),
+        _ => false,
     }
 }
 

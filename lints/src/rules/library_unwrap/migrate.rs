@@ -1283,6 +1283,10 @@ fn receiver_kind(
                     })
                 })
                 .collect();
+            if !rets.is_empty() && !rets.iter().any(|r| r.starts_with("Option<")) {
+                receiver_result(finding, ret, name, &rets, ctx, index);
+                return;
+            }
             !rets.is_empty() && rets.iter().all(|r| r.starts_with("Option<"))
         }
         _ => {
@@ -1326,6 +1330,112 @@ fn receiver_kind(
             "no automatic fix: the receiver is an `Option` ({shown}), and the function's error type takes no message"
         ));
     }
+}
+
+/// `x.m().unwrap()` / `.expect(..)` where every method `m` of the crate
+/// returns `Result<_, S>` for one error type `S`: when the function's error
+/// is `S` or converts from it, `?` (unsafe: the receiver's type is inferred
+/// from the name); when it evidently does not, no fix.
+fn receiver_result(
+    finding: &mut Finding,
+    ret: &str,
+    name: &str,
+    rets: &[String],
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) {
+    let sources: Vec<Option<String>> = rets
+        .iter()
+        .map(|r| {
+            let result = r.starts_with("Result<")
+                || r.starts_with("io::Result<")
+                || r.starts_with("std::io::Result<")
+                || index
+                    .result_aliases
+                    .iter()
+                    .any(|(alias, _)| r.split('<').next() == Some(alias.as_str()));
+            if result { index.error_type(r) } else { None }
+        })
+        .collect();
+    let Some(Some(source)) = sources.first() else {
+        return;
+    };
+    let last = |ty: &str| -> String {
+        let ty = ty.split('<').next().unwrap_or(ty);
+        ty.rsplit("::").next().unwrap_or(ty).to_string()
+    };
+    if sources
+        .iter()
+        .any(|s| s.as_deref().is_none_or(|s| last(s) != last(source)))
+    {
+        return;
+    }
+    let Some(target) = index.error_type(ret) else {
+        return;
+    };
+    let shown = format!("every `{name}` method of the crate returns `Result<_, {source}>`");
+    // `io::Error` and the like are not the crate's: a crate `Error` of the
+    // same last name says nothing about them.
+    let foreign = ["std::", "core::", "io::", "fmt::"]
+        .iter()
+        .any(|p| target.starts_with(p));
+    // Two types of the crate share the name: which one the function means
+    // is a question of its `use`s, which the index does not follow.
+    if !foreign && index.type_names.get(&last(&target)).is_some_and(|&n| n > 1) {
+        return;
+    }
+    let converts = if foreign {
+        let plain = |ty: &str| {
+            ty.trim_start_matches("std::")
+                .trim_start_matches("core::")
+                .to_string()
+        };
+        plain(&target) == plain(source)
+    } else {
+        last(&target) == last(source)
+            || index.converts(&[source.as_str(), last(source).as_str()], &target)
+    }
+        || target.starts_with("Box<dyn")
+        || target == "anyhow::Error"
+        || target == "eyre::Report";
+    if !converts {
+        // A conversion the index does not see (a generic `From`, a macro)
+        // may still exist: only the fix guessed without it is withdrawn.
+        if finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
+        {
+            finding.fix = None;
+            finding.notes.push(format!(
+                "no automatic fix: {shown}, and no `From<{source}>` for `{target}` is in the crate"
+            ));
+        }
+        return;
+    }
+    let note = format!("the receiver is a `Result`: {shown}, which `?` converts into `{target}`");
+    if finding.fix.is_some() {
+        finding.notes.push(note);
+        return;
+    }
+    // An `expect`, which was not guessed: `?` in place of `.expect(..)`.
+    let Some(file) = index.file_of(ctx.file) else {
+        return;
+    };
+    let text = &index.files[file].text;
+    let Some(dot) = text[..finding.range.start].trim_end().strip_suffix('.') else {
+        return;
+    };
+    let start = dot.trim_end().len();
+    finding
+        .notes
+        .retain(|n| !n.starts_with("no automatic fix: whether this is an `Option`"));
+    finding.notes.push(note);
+    finding.fix = Some(Fix {
+        message: "propagate with `?` (the `expect` message is dropped)".to_string(),
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit::replace(start..finding.range.end, "?")],
+    });
 }
 
 /// An expression of the error type `error` (or of one `?` converts into it)
