@@ -122,12 +122,30 @@ fn option_error_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
 /// A call directly in a function's body (not a closure's or an `async`
 /// block's, not inside a macro whose expansion is unknown) whose function
 /// returns a plain value.
-fn can_migrate(tree: &Tree, site: &Site<'_>) -> bool {
+fn can_migrate(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> bool {
     if !matches!(site.method, Method::Unwrap | Method::Expect) {
         return false;
     }
-    let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, &site.node) else {
-        return false;
+    let func = match context::enclosing_body(tree, &site.node) {
+        Some(Enclosing::Fn(func)) => func,
+        // A closure passed to a call whose callee may hand its result back
+        // (the crate-wide pass checks the callee), in a function that returns
+        // a plain value.
+        Some(Enclosing::Closure(closure))
+            if closure.ret_type().is_none()
+                && closure
+                    .syntax()
+                    .parent()
+                    .is_some_and(|p| p.kind() == SyntaxKind::ARG_LIST) =>
+        {
+            match context::enclosing_body(tree, closure.syntax()) {
+                Some(Enclosing::Fn(func)) if returns_for(func.ret_type(), input).is_none() => {
+                    func
+                }
+                _ => return false,
+            }
+        }
+        _ => return false,
     };
     if func.const_token().is_some() {
         return false;
@@ -404,7 +422,7 @@ pub(super) fn plan(
         // The help already says what the function would need; the crate-wide
         // pass can make the function fallible and carry that to its callers.
         return Plan {
-            migrate: can_migrate(tree, site),
+            migrate: can_migrate(tree, site, input),
             ..Plan::none()
         };
     };

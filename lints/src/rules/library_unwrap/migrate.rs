@@ -19,7 +19,7 @@ use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::index::{self, CallKind, CallPlace, CallSite, CrateIndex, Function, Owner};
 use crate::{CrateContext, Finding};
 use quote::quote;
-use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasModuleItem};
+use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericParams, HasModuleItem, HasName, HasTypeBounds};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -132,6 +132,8 @@ struct Plan {
     /// Error types of callers that get `impl From<UnexpectedError>`, by
     /// name: the file of the first caller naming it, and its spelling there.
     bridges: BTreeMap<String, (usize, String)>,
+    /// The finding's file and offset.
+    start: Option<(usize, usize)>,
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
@@ -171,7 +173,10 @@ fn plan(
         .function_at(file, offset)
         .ok_or_else(|| "the call is not inside a function body".to_string())?;
     let strategy = strategy(ctx, index)?;
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        start: Some((file, offset)),
+        ..Plan::default()
+    };
     let mut parsed = Parsed::new(index);
     let mut queue = vec![(start, 0usize)];
     let mut calls: HashMap<String, std::sync::Arc<Vec<CallSite>>> = HashMap::new();
@@ -726,12 +731,272 @@ fn rewrite_function(
         }
     }
     // The function's own `unwrap` and `expect` calls.
-    for call in body
+    let own: Vec<ast::MethodCallExpr> = body
         .syntax()
         .descendants()
         .filter_map(ast::MethodCallExpr::cast)
         .filter(|call| owned_by(call.syntax(), &func))
+        .collect();
+    rewrite_unwraps(&own, tail_site, strategy, index, file, &text, parsed, plan);
+    // Closures whose result the callee hands back (`with_buf(|b| ..)`
+    // where `fn with_buf<F: FnOnce(..) -> R, R>(..) -> R`): they return the
+    // error too, and the call gets `?`.
+    for closure in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::ClosureExpr::cast)
+        .filter(|closure| owned_by(closure.syntax(), &func))
     {
+        let calls: Vec<ast::MethodCallExpr> = closure
+            .syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .filter(|call| is_unwrap_call(call) && owned_by_closure(call.syntax(), &closure))
+            .collect();
+        if calls.is_empty() {
+            continue;
+        }
+        if let Err(why) = passthrough(&closure, index, parsed) {
+            // The function's own finding must not be left half done.
+            if start_site_in(&closure, file, plan) {
+                return Err(why);
+            }
+            continue;
+        }
+        rewrite_closure(&closure, strategy, index, file, &text, plan)?;
+        rewrite_unwraps(&calls, None, strategy, index, file, &text, parsed, plan);
+    }
+    Ok(())
+}
+
+/// Whether the migration's own finding is inside `closure`.
+fn start_site_in(closure: &ast::ClosureExpr, file: usize, plan: &Plan) -> bool {
+    plan.start.is_some_and(|(start_file, offset)| {
+        start_file == file && node_range(closure.syntax()).contains(&offset)
+    })
+}
+
+/// Whether `call` belongs to `closure` itself, not to a closure, `async`
+/// block or function nested in it.
+fn owned_by_closure(node: &SyntaxNode, closure: &ast::ClosureExpr) -> bool {
+    for ancestor in node.ancestors().skip(1) {
+        if ancestor == *closure.syntax() {
+            return true;
+        }
+        match ancestor.kind() {
+            SyntaxKind::FN | SyntaxKind::CLOSURE_EXPR => return false,
+            SyntaxKind::BLOCK_EXPR => {
+                if let Some(block) = ast::BlockExpr::cast(ancestor.clone())
+                    && block.async_token().is_some()
+                {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `Ok(())` when the callee of the call `closure` is an argument of returns
+/// what the closure returns: every crate function of that name takes the
+/// closure as a generic `F: FnOnce(..) -> R` (or `FnMut`, `Fn`, or
+/// `impl FnOnce(..) -> R`) at that position and returns exactly `R`.
+fn passthrough(
+    closure: &ast::ClosureExpr,
+    index: &CrateIndex,
+    parsed: &mut Parsed<'_>,
+) -> Result<(), String> {
+    let shown = |what: &str| format!("the closure is passed to {what}, which may not hand its result back");
+    if closure.ret_type().is_some() {
+        return Err("the closure declares its return type".to_string());
+    }
+    let list = closure
+        .syntax()
+        .parent()
+        .filter(|p| p.kind() == SyntaxKind::ARG_LIST)
+        .and_then(ast::ArgList::cast)
+        .ok_or_else(|| shown("something other than a call"))?;
+    let position = list
+        .args()
+        .position(|arg| arg.syntax() == closure.syntax())
+        .ok_or_else(|| shown("something other than a call"))?;
+    let call = list.syntax().parent().ok_or_else(|| shown("a call"))?;
+    let (name, method) = if let Some(call) = ast::MethodCallExpr::cast(call.clone()) {
+        (call.name_ref().map(|n| n.text().to_string()), true)
+    } else if let Some(call) = ast::CallExpr::cast(call.clone()) {
+        let path = crate::context::callee_path(&call);
+        (
+            path.and_then(|p| p.rsplit("::").next().map(str::to_string)),
+            false,
+        )
+    } else {
+        (None, false)
+    };
+    let name = name.ok_or_else(|| shown("a call"))?;
+    let candidates: Vec<&Function> = index
+        .functions_named(&name)
+        .map(|(_, f)| f)
+        .filter(|f| f.has_self == method && !f.test)
+        .collect();
+    if candidates.is_empty() {
+        return Err(shown(&format!("`{name}`, which is not the crate's")));
+    }
+    for candidate in candidates {
+        let func = parsed
+            .function(candidate)
+            .ok_or_else(|| shown(&format!("`{name}`")))?;
+        if !hands_back(&func, position) {
+            return Err(shown(&format!("`{}`", candidate.display())));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `func`'s parameter at `position` (not counting `self`) is a
+/// closure type `F: FnOnce(..) -> R` and `func` returns exactly `R`.
+fn hands_back(func: &ast::Fn, position: usize) -> bool {
+    let squeeze = |node: &SyntaxNode| -> String {
+        node.text().to_string().split_whitespace().collect()
+    };
+    let Some(ret) = func.ret_type().and_then(|r| r.ty()) else {
+        return false;
+    };
+    let ret = squeeze(ret.syntax());
+    let Some(param) = func
+        .param_list()
+        .and_then(|list| list.params().nth(position))
+        .and_then(|p| p.ty())
+    else {
+        return false;
+    };
+    let ty = squeeze(param.syntax());
+    let closure_bound = |bound: &str| {
+        ["FnOnce(", "FnMut(", "Fn("]
+            .iter()
+            .any(|f| bound.starts_with(f))
+            && bound.ends_with(&format!(")->{ret}"))
+    };
+    if let Some(bound) = ty.strip_prefix("impl") {
+        return closure_bound(bound);
+    }
+    // `F` bound in the generic list or the `where` clause.
+    let mut bounds: Vec<String> = Vec::new();
+    if let Some(generics) = func.generic_param_list() {
+        for param in generics.generic_params().filter_map(|p| match p {
+            ast::GenericParam::TypeParam(param) => Some(param),
+            _ => None,
+        }) {
+            if param.name().is_some_and(|n| n.text() == ty.as_str())
+                && let Some(list) = param.type_bound_list()
+            {
+                bounds.extend(list.bounds().map(|b| squeeze(b.syntax())));
+            }
+        }
+    }
+    if let Some(clause) = func.where_clause() {
+        for predicate in clause.predicates() {
+            if predicate.ty().is_some_and(|t| squeeze(t.syntax()) == ty)
+                && let Some(list) = predicate.type_bound_list()
+            {
+                bounds.extend(list.bounds().map(|b| squeeze(b.syntax())));
+            }
+        }
+    }
+    bounds.iter().any(|b| closure_bound(b))
+}
+
+/// The closure returns `Result<_, E>`: its returns and tail in `Ok(..)`,
+/// and `?` after the call it is passed to.
+fn rewrite_closure(
+    closure: &ast::ClosureExpr,
+    strategy: &Strategy,
+    index: &CrateIndex,
+    file: usize,
+    text: &str,
+    plan: &mut Plan,
+) -> Result<(), String> {
+    let body = closure
+        .body()
+        .ok_or_else(|| "a closure has no body".to_string())?;
+    let ret = result_type("_", strategy, index, file);
+    for ret_expr in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::ReturnExpr::cast)
+        .filter(|r| owned_by_closure(r.syntax(), closure))
+    {
+        match ret_expr.expr() {
+            Some(value) => {
+                let range = node_range(value.syntax());
+                push(plan, file, range.start..range.start, "Ok(", 0);
+                push(plan, file, range.end..range.end, ")", 2);
+            }
+            None => {
+                let end = usize::from(ret_expr.syntax().text_range().end());
+                push(plan, file, end..end, " Ok(())", 1);
+            }
+        }
+    }
+    let range = node_range(body.syntax());
+    match &body {
+        ast::Expr::BlockExpr(block)
+            if block.async_token().is_none()
+                && block.label().is_none()
+                && block.unsafe_token().is_none() =>
+        {
+            push(plan, file, range.start..range.start, format!("-> {ret} "), 1);
+            let stmts = block
+                .stmt_list()
+                .ok_or_else(|| "a closure has an empty body".to_string())?;
+            match stmts.tail_expr() {
+                Some(ast::Expr::ReturnExpr(_)) => {}
+                Some(tail) => {
+                    let tail = node_range(tail.syntax());
+                    push(plan, file, tail.start..tail.start, "Ok(", 0);
+                    push(plan, file, tail.end..tail.end, ")", 2);
+                }
+                None => {
+                    let close = stmts
+                        .r_curly_token()
+                        .ok_or_else(|| "a closure has an unclosed body".to_string())?;
+                    let close_at = usize::from(close.text_range().start());
+                    let trimmed = text[..close_at].trim_end().len();
+                    let indent = line_indent(text, trimmed);
+                    push(plan, file, trimmed..trimmed, format!("\n{indent}Ok(())"), 1);
+                }
+            }
+        }
+        _ => {
+            push(plan, file, range.start..range.start, format!("-> {ret} {{ Ok("), 0);
+            push(plan, file, range.end..range.end, ") }", 2);
+        }
+    }
+    let call_end = closure
+        .syntax()
+        .parent()
+        .and_then(|list| list.parent())
+        .map(|call| usize::from(call.text_range().end()))
+        .ok_or_else(|| "a closure is not passed to a call".to_string())?;
+    push(plan, file, call_end..call_end, "?", 1);
+    Ok(())
+}
+
+/// `x.unwrap()` / `x.expect(..)` among `calls` rewritten to the strategy's
+/// conversion and `?` (none after `tail_site`, which is already the
+/// function's `Result`).
+#[allow(clippy::too_many_arguments)]
+fn rewrite_unwraps(
+    calls: &[ast::MethodCallExpr],
+    tail_site: Option<Range<usize>>,
+    strategy: &Strategy,
+    index: &CrateIndex,
+    file: usize,
+    text: &str,
+    parsed: &mut Parsed<'_>,
+    plan: &mut Plan,
+) {
+    for call in calls {
         let Some(name) = call.name_ref() else {
             continue;
         };
@@ -778,11 +1043,10 @@ fn rewrite_function(
         if tail_site.as_ref() != Some(&node_range(call.syntax())) {
             push(plan, file, call_end..call_end, "?", 1);
         }
-        if let Some(import) = import(strategy, index, file, &text, parsed) {
+        if let Some(import) = import(strategy, index, file, text, parsed) {
             push(plan, file, import.0.clone(), import.1, 1);
         }
     }
-    Ok(())
 }
 
 /// `x.unwrap()` or `x.expect(..)` with their usual arguments.
