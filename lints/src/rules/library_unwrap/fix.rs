@@ -69,15 +69,22 @@ pub(super) struct Plan {
 /// option-error request's payload, then `method` or `field` and the name
 /// (`x.len()`, `x.conn`).
 fn receiver_kind_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
-    let (what, name) = match receiver_expr(site)? {
-        ast::Expr::MethodCallExpr(call) => ("method", call.name_ref()?.text().to_string()),
-        ast::Expr::FieldExpr(field) => ("field", field.name_ref()?.text().to_string()),
+    let (what, name, inner) = match receiver_expr(site)? {
+        ast::Expr::MethodCallExpr(call) => (
+            "method",
+            call.name_ref()?.text().to_string(),
+            call.receiver(),
+        ),
+        ast::Expr::FieldExpr(field) => ("field", field.name_ref()?.text().to_string(), None),
         _ => return None,
     };
     let mut request = option_error_request(tree, site)?;
     request[0] = super::migrate::KIND_REQUEST.to_string();
     request.push(what.to_string());
     request.push(name);
+    // `self.m()`: the method of the function's own type.
+    let on_self = inner.is_some_and(|r| r.syntax().text() == "self");
+    request.push(on_self.to_string());
     Some(request)
 }
 
@@ -518,10 +525,7 @@ pub(super) fn plan(
         .flatten()
     })
     .or_else(|| {
-        (shape == Shape::Try
-            && applicability == Applicability::Unsafe
-            && !returns.option
-            && kind == Kind::Unknown)
+        (shape == Shape::Try && applicability == Applicability::Unsafe && kind == Kind::Unknown)
             .then(|| receiver_kind_request(tree, site))
             .flatten()
     });

@@ -86,6 +86,35 @@ const COMMON_METHODS: &[&str] = &[
     "write",
 ];
 
+/// Whether a type of the standard library has a method `name` (inherent or
+/// of a std trait): a call `x.name(..)` on a receiver syntax cannot place
+/// may be that method rather than the crate's.
+fn is_std_method(name: &str) -> bool {
+    std_methods().contains_key(name)
+}
+
+/// Whether some method `name` of the standard library returns an `Option`
+/// or a `Result`: only such a method can be the receiver of `.unwrap()`.
+fn is_fallible_std_method(name: &str) -> bool {
+    std_methods().get(name).copied().unwrap_or(false)
+}
+
+/// `std_methods.txt`: each std method name, and whether some method of that
+/// name returns an `Option` or a `Result` (a trailing ` ?`).
+fn std_methods() -> &'static HashMap<&'static str, bool> {
+    static NAMES: std::sync::OnceLock<HashMap<&'static str, bool>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        include_str!("std_methods.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .map(|line| match line.strip_suffix(" ?") {
+                Some(name) => (name, true),
+                None => (line, false),
+            })
+            .collect()
+    })
+}
+
 /// Payload marker for findings that ask for a migration.
 pub(super) const REQUEST: &str = "migrate";
 /// Payload marker for an `Option` that needs an error value of the
@@ -410,7 +439,10 @@ fn resolves_to(
             if let Some(built) = tuple_struct_built(receiver, index) {
                 return Ok(built == ty.as_str());
             }
-            if methods.len() == 1 && !COMMON_METHODS.contains(&function.name.as_str()) {
+            if methods.len() == 1
+                && !COMMON_METHODS.contains(&function.name.as_str())
+                && !is_std_method(&function.name)
+            {
                 return Ok(true);
             }
             Err(format!(
@@ -571,7 +603,20 @@ fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, Stri
     let root = index
         .lib_root
         .ok_or_else(|| "the crate has no `src/lib.rs` to hold a new error type".to_string())?;
-    if index.files[root].text.contains("no_std") {
+    // `#![no_std]`, or `#![cfg_attr(.., no_std)]`: the new type uses `std`.
+    // A comment that mentions it is not the attribute.
+    let no_std = index.tree(root).is_none_or(|tree| {
+        use ra_ap_syntax::ast::HasAttrs;
+        tree.attrs().any(|attr| {
+            let text = crate::context::attr_text(&attr);
+            text == "no_std"
+                || (text.starts_with("cfg_attr(")
+                    && text
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|word| word == "no_std"))
+        })
+    });
+    if no_std {
         return Err("the crate is `no_std`".to_string());
     }
     Ok(Strategy::NewError { root })
@@ -1531,14 +1576,36 @@ fn receiver_kind(
     ctx: &CrateContext<'_>,
     index: &CrateIndex,
 ) {
-    let [_, ret, message, method_call, what, name] = data else {
+    let [_, ret, message, method_call, what, name, on_self] = data else {
         return;
     };
+    // `self.m()`: only the methods of the type whose method holds the call.
+    let own_type = (on_self == "true")
+        .then(|| {
+            let file = index.file_of(ctx.file)?;
+            let at = index.function_at(file, finding.range.start)?;
+            match &index.functions[at].owner {
+                Owner::Inherent(ty) | Owner::TraitImpl { self_ty: ty, .. } => Some(ty.clone()),
+                _ => None,
+            }
+        })
+        .flatten()
+        .filter(|ty| {
+            index.functions_named(name).any(|(_, f)| {
+                f.has_self
+                    && matches!(&f.owner, Owner::Inherent(t) | Owner::TraitImpl { self_ty: t, .. } if t == ty)
+            })
+        });
     let options = match what.as_str() {
         "method" => {
             let rets: Vec<String> = index
                 .functions_named(name)
                 .filter(|(_, f)| f.has_self && !f.test)
+                .filter(|(_, f)| {
+                    own_type.as_ref().is_none_or(|ty| {
+                        matches!(&f.owner, Owner::Inherent(t) | Owner::TraitImpl { self_ty: t, .. } if t == ty)
+                    })
+                })
                 .map(|(_, f)| {
                     f.ret.as_ref().map_or(String::new(), |r| {
                         index.files[f.file].text[r.clone()]
@@ -1547,6 +1614,17 @@ fn receiver_kind(
                     })
                 })
                 .collect();
+            // A std type's method of that name may be the one called.
+            let std_name = own_type.is_none() && is_fallible_std_method(name);
+            if ret.starts_with("Option<") {
+                if !std_name {
+                    option_function(finding, name, &rets, ctx, index);
+                }
+                return;
+            }
+            if std_name && !rets.iter().all(|r| r.starts_with("Option<")) {
+                return;
+            }
             if !rets.is_empty() && !rets.iter().any(|r| r.starts_with("Option<")) {
                 receiver_result(finding, ret, name, &rets, ctx, index);
                 return;
@@ -1594,6 +1672,47 @@ fn receiver_kind(
             "no automatic fix: the receiver is an `Option` ({shown}), and the function's error type takes no message"
         ));
     }
+}
+
+/// `x.m().unwrap()` guessed as `?` in a function returning an `Option`:
+/// when every method `m` of the crate returns a `Result`, `?` cannot compile,
+/// and `.ok()?` is what turns it into the function's `None`.
+fn option_function(
+    finding: &mut Finding,
+    name: &str,
+    rets: &[String],
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) {
+    let results = !rets.is_empty()
+        && rets.iter().all(|r| {
+            r.starts_with("Result<")
+                || r.starts_with("io::Result<")
+                || r.starts_with("std::io::Result<")
+                || index
+                    .result_aliases
+                    .iter()
+                    .any(|(alias, _)| r.split('<').next() == Some(alias.as_str()))
+        });
+    if !results || finding.fix.is_none() {
+        return;
+    }
+    let Some(file) = index.file_of(ctx.file) else {
+        return;
+    };
+    let text = &index.files[file].text;
+    let Some(dot) = text[..finding.range.start].trim_end().strip_suffix('.') else {
+        return;
+    };
+    let start = dot.trim_end().len();
+    finding.notes.push(format!(
+        "the receiver is a `Result`: every `{name}` method of the crate returns one, so its error becomes the function's `None`"
+    ));
+    finding.fix = Some(Fix {
+        message: "propagate with `.ok()?`".to_string(),
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit::replace(start..finding.range.end, ".ok()?")],
+    });
 }
 
 /// `x.m().unwrap()` / `.expect(..)` where every method `m` of the crate
