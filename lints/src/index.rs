@@ -991,6 +991,91 @@ fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
 }
 
 impl CrateIndex {
+    /// The type of the local `name` at offset `at` of function `caller`, when
+    /// its last `let` before `at` says it plainly: `let x: Type = ..`,
+    /// `let x = Type { .. }`, `let x = Type::default()` or `Type::f(..)`
+    /// where the crate's `Type::f` returns `Self` or `Type`.
+    pub fn local_type(&self, caller: usize, name: &str, at: usize) -> Option<String> {
+        let function = &self.functions[caller];
+        let body = function.body.clone()?;
+        let text = &self.files[function.file].text;
+        let before = text.get(body.start..at.min(body.end))?;
+        // The last `let name` / `let mut name` before the call.
+        let mut found = None;
+        for (offset, _) in before.match_indices("let ") {
+            let rest = before[offset + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").map_or(rest, str::trim_start);
+            if let Some(after) = rest.strip_prefix(name)
+                && after.starts_with([' ', ':', '='])
+            {
+                found = Some(after);
+            }
+        }
+        let after = found?.trim_start();
+        let is_type = |t: &str| {
+            !t.is_empty()
+                && t.starts_with(|c: char| c.is_uppercase())
+                && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        if let Some(annotated) = after.strip_prefix(':') {
+            let ty = dereferenced(annotated.split('=').next()?.trim());
+            let head = ty.split('<').next()?.rsplit("::").next()?.trim();
+            return is_type(head).then(|| head.to_string());
+        }
+        let value = after.strip_prefix('=')?.trim_start();
+        // `Type { .. }`, `path::Type { .. }`.
+        let path: String = value
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let tail = value[path.len()..].trim_start();
+        let segments: Vec<&str> = path.split("::").collect();
+        if tail.starts_with('{') {
+            let last = *segments.last()?;
+            return is_type(last).then(|| last.to_string());
+        }
+        // `Type::f(..);`
+        if !tail.starts_with('(') || segments.len() < 2 {
+            return None;
+        }
+        let (ty, f) = (segments[segments.len() - 2], segments[segments.len() - 1]);
+        if !is_type(ty) {
+            return None;
+        }
+        // The call must be the whole initializer.
+        let mut depth = 0usize;
+        let mut end = None;
+        for (i, c) in tail.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !tail[end?..].trim_start().starts_with(';') {
+            return None;
+        }
+        if f == "default" {
+            return Some(ty.to_string());
+        }
+        let returns_self = self.functions_named(f).any(|(_, g)| {
+            g.owner == Owner::Inherent(ty.to_string())
+                && g.ret.as_ref().is_some_and(|r| {
+                    let ret: String = self.files[g.file].text[r.clone()]
+                        .split_whitespace()
+                        .collect();
+                    ret == "Self" || ret.split('<').next() == Some(ty)
+                })
+        });
+        returns_self.then(|| ty.to_string())
+    }
+
     /// The type named by `receiver` (`self.conn`, `self.conn.as_ref().unwrap()`)
     /// in a method of `self_ty`: the field's type, through an `Option` the
     /// receiver unwraps. `None` when the struct, the field or the shape is
@@ -1080,6 +1165,33 @@ mod tests {
     fn index(text: &str) -> CrateIndex {
         let files = vec![(PathBuf::from("/p/src/lib.rs"), Arc::from(text))];
         CrateIndex::build(&files, Edition::Edition2021)
+    }
+
+    #[test]
+    fn locals_resolve_through_their_let() {
+        let text = "pub struct Registry { n: u8 }\n\
+             impl Registry { pub fn new() -> Self { Registry { n: 0 } } pub fn open() -> Option<Registry> { None } }\n\
+             fn load() {\n\
+                 let mut a = Registry::default();\n\
+                 let b: &Registry = &a;\n\
+                 let c = Registry { n: 1 };\n\
+                 let d = Registry::new();\n\
+                 let e = Registry::open();\n\
+                 let f = Registry::new().clone();\n\
+                 a.add(); b.add(); c.add(); d.add(); e.add(); f.add(); g.add();\n\
+             }\n";
+        let index = index(text);
+        let load = index.functions_named("load").next().expect("load").0;
+        let at = text.find("a.add()").expect("call");
+        let local = |name: &str| index.local_type(load, name, at);
+        assert_eq!(local("a").as_deref(), Some("Registry"));
+        assert_eq!(local("b").as_deref(), Some("Registry"));
+        assert_eq!(local("c").as_deref(), Some("Registry"));
+        assert_eq!(local("d").as_deref(), Some("Registry"));
+        // An `Option<Registry>`, a method chain, an unknown name: not told.
+        assert_eq!(local("e"), None);
+        assert_eq!(local("f"), None);
+        assert_eq!(local("g"), None);
     }
 
     #[test]

@@ -429,6 +429,12 @@ fn resolves_to(
             if let Some(param_type) = param_type {
                 return Ok(param_type == ty.as_str());
             }
+            // A local whose `let` names its type.
+            if let CallPlace::Function(caller) = site.place
+                && let Some(local) = index.local_type(caller, receiver, site.range.start)
+            {
+                return Ok(local == *ty);
+            }
             // A field of `self` (or the value in its `Option`): its type.
             if let Some(field_type) =
                 caller_type.and_then(|own| index.field_receiver_type(own, receiver))
