@@ -183,6 +183,16 @@ pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
     }
     match plan(finding.range.start, ctx, index) {
         Ok((fix, notes)) => {
+            // A closure whose callee hands its result back: it can.
+            if finding
+                .help
+                .as_deref()
+                .is_some_and(|help| help.starts_with("this closure cannot propagate"))
+            {
+                finding.help = Some(
+                    "the closure's result is handed back by the function it is passed to: return the error from the closure and propagate it with `?` after that call".to_string(),
+                );
+            }
             finding.fix = Some(fix);
             finding.notes.extend(notes);
         }
