@@ -167,6 +167,30 @@ const ROWS: &[Row] = &[
         line: 3,
         expected: "none",
     },
+    Row {
+        kind: "`let Some(v) = x else { return; }` for a value `Drop::drop` uses",
+        deps: "",
+        lib: "pub struct C { conn: Option<String>, idle: Vec<String> }\nimpl Drop for C {\n    fn drop(&mut self) {\n        self.idle.push(self.conn.take().unwrap());\n    }\n}\n",
+        lint: "library_unwrap",
+        line: 4,
+        expected: "unsafe",
+    },
+    Row {
+        kind: "`?` on a crate method every definition of which returns a converting `Result`",
+        deps: "",
+        lib: "#[derive(Debug)]\npub struct UserError;\n#[derive(Debug)]\npub struct ConnError;\nimpl From<UserError> for ConnError { fn from(_: UserError) -> Self { ConnError } }\npub struct Codec;\nimpl Codec { pub fn buffer(&mut self) -> Result<(), UserError> { Ok(()) } }\npub trait Sink { fn codec(&mut self) -> &mut Codec; }\npub fn f<T: Sink>(t: &mut T) -> Result<(), ConnError> {\n    let c = t.codec();\n    c.buffer().expect(\"fits\");\n    Ok(())\n}\n",
+        lint: "library_unwrap",
+        line: 11,
+        expected: "unsafe",
+    },
+    Row {
+        kind: "a closure whose callee hands its result back, migrated with its function",
+        deps: "",
+        lib: "pub fn with<F: FnOnce(&str) -> R, R>(f: F) -> R {\n    f(\"7\")\n}\npub fn g() -> u8 {\n    with(|s| s.parse::<u8>().unwrap())\n}\n",
+        lint: "library_unwrap",
+        line: 5,
+        expected: "unsafe",
+    },
     // ---------------------------------- drop_without_async_cleanup
     Row {
         kind: "spawn in Drop moved to an async cleanup with a guarded fallback",

@@ -405,18 +405,7 @@ pub(super) fn drop_statement_plan(tree: &Tree, site: &Site<'_>) -> Option<Plan> 
         .ancestors(call.syntax())
         .into_iter()
         .find_map(ast::Fn::cast)?;
-    let in_drop = func.name().is_some_and(|n| n.text() == "drop")
-        && func
-            .syntax()
-            .parent()
-            .and_then(|list| list.parent())
-            .and_then(ast::Impl::cast)
-            .and_then(|imp| imp.trait_())
-            .is_some_and(|t| {
-                let text = t.syntax().text().to_string();
-                text == "Drop" || text.ends_with("::Drop")
-            });
-    if !in_drop {
+    if !is_drop_fn(&func) {
         return None;
     }
     // Nothing of the call is lost: the receiver is kept, the message of an
@@ -442,4 +431,176 @@ pub(super) fn drop_statement_plan(tree: &Tree, site: &Site<'_>) -> Option<Plan> 
         ),
         ..Plan::none()
     })
+}
+
+/// `fn drop` of an `impl Drop for T`.
+fn is_drop_fn(func: &ast::Fn) -> bool {
+    func.name().is_some_and(|n| n.text() == "drop")
+        && func
+            .syntax()
+            .parent()
+            .and_then(|list| list.parent())
+            .and_then(ast::Impl::cast)
+            .and_then(|imp| imp.trait_())
+            .is_some_and(|t| {
+                let text = t.syntax().text().to_string();
+                text == "Drop" || text.ends_with("::Drop")
+            })
+}
+
+/// `f(.., x.unwrap(), ..);` in `Drop::drop`, where `x` is an `Option` (or a
+/// `Result`): a panic there skips the rest of `drop` (and aborts the process
+/// during unwinding), so the value is taken first with
+/// `let Some(v) = x else { return; };`, which skips the rest without
+/// panicking, and the statement uses `v`.
+pub(super) fn drop_let_else_plan(
+    tree: &Tree,
+    site: &Site<'_>,
+    kind: Kind,
+    source: &str,
+) -> Option<Plan> {
+    if tree.is_macro() {
+        return None;
+    }
+    let pattern = match kind {
+        Kind::Option => "Some",
+        Kind::Result(_) => "Ok",
+        Kind::Unknown => return None,
+    };
+    let call = ast::MethodCallExpr::cast(site.node.clone())?;
+    if !call
+        .name_ref()
+        .is_some_and(|n| n.text() == "unwrap" || n.text() == "expect")
+    {
+        return None;
+    }
+    // The call belongs to `drop` itself, not to a closure or block in it.
+    let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, call.syntax()) else {
+        return None;
+    };
+    if !is_drop_fn(&func) {
+        return None;
+    }
+    if let Some(args) = call.arg_list()
+        && args.args().any(|arg| !super::fix::message_is_static(&arg))
+    {
+        return None;
+    }
+    let receiver = call.receiver()?;
+    // The statement holding the call, directly in a block of `drop`.
+    let stmt = call
+        .syntax()
+        .ancestors()
+        .find(|n| {
+            n.parent()
+                .is_some_and(|p| p.kind() == SyntaxKind::STMT_LIST)
+                && matches!(n.kind(), SyntaxKind::EXPR_STMT | SyntaxKind::LET_STMT)
+        })?;
+    if stmt.text_range().start() > call.syntax().text_range().start() {
+        return None;
+    }
+    // Nothing the statement evaluates before the value may have an effect:
+    // taking the value first must not reorder calls.
+    let receiver_start = receiver.syntax().text_range().start();
+    let effect = stmt.descendants().any(|n| {
+        n.text_range().end() <= receiver_start
+            && matches!(
+                n.kind(),
+                SyntaxKind::CALL_EXPR
+                    | SyntaxKind::METHOD_CALL_EXPR
+                    | SyntaxKind::MACRO_CALL
+                    | SyntaxKind::AWAIT_EXPR
+                    | SyntaxKind::BIN_EXPR
+                    | SyntaxKind::PREFIX_EXPR
+            )
+    });
+    if effect {
+        return None;
+    }
+    let receiver_text = receiver.syntax().text().to_string();
+    // `let v = x.unwrap();` becomes `let Some(v) = x else { return; };`.
+    if let Some(let_stmt) = ast::LetStmt::cast(stmt.clone())
+        && let Some(ast::Pat::IdentPat(pat)) = let_stmt.pat()
+        && let_stmt.ty().is_none()
+        && let_stmt.let_else().is_none()
+        && let_stmt
+            .initializer()
+            .is_some_and(|init| init.syntax() == call.syntax())
+    {
+        let pat = pat.syntax().text().to_string();
+        return Some(let_else(
+            vec![Edit::replace(
+                tree.node_range(&stmt),
+                format!("let {pattern}({pat}) = {receiver_text} else {{ return; }};"),
+            )],
+            pattern,
+            &pat,
+        ));
+    }
+    let body = func.body()?.syntax().text().to_string();
+    let name = binding_name(&receiver, &body)?;
+    let source_start = tree.node_range(&stmt).start;
+    let indent = super::fix::line_indent(source, source_start);
+    let call_range = tree.node_range(call.syntax());
+    let edits = vec![
+        Edit::insert(
+            source_start,
+            format!("let {pattern}({name}) = {receiver_text} else {{ return; }};\n{indent}"),
+        ),
+        Edit::replace(call_range, name.clone()),
+    ];
+    Some(let_else(edits, pattern, &name))
+}
+
+fn let_else(edits: Vec<Edit>, pattern: &str, name: &str) -> Plan {
+    Plan {
+        fix: Some(Fix {
+            message: format!(
+                "take the value with `let {pattern}({name}) = .. else {{ return; }}`"
+            ),
+            applicability: Applicability::Unsafe,
+            edits,
+        }),
+        note: Some(
+            "a panic in `drop` skips the rest of it, and aborts the process during unwinding: `let .. else { return; }` skips the rest without panicking".to_string(),
+        ),
+        ..Plan::none()
+    }
+}
+
+/// A name for the value of `receiver` (`conn` for `self.conn.take()`) that
+/// `body` does not use yet.
+fn binding_name(receiver: &ast::Expr, body: &str) -> Option<String> {
+    let mut expr = receiver.clone();
+    let base = loop {
+        match expr {
+            ast::Expr::FieldExpr(field) => break field.name_ref()?.text().to_string(),
+            ast::Expr::MethodCallExpr(call)
+                if call.arg_list().is_some_and(|a| a.args().count() == 0) =>
+            {
+                expr = call.receiver()?;
+            }
+            ast::Expr::PathExpr(path) => {
+                break path.path()?.segment()?.name_ref()?.text().to_string();
+            }
+            _ => break "value".to_string(),
+        }
+    };
+    let base = if base == "self" { "value".to_string() } else { base };
+    // A field `self.conn` does not take the name; a binding or path does.
+    let bound = |word: &str| {
+        body.match_indices(word).any(|(at, _)| {
+            let before = body[..at].trim_end();
+            let after = body[at + word.len()..].chars().next();
+            let whole = !body[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            whole && !before.ends_with('.')
+        })
+    };
+    [base.clone(), format!("{base}_value"), format!("taken_{base}")]
+        .into_iter()
+        .find(|candidate| !bound(candidate))
 }

@@ -425,6 +425,9 @@ pub(super) fn plan(
     if let Some(plan) = super::closures::drop_statement_plan(tree, site) {
         return plan;
     }
+    if let Some(plan) = super::closures::drop_let_else_plan(tree, site, kind, input.source) {
+        return plan;
+    }
     let Some(returns) = returns(tree, site, input) else {
         // The help already says what the function would need; the crate-wide
         // pass can make the function fallible and carry that to its callers.

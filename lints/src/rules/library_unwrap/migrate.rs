@@ -163,6 +163,28 @@ struct Plan {
     bridges: BTreeMap<String, (usize, String)>,
     /// The finding's file and offset.
     start: Option<(usize, usize)>,
+    /// Calls in `Drop::drop` that ignore the new error, by location.
+    dropped: Vec<String>,
+}
+
+/// `impl Drop for T { fn drop(&mut self) }`.
+fn is_drop(function: &Function) -> bool {
+    function.name == "drop"
+        && matches!(&function.owner, Owner::TraitImpl { trait_name, .. }
+            if trait_name == "Drop" || trait_name.ends_with("::Drop"))
+}
+
+/// Where the statement starts when the call at `site` is a whole expression
+/// statement (`x.f(..);`), not a value used by something else.
+fn statement_start(text: &str, site: &CallSite) -> Option<usize> {
+    let after = text.get(site.end..)?.trim_start();
+    if !after.starts_with(';') || site.awaited {
+        return None;
+    }
+    let before = text.get(..site.range.start)?.trim_end();
+    before
+        .ends_with([';', '{', '}'])
+        .then_some(site.range.start)
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
@@ -285,6 +307,20 @@ fn plan(
                 }
             };
             let caller_fn = &index.functions[caller];
+            // `Drop::drop` cannot return the error: a call that is a whole
+            // statement there ignores it (`let _ = ..;`), as a failed
+            // cleanup in `drop` is ignored by std's own types.
+            if is_drop(caller_fn) && !plan.migrated.contains_key(&caller) {
+                let Some(start) = statement_start(&index.files[site.file].text, site) else {
+                    return Err(format!(
+                        "`{}` is called by `Drop::drop` at {shown}, where its value is used, and `drop` cannot return an error",
+                        function.display()
+                    ));
+                };
+                push(&mut plan, site.file, start..start, "let _ = ", 1);
+                plan.dropped.push(shown);
+                continue;
+            }
             push(&mut plan, site.file, site.end..site.end, "?", 1);
             if plan.migrated.contains_key(&caller) {
                 continue;
@@ -1483,6 +1519,14 @@ fn finish(
         notes.push(format!(
             "callers returning {} get `impl From<UnexpectedError>`, through the `From<io::Error>` they already have",
             names.join(", ")
+        ));
+    }
+    if !plan.dropped.is_empty() {
+        notes.push(format!(
+            "`Drop::drop` cannot return the error: the call{} at {} ignore{} it with `let _ = ..`, so the rest of `drop` still runs instead of panicking",
+            if plan.dropped.len() == 1 { "" } else { "s" },
+            plan.dropped.join(", "),
+            if plan.dropped.len() == 1 { "s" } else { "" }
         ));
     }
     if plan.unwrapped > 0 {
