@@ -488,14 +488,11 @@ pub(super) fn drop_let_else_plan(
     }
     let receiver = call.receiver()?;
     // The statement holding the call, directly in a block of `drop`.
-    let stmt = call
-        .syntax()
-        .ancestors()
-        .find(|n| {
-            n.parent()
-                .is_some_and(|p| p.kind() == SyntaxKind::STMT_LIST)
-                && matches!(n.kind(), SyntaxKind::EXPR_STMT | SyntaxKind::LET_STMT)
-        })?;
+    let stmt = call.syntax().ancestors().find(|n| {
+        n.parent()
+            .is_some_and(|p| p.kind() == SyntaxKind::STMT_LIST)
+            && matches!(n.kind(), SyntaxKind::EXPR_STMT | SyntaxKind::LET_STMT)
+    })?;
     if stmt.text_range().start() > call.syntax().text_range().start() {
         return None;
     }
@@ -586,7 +583,11 @@ fn binding_name(receiver: &ast::Expr, body: &str) -> Option<String> {
             _ => break "value".to_string(),
         }
     };
-    let base = if base == "self" { "value".to_string() } else { base };
+    let base = if base == "self" {
+        "value".to_string()
+    } else {
+        base
+    };
     // A field `self.conn` does not take the name; a binding or path does.
     let bound = |word: &str| {
         body.match_indices(word).any(|(at, _)| {
@@ -600,7 +601,11 @@ fn binding_name(receiver: &ast::Expr, body: &str) -> Option<String> {
             whole && !before.ends_with('.')
         })
     };
-    [base.clone(), format!("{base}_value"), format!("taken_{base}")]
-        .into_iter()
-        .find(|candidate| !bound(candidate))
+    [
+        base.clone(),
+        format!("{base}_value"),
+        format!("taken_{base}"),
+    ]
+    .into_iter()
+    .find(|candidate| !bound(candidate))
 }

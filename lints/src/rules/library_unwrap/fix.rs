@@ -146,9 +146,7 @@ fn can_migrate(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> bool {
                     .is_some_and(|p| p.kind() == SyntaxKind::ARG_LIST) =>
         {
             match context::enclosing_body(tree, closure.syntax()) {
-                Some(Enclosing::Fn(func)) if returns_for(func.ret_type(), input).is_none() => {
-                    func
-                }
+                Some(Enclosing::Fn(func)) if returns_for(func.ret_type(), input).is_none() => func,
                 _ => return false,
             }
         }

@@ -19,7 +19,9 @@ use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::index::{self, CallKind, CallPlace, CallSite, CrateIndex, Function, Owner};
 use crate::{CrateContext, Finding};
 use quote::quote;
-use ra_ap_syntax::ast::{self, AstNode, HasArgList, HasGenericParams, HasModuleItem, HasName, HasTypeBounds};
+use ra_ap_syntax::ast::{
+    self, AstNode, HasArgList, HasGenericParams, HasModuleItem, HasName, HasTypeBounds,
+};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -904,7 +906,8 @@ fn passthrough(
     index: &CrateIndex,
     parsed: &mut Parsed<'_>,
 ) -> Result<(), String> {
-    let shown = |what: &str| format!("the closure is passed to {what}, which may not hand its result back");
+    let shown =
+        |what: &str| format!("the closure is passed to {what}, which may not hand its result back");
     if closure.ret_type().is_some() {
         return Err("the closure declares its return type".to_string());
     }
@@ -953,9 +956,8 @@ fn passthrough(
 /// Whether `func`'s parameter at `position` (not counting `self`) is a
 /// closure type `F: FnOnce(..) -> R` and `func` returns exactly `R`.
 fn hands_back(func: &ast::Fn, position: usize) -> bool {
-    let squeeze = |node: &SyntaxNode| -> String {
-        node.text().to_string().split_whitespace().collect()
-    };
+    let squeeze =
+        |node: &SyntaxNode| -> String { node.text().to_string().split_whitespace().collect() };
     let Some(ret) = func.ret_type().and_then(|r| r.ty()) else {
         return false;
     };
@@ -1042,7 +1044,13 @@ fn rewrite_closure(
                 && block.label().is_none()
                 && block.unsafe_token().is_none() =>
         {
-            push(plan, file, range.start..range.start, format!("-> {ret} "), 1);
+            push(
+                plan,
+                file,
+                range.start..range.start,
+                format!("-> {ret} "),
+                1,
+            );
             let stmts = block
                 .stmt_list()
                 .ok_or_else(|| "a closure has an empty body".to_string())?;
@@ -1065,7 +1073,13 @@ fn rewrite_closure(
             }
         }
         _ => {
-            push(plan, file, range.start..range.start, format!("-> {ret} {{ Ok("), 0);
+            push(
+                plan,
+                file,
+                range.start..range.start,
+                format!("-> {ret} {{ Ok("),
+                0,
+            );
             push(plan, file, range.end..range.end, ") }", 2);
         }
     }
@@ -1734,6 +1748,27 @@ fn receiver_kind(
     }
 }
 
+/// Where `.unwrap()` / `.expect(..)` of the finding starts: its `.`, after
+/// the receiver's last character.
+fn dot_before(finding: &Finding, ctx: &CrateContext<'_>, index: &CrateIndex) -> Option<usize> {
+    let file = index.file_of(ctx.file)?;
+    let text = &index.files[file].text;
+    let dot = text[..finding.range.start].trim_end().strip_suffix('.')?;
+    Some(dot.trim_end().len())
+}
+
+/// Whether the return type `ret` (whitespace removed) is a `Result`: std's,
+/// `io::Result`, or one of the crate's aliases.
+fn is_result(ret: &str, index: &CrateIndex) -> bool {
+    ret.starts_with("Result<")
+        || ret.starts_with("io::Result<")
+        || ret.starts_with("std::io::Result<")
+        || index
+            .result_aliases
+            .iter()
+            .any(|(alias, _)| ret.split('<').next() == Some(alias.as_str()))
+}
+
 /// `x.m().unwrap()` guessed as `?` in a function returning an `Option`:
 /// when every method `m` of the crate returns a `Result`, `?` cannot compile,
 /// and `.ok()?` is what turns it into the function's `None`.
@@ -1744,27 +1779,13 @@ fn option_function(
     ctx: &CrateContext<'_>,
     index: &CrateIndex,
 ) {
-    let results = !rets.is_empty()
-        && rets.iter().all(|r| {
-            r.starts_with("Result<")
-                || r.starts_with("io::Result<")
-                || r.starts_with("std::io::Result<")
-                || index
-                    .result_aliases
-                    .iter()
-                    .any(|(alias, _)| r.split('<').next() == Some(alias.as_str()))
-        });
+    let results = !rets.is_empty() && rets.iter().all(|r| is_result(r, index));
     if !results || finding.fix.is_none() {
         return;
     }
-    let Some(file) = index.file_of(ctx.file) else {
+    let Some(start) = dot_before(finding, ctx, index) else {
         return;
     };
-    let text = &index.files[file].text;
-    let Some(dot) = text[..finding.range.start].trim_end().strip_suffix('.') else {
-        return;
-    };
-    let start = dot.trim_end().len();
     finding.notes.push(format!(
         "the receiver is a `Result`: every `{name}` method of the crate returns one, so its error becomes the function's `None`"
     ));
@@ -1790,14 +1811,11 @@ fn receiver_result(
     let sources: Vec<Option<String>> = rets
         .iter()
         .map(|r| {
-            let result = r.starts_with("Result<")
-                || r.starts_with("io::Result<")
-                || r.starts_with("std::io::Result<")
-                || index
-                    .result_aliases
-                    .iter()
-                    .any(|(alias, _)| r.split('<').next() == Some(alias.as_str()));
-            if result { index.error_type(r) } else { None }
+            if is_result(r, index) {
+                index.error_type(r)
+            } else {
+                None
+            }
         })
         .collect();
     let Some(Some(source)) = sources.first() else {
@@ -1837,8 +1855,7 @@ fn receiver_result(
     } else {
         last(&target) == last(source)
             || index.converts(&[source.as_str(), last(source).as_str()], &target)
-    }
-        || target.starts_with("Box<dyn")
+    } || target.starts_with("Box<dyn")
         || target == "anyhow::Error"
         || target == "eyre::Report";
     if !converts {
@@ -1862,14 +1879,9 @@ fn receiver_result(
         return;
     }
     // An `expect`, which was not guessed: `?` in place of `.expect(..)`.
-    let Some(file) = index.file_of(ctx.file) else {
+    let Some(start) = dot_before(finding, ctx, index) else {
         return;
     };
-    let text = &index.files[file].text;
-    let Some(dot) = text[..finding.range.start].trim_end().strip_suffix('.') else {
-        return;
-    };
-    let start = dot.trim_end().len();
     finding
         .notes
         .retain(|n| !n.starts_with("no automatic fix: whether this is an `Option`"));
