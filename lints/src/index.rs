@@ -979,6 +979,77 @@ fn derived_froms(item: &ast::Enum) -> Vec<(String, String)> {
     found
 }
 
+/// `Name`: an uppercase identifier.
+fn is_type_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_uppercase())
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// `T` of `Result<T, E>`, `Option<T>`, `io::Result<T>`, or of an alias
+/// `Result<T>`.
+fn unwrapped(ty: &str) -> Option<String> {
+    let head = ty.split('<').next()?.rsplit("::").next()?;
+    if head != "Result" && head != "Option" {
+        return None;
+    }
+    let inner = ty.get(ty.find('<')? + 1..ty.len().checked_sub(1)?)?;
+    let mut depth = 0usize;
+    for (at, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return Some(inner[..at].to_string()),
+            _ => {}
+        }
+    }
+    Some(inner.to_string())
+}
+
+/// `ret` with the word `Self` replaced by `ty`.
+fn with_self(ret: &str, ty: &str) -> String {
+    let mut out = String::new();
+    let mut rest = ret;
+    while let Some(at) = rest.find("Self") {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + 4..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if word(before) || word(after) {
+            "Self"
+        } else {
+            ty
+        });
+        rest = &rest[at + 4..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The initializer of a `let`: `value` up to its `;` at depth zero.
+fn initializer(value: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    for (at, c) in value.char_indices() {
+        if in_str {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => escaped = false,
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.checked_sub(1)?,
+            ';' if depth == 0 => return Some(value[..at].trim()),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// `impl From<S> for T` as `(S, T)`.
 fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
     let trait_ty = squeezed(imp.trait_()?.syntax());
@@ -992,10 +1063,26 @@ fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
 
 impl CrateIndex {
     /// The type of the local `name` at offset `at` of function `caller`, when
-    /// its last `let` before `at` says it plainly: `let x: Type = ..`,
-    /// `let x = Type { .. }`, `let x = Type::default()` or `Type::f(..)`
-    /// where the crate's `Type::f` returns `Self` or `Type`.
+    /// its last `let` before `at` says it plainly: `let x: Type = ..`, or an
+    /// initializer [`Self::expr_type`] can follow (`Type { .. }`,
+    /// `Type::default()`, `Type::builder(..).size(4).build().unwrap()` through
+    /// the crate's own signatures). The type's name, without generics.
     pub fn local_type(&self, caller: usize, name: &str, at: usize) -> Option<String> {
+        let full = self.local_full_type(caller, name, at, 0)?;
+        let head = full.split('<').next()?.rsplit("::").next()?.to_string();
+        is_type_name(&head).then_some(head)
+    }
+
+    fn local_full_type(
+        &self,
+        caller: usize,
+        name: &str,
+        at: usize,
+        depth: usize,
+    ) -> Option<String> {
+        if depth > 4 {
+            return None;
+        }
         let function = &self.functions[caller];
         let body = function.body.clone()?;
         let text = &self.files[function.file].text;
@@ -1003,77 +1090,144 @@ impl CrateIndex {
         // The last `let name` / `let mut name` before the call.
         let mut found = None;
         for (offset, _) in before.match_indices("let ") {
+            if before[..offset]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            {
+                continue;
+            }
             let rest = before[offset + 4..].trim_start();
             let rest = rest.strip_prefix("mut ").map_or(rest, str::trim_start);
             if let Some(after) = rest.strip_prefix(name)
                 && after.starts_with([' ', ':', '='])
             {
-                found = Some(after);
+                found = Some((body.start + offset, after));
             }
         }
-        let after = found?.trim_start();
-        let is_type = |t: &str| {
-            !t.is_empty()
-                && t.starts_with(|c: char| c.is_uppercase())
-                && t.chars().all(|c| c.is_alphanumeric() || c == '_')
-        };
+        let (let_at, after) = found?;
+        let after = after.trim_start();
         if let Some(annotated) = after.strip_prefix(':') {
-            let ty = dereferenced(annotated.split('=').next()?.trim());
-            let head = ty.split('<').next()?.rsplit("::").next()?.trim();
-            return is_type(head).then(|| head.to_string());
+            let ty: String = annotated.split('=').next()?.split_whitespace().collect();
+            return Some(dereferenced(&ty).to_string());
         }
-        let value = after.strip_prefix('=')?.trim_start();
-        // `Type { .. }`, `path::Type { .. }`.
-        let path: String = value
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
-        let tail = value[path.len()..].trim_start();
-        let segments: Vec<&str> = path.split("::").collect();
-        if tail.starts_with('{') {
-            let last = *segments.last()?;
-            return is_type(last).then(|| last.to_string());
-        }
-        // `Type::f(..);`
-        if !tail.starts_with('(') || segments.len() < 2 {
+        let value = after.strip_prefix('=')?;
+        let init = initializer(value)?;
+        let parsed = SourceFile::parse(
+            &format!("fn f() {{ let _ = {init}; }}"),
+            self.edition.unwrap_or(Edition::CURRENT),
+        )
+        .tree();
+        let expr = parsed
+            .syntax()
+            .descendants()
+            .find_map(ast::LetStmt::cast)?
+            .initializer()?;
+        self.expr_type(&expr, caller, let_at, depth + 1)
+    }
+
+    /// The type (whitespace removed, `Self` resolved) of `expr`, written in
+    /// function `caller` before offset `at`, as far as the crate's own
+    /// signatures tell; `None` at the first step they do not.
+    pub fn expr_type(
+        &self,
+        expr: &ast::Expr,
+        caller: usize,
+        at: usize,
+        depth: usize,
+    ) -> Option<String> {
+        // `depth` counts the `let`s followed; an expression's own nesting is
+        // finite.
+        if depth > 4 {
             return None;
         }
-        let (ty, f) = (segments[segments.len() - 2], segments[segments.len() - 1]);
-        if !is_type(ty) {
-            return None;
-        }
-        // The call must be the whole initializer.
-        let mut depth = 0usize;
-        let mut end = None;
-        for (i, c) in tail.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = Some(i + 1);
-                        break;
+        match expr {
+            ast::Expr::ParenExpr(paren) => self.expr_type(&paren.expr()?, caller, at, depth),
+            ast::Expr::RecordExpr(record) => {
+                let path = record.path()?;
+                let name = path.segment()?.name_ref()?.text().to_string();
+                is_type_name(&name).then_some(name)
+            }
+            ast::Expr::PathExpr(path) => {
+                let path = path.path()?;
+                if path.qualifier().is_some() {
+                    return None;
+                }
+                let name = path.segment()?.name_ref()?.text().to_string();
+                match self.functions[caller]
+                    .param_names
+                    .iter()
+                    .position(|n| *n == name)
+                {
+                    Some(i) => Some(
+                        dereferenced(&self.functions[caller].params[i].replace(' ', ""))
+                            .to_string(),
+                    ),
+                    None => self.local_full_type(caller, &name, at, depth),
+                }
+            }
+            ast::Expr::CallExpr(call) => {
+                let ast::Expr::PathExpr(callee) = call.expr()? else {
+                    return None;
+                };
+                let path = callee.path()?;
+                let f = path.segment()?.name_ref()?.text().to_string();
+                let ty = path.qualifier()?.segment()?.name_ref()?.text().to_string();
+                if !is_type_name(&ty) {
+                    return None;
+                }
+                if f == "default" {
+                    return Some(ty);
+                }
+                self.returns_of(&ty, &f)
+            }
+            ast::Expr::MethodCallExpr(call) => {
+                let receiver = self.expr_type(&call.receiver()?, caller, at, depth)?;
+                let method = call.name_ref()?.text().to_string();
+                match method.as_str() {
+                    "unwrap" | "expect" => unwrapped(&receiver),
+                    "clone" => Some(receiver),
+                    // `Result<T, E>::ok()` is `Option<T>`.
+                    "ok" if receiver
+                        .split('<')
+                        .next()
+                        .is_some_and(|h| h.ends_with("Result")) =>
+                    {
+                        Some(format!("Option<{}>", unwrapped(&receiver)?))
+                    }
+                    _ => {
+                        let head = receiver.split('<').next()?.rsplit("::").next()?.to_string();
+                        self.returns_of(&head, &method)
                     }
                 }
-                _ => {}
             }
+            ast::Expr::TryExpr(try_expr) => {
+                unwrapped(&self.expr_type(&try_expr.expr()?, caller, at, depth)?)
+            }
+            ast::Expr::AwaitExpr(awaited) => {
+                // An `async fn`'s declared type is its output.
+                self.expr_type(&awaited.expr()?, caller, at, depth)
+            }
+            _ => None,
         }
-        if !tail[end?..].trim_start().starts_with(';') {
-            return None;
-        }
-        if f == "default" {
-            return Some(ty.to_string());
-        }
-        let returns_self = self.functions_named(f).any(|(_, g)| {
-            g.owner == Owner::Inherent(ty.to_string())
-                && g.ret.as_ref().is_some_and(|r| {
-                    let ret: String = self.files[g.file].text[r.clone()]
+    }
+
+    /// What the crate's `Type::name` returns (whitespace removed, `Self` as
+    /// `Type`), when every such function agrees.
+    fn returns_of(&self, ty: &str, name: &str) -> Option<String> {
+        let mut rets = self
+            .functions_named(name)
+            .filter(|(_, f)| f.owner == Owner::Inherent(ty.to_string()))
+            .map(|(_, f)| {
+                let ret = f.ret.as_ref().map_or("()".to_string(), |r| {
+                    self.files[f.file].text[r.clone()]
                         .split_whitespace()
-                        .collect();
-                    ret == "Self" || ret.split('<').next() == Some(ty)
-                })
-        });
-        returns_self.then(|| ty.to_string())
+                        .collect()
+                });
+                with_self(&ret, ty)
+            });
+        let first = rets.next()?;
+        rets.all(|r| r == first).then_some(first)
     }
 
     /// The type named by `receiver` (`self.conn`, `self.conn.as_ref().unwrap()`)
@@ -1178,8 +1332,13 @@ mod tests {
                  let d = Registry::new();\n\
                  let e = Registry::open();\n\
                  let f = Registry::new().clone();\n\
-                 a.add(); b.add(); c.add(); d.add(); e.add(); f.add(); g.add();\n\
-             }\n";
+                 let h = Registry::builder().size(4).build().unwrap();\n\
+                 let i = Registry::open().map(|r| r);\n\
+                 a.add(); b.add(); c.add(); d.add(); e.add(); f.add(); g.add(); h.add(); i.add();\n\
+             }\n\
+             pub struct Builder { size: u8 }\n\
+             impl Registry { pub fn builder() -> Builder { Builder { size: 0 } } }\n\
+             impl Builder { pub fn size(self, n: u8) -> Self { self } pub fn build(self) -> Result<Registry, String> { Ok(Registry { n: 0 }) } }\n";
         let index = index(text);
         let load = index.functions_named("load").next().expect("load").0;
         let at = text.find("a.add()").expect("call");
@@ -1188,9 +1347,13 @@ mod tests {
         assert_eq!(local("b").as_deref(), Some("Registry"));
         assert_eq!(local("c").as_deref(), Some("Registry"));
         assert_eq!(local("d").as_deref(), Some("Registry"));
-        // An `Option<Registry>`, a method chain, an unknown name: not told.
-        assert_eq!(local("e"), None);
-        assert_eq!(local("f"), None);
+        assert_eq!(local("f").as_deref(), Some("Registry"));
+        // Through a builder's own signatures and the `unwrap` of its result.
+        assert_eq!(local("h").as_deref(), Some("Registry"));
+        // An `Option<Registry>` is not a `Registry`.
+        assert_eq!(local("e").as_deref(), Some("Option"));
+        // A std method on the way, an unknown name: not told.
+        assert_eq!(local("i"), None);
         assert_eq!(local("g"), None);
     }
 

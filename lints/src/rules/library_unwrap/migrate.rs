@@ -478,7 +478,8 @@ fn resolves_to(
                 return Ok(param_type == ty.as_str());
             }
             // A local whose `let` names its type.
-            if let CallPlace::Function(caller) = site.place
+            // (inside a closure or `async` block too: the `let` may be there).
+            if let Some(caller) = index.function_at(site.file, site.range.start)
                 && let Some(local) = index.local_type(caller, receiver, site.range.start)
             {
                 return Ok(local == *ty);
