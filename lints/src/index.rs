@@ -979,6 +979,20 @@ fn derived_froms(item: &ast::Enum) -> Vec<(String, String)> {
     found
 }
 
+/// `text` parsed as one expression.
+fn parse_expr(text: &str, edition: Edition) -> Option<ast::Expr> {
+    let parsed = SourceFile::parse(&format!("fn f() {{ let _ = {text}; }}"), edition);
+    if !parsed.errors().is_empty() {
+        return None;
+    }
+    parsed
+        .tree()
+        .syntax()
+        .descendants()
+        .find_map(ast::LetStmt::cast)?
+        .initializer()
+}
+
 /// `Name`: an uppercase identifier.
 fn is_type_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_uppercase())
@@ -1073,6 +1087,17 @@ impl CrateIndex {
         is_type_name(&head).then_some(head)
     }
 
+    /// The type's name (without generics) of the receiver expression
+    /// `receiver` (its text) at offset `at` of function `caller`, through
+    /// [`Self::expr_type`]: `conn`, `uri.authority().unwrap()`,
+    /// `pool.get().await?`.
+    pub fn receiver_type(&self, caller: usize, receiver: &str, at: usize) -> Option<String> {
+        let expr = parse_expr(receiver, self.edition.unwrap_or(Edition::CURRENT))?;
+        let full = self.expr_type(&expr, caller, at, 0)?;
+        let head = full.split('<').next()?.rsplit("::").next()?.to_string();
+        is_type_name(&head).then_some(head)
+    }
+
     fn local_full_type(
         &self,
         caller: usize,
@@ -1113,16 +1138,7 @@ impl CrateIndex {
         }
         let value = after.strip_prefix('=')?;
         let init = initializer(value)?;
-        let parsed = SourceFile::parse(
-            &format!("fn f() {{ let _ = {init}; }}"),
-            self.edition.unwrap_or(Edition::CURRENT),
-        )
-        .tree();
-        let expr = parsed
-            .syntax()
-            .descendants()
-            .find_map(ast::LetStmt::cast)?
-            .initializer()?;
+        let expr = parse_expr(init, self.edition.unwrap_or(Edition::CURRENT))?;
         self.expr_type(&expr, caller, let_at, depth + 1)
     }
 

@@ -480,7 +480,7 @@ fn resolves_to(
             // A local whose `let` names its type.
             // (inside a closure or `async` block too: the `let` may be there).
             if let Some(caller) = index.function_at(site.file, site.range.start)
-                && let Some(local) = index.local_type(caller, receiver, site.range.start)
+                && let Some(local) = index.receiver_type(caller, receiver, site.range.start)
             {
                 return Ok(local == *ty);
             }
