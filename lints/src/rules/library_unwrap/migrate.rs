@@ -177,16 +177,21 @@ fn is_drop(function: &Function) -> bool {
 }
 
 /// Where the statement starts when the call at `site` is a whole expression
-/// statement (`x.f(..);`), not a value used by something else.
-fn statement_start(text: &str, site: &CallSite) -> Option<usize> {
+/// statement (`x.f(..);`) or the block's tail (`{ x.f(..) }`, then `true`),
+/// not a value used by something else.
+fn statement_start(text: &str, site: &CallSite) -> Option<(usize, bool)> {
+    if site.awaited {
+        return None;
+    }
     let after = text.get(site.end..)?.trim_start();
-    if !after.starts_with(';') || site.awaited {
+    let tail = after.starts_with('}');
+    if !after.starts_with(';') && !tail {
         return None;
     }
     let before = text.get(..site.range.start)?.trim_end();
     before
         .ends_with([';', '{', '}'])
-        .then_some(site.range.start)
+        .then_some((site.range.start, tail))
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
@@ -313,13 +318,17 @@ fn plan(
             // statement there ignores it (`let _ = ..;`), as a failed
             // cleanup in `drop` is ignored by std's own types.
             if is_drop(caller_fn) && !plan.migrated.contains_key(&caller) {
-                let Some(start) = statement_start(&index.files[site.file].text, site) else {
+                let Some((start, tail)) = statement_start(&index.files[site.file].text, site)
+                else {
                     return Err(format!(
                         "`{}` is called by `Drop::drop` at {shown}, where its value is used, and `drop` cannot return an error",
                         function.display()
                     ));
                 };
                 push(&mut plan, site.file, start..start, "let _ = ", 1);
+                if tail {
+                    push(&mut plan, site.file, site.end..site.end, ";", 1);
+                }
                 plan.dropped.push(shown);
                 continue;
             }
