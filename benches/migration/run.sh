@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 crates=("$@")
 if [ ${#crates[@]} -eq 0 ]; then
-    crates=(deadpool-0.13.1 r2d2-0.8.10 bb8-0.9.1 mobc-0.9.0 tokio-postgres-0.7.18 redis-1.8.1)
+    crates=(deadpool-0.13.1 r2d2-0.8.10 bb8-0.9.1 mobc-0.9.0 tokio-postgres-0.7.18 h2-0.4.20 http-1.5.0)
 fi
 if [ -z "${TEMPER_BIN:-}" ]; then
     cargo build --release --quiet --bin temper
