@@ -485,6 +485,20 @@ fn migrate_chain_is_fixed_and_still_builds() {
         tests.contains("Registry::load(\"a.example:80\\n\\n:8080\\n\").unwrap();"),
         "{tests}"
     );
+    // A closure handed back by its callee returns the error, the call gets
+    // `?`; `Drop::drop` ignores it, the chain ends there.
+    assert!(
+        registry.contains("self.with_scratch(|buf| -> Result<_, crate::UnexpectedError> {"),
+        "{registry}"
+    );
+    assert!(
+        registry.contains("let _ = self.registry.count_ports(&self.pending);"),
+        "{registry}"
+    );
+    assert!(
+        tests.contains("assert_eq!(registry.count_ports(\"80, 8080\").unwrap(), 2);"),
+        "{tests}"
+    );
     // Only `pub` methods are callable from an integration test: the
     // crate-private `Line::first_port` is not a candidate there.
     assert!(
