@@ -885,26 +885,10 @@ fn start_site_in(closure: &ast::ClosureExpr, file: usize, plan: &Plan) -> bool {
     })
 }
 
-/// Whether `call` belongs to `closure` itself, not to a closure, `async`
+/// Whether `node` belongs to `closure` itself, not to a closure, `async`
 /// block or function nested in it.
 fn owned_by_closure(node: &SyntaxNode, closure: &ast::ClosureExpr) -> bool {
-    for ancestor in node.ancestors().skip(1) {
-        if ancestor == *closure.syntax() {
-            return true;
-        }
-        match ancestor.kind() {
-            SyntaxKind::FN | SyntaxKind::CLOSURE_EXPR => return false,
-            SyntaxKind::BLOCK_EXPR => {
-                if let Some(block) = ast::BlockExpr::cast(ancestor.clone())
-                    && block.async_token().is_some()
-                {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
+    owned_by_body(node, closure.syntax())
 }
 
 /// `Ok(())` when the callee of the call `closure` is an argument of returns
@@ -1184,8 +1168,14 @@ fn is_string_literal(expr: &ast::Expr) -> bool {
 /// Whether `node` belongs to `func` itself, not to a closure, `async` block
 /// or nested function inside it.
 fn owned_by(node: &SyntaxNode, func: &ast::Fn) -> bool {
+    owned_by_body(node, func.syntax())
+}
+
+/// Whether `node` belongs to `owner` (a function or closure) itself: no
+/// closure, `async` block or function stands between them.
+fn owned_by_body(node: &SyntaxNode, owner: &SyntaxNode) -> bool {
     for ancestor in node.ancestors().skip(1) {
-        if ancestor == *func.syntax() {
+        if ancestor == *owner {
             return true;
         }
         match ancestor.kind() {
