@@ -161,6 +161,12 @@ pub struct RunSettings {
     /// parsed, so the fixer and the language server, which read parse errors
     /// of every file, run without it.
     pub prefilter: bool,
+    /// Say what `temper fix` would plan for findings whose fix reaches across
+    /// the crate (a `library_unwrap` migration carried to every caller),
+    /// instead of planning it: planning parses every file of the crate again.
+    /// For output that shows no such fix; the fixer, the language server's
+    /// code actions and the formats that carry fixes plan them.
+    pub describe_crate_fixes: bool,
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
@@ -436,6 +442,11 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
         *file = drop_if_clean(settings, taken);
     });
     lint_with_wrappers(&request.options, index, &roles, &mut by_path);
+    if settings.describe_crate_fixes {
+        for file in by_path.values_mut() {
+            temper_lints::describe_fixes(&mut file.analysis.findings);
+        }
+    }
     module_tree_notes(&roles, &display, &mut outcome.notes);
     let crate_files = crate_files_for_completion(index, &by_path, &roles);
     // What each compiled file is, decided in candidate order.

@@ -128,6 +128,18 @@ pub fn complete_fixes(findings: &mut [Finding], context: &CrateContext<'_>) {
     }
 }
 
+/// Instead of [`complete_fixes`], for output that shows no crate-wide fix:
+/// each lint with a [`registry::Lint::describe`] hook says what `temper fix`
+/// would plan, which costs nothing; the other requests stay for
+/// [`complete_fixes`].
+pub fn describe_fixes(findings: &mut [Finding]) {
+    for finding in findings.iter_mut().filter(|f| f.crate_fix.is_some()) {
+        if let Some(describe) = registry::lint(finding.lint).and_then(|lint| lint.describe) {
+            describe(finding);
+        }
+    }
+}
+
 /// A syntax error, with its range in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {

@@ -53,8 +53,8 @@ pub(super) struct Plan {
     /// A better help than the return type alone gives.
     pub help: Option<String>,
     /// The function returns a plain value: ask the crate-wide pass to make it
-    /// fallible and migrate its callers.
-    pub migrate: bool,
+    /// fallible and migrate its callers (the payload of the request).
+    pub migrate: Option<Vec<String>>,
     /// An `Option` in a function returning a `Result`: ask the crate-wide
     /// pass for an error value (the payload of the request).
     pub option_error: Option<Vec<String>>,
@@ -119,22 +119,28 @@ fn option_error_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
     ])
 }
 
-/// A call directly in a function's body (not a closure's or an `async`
-/// block's, not inside a macro whose expansion is unknown) whose function
-/// returns a plain value.
-fn can_migrate(tree: &Tree, site: &Site<'_>) -> bool {
+/// The payload of a migration request, when the call is directly in a
+/// function's body (not a closure's or an `async` block's, not inside a
+/// macro whose expansion is unknown) and the function returns a plain value:
+/// the function's name, and why no migration can start there when its own
+/// syntax tells (empty otherwise).
+fn can_migrate(tree: &Tree, site: &Site<'_>, source: &str) -> Option<Vec<String>> {
     if !matches!(site.method, Method::Unwrap | Method::Expect) {
-        return false;
+        return None;
     }
     let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, &site.node) else {
-        return false;
+        return None;
     };
-    if func.const_token().is_some() {
-        return false;
-    }
     // The rewrite walks the function's own tree, not re-parsed macro
     // arguments.
-    !tree.is_macro()
+    if func.const_token().is_some() || tree.is_macro() {
+        return None;
+    }
+    let name = func
+        .name()
+        .map_or_else(String::new, |n| n.text().to_string());
+    let obstacle = super::migrate::local_obstacle(&func, source).unwrap_or_default();
+    Some(vec![name, obstacle])
 }
 
 impl Plan {
@@ -143,7 +149,7 @@ impl Plan {
             fix: None,
             note: None,
             help: None,
-            migrate: false,
+            migrate: None,
             option_error: None,
             error_conversion: None,
         }
@@ -404,7 +410,7 @@ pub(super) fn plan(
         // The help already says what the function would need; the crate-wide
         // pass can make the function fallible and carry that to its callers.
         return Plan {
-            migrate: can_migrate(tree, site),
+            migrate: can_migrate(tree, site, input.source),
             ..Plan::none()
         };
     };
@@ -542,7 +548,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
             "recover the guard from a poisoned lock, or map the poisoned lock's error into the function's error with `.map_err(..)?`"
                 .to_string(),
         ),
-        migrate: false,
+        migrate: None,
         option_error: None,
         error_conversion: None,
     })
