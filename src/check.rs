@@ -806,7 +806,7 @@ fn lint_with_wrappers(
         .collect();
     // The wrappers are resolved file by file on the shared search; the files
     // that call one are then linted again in parallel.
-    let mut relint: Vec<(&mut Analysed, &Package, temper_lints::SpawnWrappers)> = Vec::new();
+    let mut relint: Vec<(&mut Analysed, &Package, Arc<temper_lints::SpawnWrappers>)> = Vec::new();
     let mut wanted_files: Vec<&mut Analysed> = analysed
         .values_mut()
         .filter(|file| wanted.contains(&file.path))
@@ -829,14 +829,14 @@ fn lint_with_wrappers(
         .into_par_iter()
         .for_each(|(file, package, wrappers)| {
             let source = source_of(file);
-            file.analysis.findings = temper_lints::analyze_in_crate(
+            temper_lints::relint_in_crate(
                 &source,
                 package.edition,
                 options,
                 &package.facts,
                 &wrappers,
-            )
-            .findings;
+                &mut file.analysis.findings,
+            );
             file.source = source;
             file.dropped = false;
         });

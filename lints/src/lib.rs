@@ -173,7 +173,7 @@ pub fn analyze(
     options: &Options,
     facts: &CrateFacts,
 ) -> FileAnalysis {
-    analyze_with(source, edition, options, facts, None)
+    analyze_with(source, edition, options, facts, None, LINTS)
 }
 
 /// [`analyze`] with the crate's spawn wrappers, resolved across its files.
@@ -184,7 +184,35 @@ pub fn analyze_in_crate(
     facts: &CrateFacts,
     wrappers: &SpawnWrappers,
 ) -> FileAnalysis {
-    analyze_with(source, edition, options, facts, Some(wrappers))
+    analyze_with(source, edition, options, facts, Some(wrappers), LINTS)
+}
+
+/// The findings of the lints that read the crate's spawn wrappers
+/// (`drop_without_async_cleanup`), linted again with `wrappers`, in place of
+/// theirs in `findings` ([`analyze`]'s findings for the same `source`): the
+/// same findings as [`analyze_in_crate`] gives, without running the lints
+/// that do not read the wrappers a second time.
+pub fn relint_in_crate(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    wrappers: &SpawnWrappers,
+    findings: &mut Vec<Finding>,
+) {
+    let lints = [&rules::drop_without_async_cleanup::LINT];
+    let again = analyze_with(source, edition, options, facts, Some(wrappers), &lints);
+    findings.retain(|f| !lints.iter().any(|lint| lint.name == f.lint));
+    findings.extend(again.findings);
+    order(findings);
+}
+
+/// Findings by position, each once.
+fn order(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
+    });
+    findings.dedup_by(|a, b| a.lint == b.lint && a.range == b.range && a.message == b.message);
 }
 
 fn analyze_with(
@@ -193,6 +221,7 @@ fn analyze_with(
     options: &Options,
     facts: &CrateFacts,
     wrappers: Option<&SpawnWrappers>,
+    lints: &[&Lint],
 ) -> FileAnalysis {
     // Callers measure first and skip such files with a note; this keeps the
     // promise for every caller that does not.
@@ -225,7 +254,7 @@ fn analyze_with(
         wrappers,
     };
     let mut findings = Vec::new();
-    for lint in LINTS {
+    for lint in lints {
         (lint.check)(&input, &mut findings);
     }
     // A macro call that never closes (a syntax error) is re-parsed with a
@@ -246,10 +275,7 @@ fn analyze_with(
             finding.fix = None;
         }
     }
-    findings.sort_by(|a, b| {
-        (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
-    });
-    findings.dedup_by(|a, b| a.lint == b.lint && a.range == b.range && a.message == b.message);
+    order(&mut findings);
     let parse_errors = parse
         .errors()
         .into_iter()
