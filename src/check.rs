@@ -962,8 +962,12 @@ fn scan(
     edition: Edition,
     options: &Options,
 ) -> Result<Analysed, FileNote> {
-    let text = read_source(path, shown)?;
+    let text = read_text(path, shown)?;
+    // The scan measures the file on the tokens it reads anyway.
     let scan = temper_lints::scan::scan(&text, edition, options);
+    if let Some(beyond) = scan.shape.beyond_limits() {
+        return Err(error_note(shown, &too_large(&beyond)));
+    }
     Ok(Analysed {
         path: path.to_path_buf(),
         source: Arc::from(text),
@@ -980,6 +984,17 @@ fn scan(
 
 /// A file's text, or the note saying why it is not checked.
 fn read_source(path: &Path, shown: &str) -> Result<String, FileNote> {
+    let text = read_text(path, shown)?;
+    // Measured before parsing: a file nested deeper than the parsers' stacks
+    // hold is skipped, and every other file is still checked.
+    if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
+        return Err(error_note(shown, &too_large(&beyond)));
+    }
+    Ok(text)
+}
+
+/// A file's text, not yet measured, or the note saying why it is not read.
+fn read_text(path: &Path, shown: &str) -> Result<String, FileNote> {
     let cannot_read = |e: std::io::Error| error_note(shown, &format!("cannot read file: {e}"));
     let size = std::fs::metadata(path).map_err(cannot_read)?.len();
     if size > MAX_FILE_BYTES {
@@ -1000,15 +1015,11 @@ fn read_source(path: &Path, shown: &str) -> Result<String, FileNote> {
             ),
         )
     })?;
-    // Measured before parsing: a file nested deeper than the parsers' stacks
-    // hold is skipped, and every other file is still checked.
-    if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
-        return Err(error_note(shown, &too_large(&beyond)));
-    }
     Ok(text)
 }
 
-/// Parses and lints a file's text, through the cache when there is one.
+/// Parses and lints a file's text, measured within the limits (by
+/// [`read_source`] or the scan), through the cache when there is one.
 fn analyse_text(
     path: &Path,
     text: &str,
@@ -1024,7 +1035,7 @@ fn analyse_text(
     match cached {
         Some(analysis) => analysis,
         None => {
-            let analysis = temper_lints::analyze(text, edition, options, facts);
+            let analysis = temper_lints::analyze_measured(text, edition, options, facts);
             if let (Some(cache), Some(key)) = (cache, key) {
                 cache.put(path, key, &analysis);
             }

@@ -176,6 +176,17 @@ pub fn analyze(
     analyze_with(source, edition, options, facts, None, LINTS)
 }
 
+/// [`analyze`] for text its caller measured with [`lex::shape`] (or
+/// [`scan::scan`]) and found within the limits: not measured again.
+pub fn analyze_measured(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+) -> FileAnalysis {
+    parse_and_lint(source, edition, options, facts, None, LINTS)
+}
+
 /// [`analyze`] with the crate's spawn wrappers, resolved across its files.
 pub fn analyze_in_crate(
     source: &str,
@@ -234,6 +245,18 @@ fn analyze_with(
             ..FileAnalysis::default()
         };
     }
+    parse_and_lint(source, edition, options, facts, wrappers, lints)
+}
+
+/// [`analyze_with`] for text within the limits.
+fn parse_and_lint(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    wrappers: Option<&SpawnWrappers>,
+    lints: &[&Lint],
+) -> FileAnalysis {
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
     let extra_keywords: Vec<String> = options
