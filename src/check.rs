@@ -425,7 +425,11 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
     // it holds fire; the others keep the declarations the scan found.
     let by_candidate: HashMap<&Path, &Candidate> =
         candidates.iter().map(|&c| (c.path.as_path(), c)).collect();
-    by_path.par_iter_mut().for_each(|(path, file)| {
+    let extra_spawn = &request
+        .options
+        .drop_without_async_cleanup
+        .extra_spawn_functions;
+    let parse = |path: &PathBuf, file: &mut Analysed, keep_functions: bool| {
         let Some(needles) = file.needles.take() else {
             return;
         };
@@ -435,13 +439,39 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
         {
             let options = candidate.map_or(&request.options, |c| c.options(request));
             let edition = request.edition_of(index, path);
-            file.analysis =
-                analyse_text(path, &file.source, edition, options, facts_of(path), cache);
+            let functions = keep_functions.then_some(extra_spawn.as_slice());
+            file.analysis = analyse_text(
+                path,
+                &file.source,
+                edition,
+                options,
+                facts_of(path),
+                cache,
+                functions,
+            );
         }
         let taken = std::mem::take(file);
         *file = drop_if_clean(settings, taken);
-    });
+    };
+    // Files with a `Drop` first: when one calls a function of its package
+    // that may spawn, the other files keep their functions as they are
+    // parsed, for the search of the package's spawn wrappers, which then
+    // parses only the files not parsed here.
+    let has_drop = |file: &Analysed| file.needles.is_some_and(|n| n.drop_without_async_cleanup);
+    by_path
+        .par_iter_mut()
+        .filter(|(_, file)| has_drop(file))
+        .for_each(|(path, file)| parse(path, file, false));
+    let keep_functions = by_path
+        .values()
+        .any(|file| !file.analysis.crate_calls.is_empty() && index.owner(&file.path).is_some());
+    by_path
+        .par_iter_mut()
+        .for_each(|(path, file)| parse(path, file, keep_functions));
     lint_with_wrappers(&request.options, index, &roles, &mut by_path);
+    for file in by_path.values_mut() {
+        file.analysis.functions = None;
+    }
     if settings.describe_crate_fixes {
         for file in by_path.values_mut() {
             temper_lints::describe_fixes(&mut file.analysis.findings);
@@ -794,14 +824,21 @@ fn lint_with_wrappers(
                 .packages
                 .get(dir)
                 .map_or(Edition::LATEST, |p| p.edition);
-            (
-                dir.clone(),
-                temper_lints::CrateFunctions::new(
-                    files,
-                    edition,
-                    &options.drop_without_async_cleanup.extra_spawn_functions,
-                ),
-            )
+            let mut crate_fns = temper_lints::CrateFunctions::new(
+                files,
+                edition,
+                &options.drop_without_async_cleanup.extra_spawn_functions,
+            );
+            // Files already parsed for linting are not parsed again.
+            for (at, (path, _)) in files.iter().enumerate() {
+                if let Some(known) = analysed
+                    .get(path)
+                    .and_then(|f| f.analysis.functions.clone())
+                {
+                    crate_fns.know(at, known);
+                }
+            }
+            (dir.clone(), crate_fns)
         })
         .collect();
     // The wrappers are resolved file by file on the shared search; the files
@@ -944,7 +981,7 @@ fn analyse(
     cache: Option<&crate::cache::Cache>,
 ) -> Result<Analysed, FileNote> {
     let text = read_source(path, shown)?;
-    let analysis = analyse_text(path, &text, edition, options, facts, cache);
+    let analysis = analyse_text(path, &text, edition, options, facts, cache, None);
     Ok(Analysed {
         path: path.to_path_buf(),
         source: Arc::from(text),
@@ -1020,6 +1057,8 @@ fn read_text(path: &Path, shown: &str) -> Result<String, FileNote> {
 
 /// Parses and lints a file's text, measured within the limits (by
 /// [`read_source`] or the scan), through the cache when there is one.
+/// `functions`: keep the file's functions for the search of spawn wrappers,
+/// with these configured spawn functions (unless the analysis is cached).
 fn analyse_text(
     path: &Path,
     text: &str,
@@ -1027,6 +1066,7 @@ fn analyse_text(
     options: &Options,
     facts: &CrateFacts,
     cache: Option<&crate::cache::Cache>,
+    functions: Option<&[String]>,
 ) -> FileAnalysis {
     let key = cache.map(|cache| cache.key(options, facts, edition, text));
     let cached = cache
@@ -1035,7 +1075,12 @@ fn analyse_text(
     match cached {
         Some(analysis) => analysis,
         None => {
-            let analysis = temper_lints::analyze_measured(text, edition, options, facts);
+            let analysis = match functions {
+                Some(extra) => temper_lints::analyze_measured_with_functions(
+                    text, edition, options, facts, path, extra,
+                ),
+                None => temper_lints::analyze_measured(text, edition, options, facts),
+            };
             if let (Some(cache), Some(key)) = (cache, key) {
                 cache.put(path, key, &analysis);
             }

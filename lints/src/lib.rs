@@ -21,7 +21,9 @@ pub use diagnostic::{Applicability, Edit, Finding, Fix, Label, Level};
 pub use modules::ModDecl;
 pub use ra_ap_syntax::Edition;
 pub use registry::{FixAvailability, LINTS, Lint};
-pub use rules::drop_without_async_cleanup::wrappers::{CrateFunctions, SpawnWrappers};
+pub use rules::drop_without_async_cleanup::wrappers::{
+    CrateFunctions, FileFunctions, SpawnWrappers,
+};
 
 use ra_ap_syntax::SourceFile;
 use std::ops::Range;
@@ -164,6 +166,9 @@ pub struct FileAnalysis {
     /// [`SpawnWrappers::from_files`] and lints the file again with
     /// [`analyze_in_crate`] when any is one.
     pub crate_calls: Vec<String>,
+    /// The file's functions for spawn-wrapper resolution, when asked for
+    /// ([`analyze_measured_with_functions`]).
+    pub functions: Option<FileFunctions>,
 }
 
 /// Parses `source` and runs every lint over it.
@@ -184,7 +189,30 @@ pub fn analyze_measured(
     options: &Options,
     facts: &CrateFacts,
 ) -> FileAnalysis {
-    parse_and_lint(source, edition, options, facts, None, LINTS)
+    parse_and_lint(source, edition, options, facts, None, LINTS, None)
+}
+
+/// [`analyze_measured`] that also keeps the file's functions as the crate's
+/// spawn-wrapper resolution reads them ([`FileAnalysis::functions`]), so
+/// that it need not parse the file again: `path` is the file's, `extra` the
+/// configured spawn functions the resolution uses.
+pub fn analyze_measured_with_functions(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    path: &std::path::Path,
+    extra: &[String],
+) -> FileAnalysis {
+    parse_and_lint(
+        source,
+        edition,
+        options,
+        facts,
+        None,
+        LINTS,
+        Some((path, extra)),
+    )
 }
 
 /// [`analyze`] with the crate's spawn wrappers, resolved across its files.
@@ -245,7 +273,7 @@ fn analyze_with(
             ..FileAnalysis::default()
         };
     }
-    parse_and_lint(source, edition, options, facts, wrappers, lints)
+    parse_and_lint(source, edition, options, facts, wrappers, lints, None)
 }
 
 /// [`analyze_with`] for text within the limits.
@@ -256,6 +284,7 @@ fn parse_and_lint(
     facts: &CrateFacts,
     wrappers: Option<&SpawnWrappers>,
     lints: &[&Lint],
+    functions: Option<(&std::path::Path, &[String])>,
 ) -> FileAnalysis {
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
@@ -318,6 +347,9 @@ fn parse_and_lint(
         allows: modules::file_allows(&file),
         parse_errors,
         crate_calls,
+        functions: functions.map(|(path, extra)| {
+            FileFunctions::of(ra_ap_syntax::AstNode::syntax(&file), path, extra)
+        }),
     }
 }
 

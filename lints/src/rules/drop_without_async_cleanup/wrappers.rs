@@ -90,6 +90,22 @@ pub struct SpawnWrappers {
     by_name: std::collections::HashMap<String, Vec<usize>>,
 }
 
+/// The functions of one file as spawn-wrapper resolution reads them, taken
+/// from a tree parsed for linting: [`CrateFunctions::know`] takes them in
+/// place of parsing the file again.
+#[derive(Debug, Clone)]
+pub struct FileFunctions(Arc<Vec<Summary>>);
+
+impl FileFunctions {
+    /// The functions under `root`, the tree of the file at `path`; `extra`
+    /// are the configured spawn functions, as for [`CrateFunctions::new`].
+    pub(crate) fn of(root: &SyntaxNode, path: &Path, extra: &[String]) -> Self {
+        let mut out = Vec::new();
+        summarize(root, module_name(path).as_deref(), extra, &mut out);
+        FileFunctions(Arc::new(out))
+    }
+}
+
 /// Summaries, file by file, shared between the answers that include the same
 /// files rather than copied into each; numbered in order across the files.
 #[derive(Debug, Clone, Default)]
@@ -156,6 +172,14 @@ impl<'a> CrateFunctions<'a> {
             defined: vec![None; files.len()],
             summaries: vec![None; files.len()],
             answers: HashMap::new(),
+        }
+    }
+
+    /// The functions of `files[index]`, already summarized from its text
+    /// (with this crate's edition and spawn functions): it is not parsed.
+    pub fn know(&mut self, index: usize, functions: FileFunctions) {
+        if let Some(slot) = self.summaries.get_mut(index) {
+            *slot = Some(functions.0);
         }
     }
 
@@ -808,6 +832,43 @@ mod tests {
             SpawnWrappers::from_crate(&["stop".to_string()], &mut shared).is_empty(),
             "`stop` reaches no runtime call"
         );
+    }
+
+    /// Functions known from a tree parsed for linting give the answer
+    /// parsing the file again gives.
+    #[test]
+    fn known_functions_answer_as_parsed_ones() {
+        let texts = [
+            (
+                "/c/src/manager.rs",
+                "pub struct Manager;\nimpl Manager { pub fn spawn_task<F>(&self, f: F) { crate::rt::spawn(f) } }\n",
+            ),
+            (
+                "/c/src/rt.rs",
+                "pub fn spawn<F>(f: F) { tokio::spawn(f); }\n",
+            ),
+        ];
+        let files: Vec<(PathBuf, Arc<str>)> = texts
+            .iter()
+            .map(|(path, text)| (PathBuf::from(path), Arc::from(*text)))
+            .collect();
+        let names = ["spawn_task".to_string()];
+        let mut known = CrateFunctions::new(&files, Edition::Edition2024, &[]);
+        for (at, (path, text)) in files.iter().enumerate() {
+            let root = SourceFile::parse(text, Edition::Edition2024)
+                .tree()
+                .syntax()
+                .clone();
+            known.know(at, FileFunctions::of(&root, path, &[]));
+        }
+        let answer = SpawnWrappers::from_crate(&names, &mut known);
+        let fresh = SpawnWrappers::from_files(&names, &files, Edition::Edition2024, &[]);
+        let call = method("spawn_task");
+        assert_eq!(
+            answer.lookup(&call, None, Some("Manager")),
+            fresh.lookup(&call, None, Some("Manager"))
+        );
+        assert!(answer.lookup(&call, None, Some("Manager")).is_some());
     }
 
     #[test]
