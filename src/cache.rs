@@ -339,6 +339,8 @@ impl CachedAnalysis {
             modules: self.modules.iter().map(CachedMod::to_decl).collect(),
             cfg_test: self.cfg_test,
             crate_calls: self.crate_calls.clone(),
+            // Not kept: the search for spawn wrappers parses the file again.
+            functions: None,
             allows: self.allows.clone(),
             parse_errors: self
                 .parse_errors

@@ -161,6 +161,12 @@ pub struct RunSettings {
     /// parsed, so the fixer and the language server, which read parse errors
     /// of every file, run without it.
     pub prefilter: bool,
+    /// Say what `temper fix` would plan for findings whose fix reaches across
+    /// the crate (a `library_unwrap` migration carried to every caller),
+    /// instead of planning it: planning parses every file of the crate again.
+    /// For output that shows no such fix; the fixer, the language server's
+    /// code actions and the formats that carry fixes plan them.
+    pub describe_crate_fixes: bool,
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
@@ -419,7 +425,11 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
     // it holds fire; the others keep the declarations the scan found.
     let by_candidate: HashMap<&Path, &Candidate> =
         candidates.iter().map(|&c| (c.path.as_path(), c)).collect();
-    by_path.par_iter_mut().for_each(|(path, file)| {
+    let extra_spawn = &request
+        .options
+        .drop_without_async_cleanup
+        .extra_spawn_functions;
+    let parse = |path: &PathBuf, file: &mut Analysed, keep_functions: bool| {
         let Some(needles) = file.needles.take() else {
             return;
         };
@@ -429,13 +439,44 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
         {
             let options = candidate.map_or(&request.options, |c| c.options(request));
             let edition = request.edition_of(index, path);
-            file.analysis =
-                analyse_text(path, &file.source, edition, options, facts_of(path), cache);
+            let functions = keep_functions.then_some(extra_spawn.as_slice());
+            file.analysis = analyse_text(
+                path,
+                &file.source,
+                edition,
+                options,
+                facts_of(path),
+                cache,
+                functions,
+            );
         }
         let taken = std::mem::take(file);
         *file = drop_if_clean(settings, taken);
-    });
+    };
+    // Files with a `Drop` first: when one calls a function of its package
+    // that may spawn, the other files keep their functions as they are
+    // parsed, for the search of the package's spawn wrappers, which then
+    // parses only the files not parsed here.
+    let has_drop = |file: &Analysed| file.needles.is_some_and(|n| n.drop_without_async_cleanup);
+    by_path
+        .par_iter_mut()
+        .filter(|(_, file)| has_drop(file))
+        .for_each(|(path, file)| parse(path, file, false));
+    let keep_functions = by_path
+        .values()
+        .any(|file| !file.analysis.crate_calls.is_empty() && index.owner(&file.path).is_some());
+    by_path
+        .par_iter_mut()
+        .for_each(|(path, file)| parse(path, file, keep_functions));
     lint_with_wrappers(&request.options, index, &roles, &mut by_path);
+    for file in by_path.values_mut() {
+        file.analysis.functions = None;
+    }
+    if settings.describe_crate_fixes {
+        for file in by_path.values_mut() {
+            temper_lints::describe_fixes(&mut file.analysis.findings);
+        }
+    }
     module_tree_notes(&roles, &display, &mut outcome.notes);
     let crate_files = crate_files_for_completion(index, &by_path, &roles);
     // What each compiled file is, decided in candidate order.
@@ -783,19 +824,26 @@ fn lint_with_wrappers(
                 .packages
                 .get(dir)
                 .map_or(Edition::LATEST, |p| p.edition);
-            (
-                dir.clone(),
-                temper_lints::CrateFunctions::new(
-                    files,
-                    edition,
-                    &options.drop_without_async_cleanup.extra_spawn_functions,
-                ),
-            )
+            let mut crate_fns = temper_lints::CrateFunctions::new(
+                files,
+                edition,
+                &options.drop_without_async_cleanup.extra_spawn_functions,
+            );
+            // Files already parsed for linting are not parsed again.
+            for (at, (path, _)) in files.iter().enumerate() {
+                if let Some(known) = analysed
+                    .get(path)
+                    .and_then(|f| f.analysis.functions.clone())
+                {
+                    crate_fns.know(at, known);
+                }
+            }
+            (dir.clone(), crate_fns)
         })
         .collect();
     // The wrappers are resolved file by file on the shared search; the files
     // that call one are then linted again in parallel.
-    let mut relint: Vec<(&mut Analysed, &Package, temper_lints::SpawnWrappers)> = Vec::new();
+    let mut relint: Vec<(&mut Analysed, &Package, Arc<temper_lints::SpawnWrappers>)> = Vec::new();
     let mut wanted_files: Vec<&mut Analysed> = analysed
         .values_mut()
         .filter(|file| wanted.contains(&file.path))
@@ -818,14 +866,14 @@ fn lint_with_wrappers(
         .into_par_iter()
         .for_each(|(file, package, wrappers)| {
             let source = source_of(file);
-            file.analysis.findings = temper_lints::analyze_in_crate(
+            temper_lints::relint_in_crate(
                 &source,
                 package.edition,
                 options,
                 &package.facts,
                 &wrappers,
-            )
-            .findings;
+                &mut file.analysis.findings,
+            );
             file.source = source;
             file.dropped = false;
         });
@@ -933,7 +981,7 @@ fn analyse(
     cache: Option<&crate::cache::Cache>,
 ) -> Result<Analysed, FileNote> {
     let text = read_source(path, shown)?;
-    let analysis = analyse_text(path, &text, edition, options, facts, cache);
+    let analysis = analyse_text(path, &text, edition, options, facts, cache, None);
     Ok(Analysed {
         path: path.to_path_buf(),
         source: Arc::from(text),
@@ -951,8 +999,12 @@ fn scan(
     edition: Edition,
     options: &Options,
 ) -> Result<Analysed, FileNote> {
-    let text = read_source(path, shown)?;
+    let text = read_text(path, shown)?;
+    // The scan measures the file on the tokens it reads anyway.
     let scan = temper_lints::scan::scan(&text, edition, options);
+    if let Some(beyond) = scan.shape.beyond_limits() {
+        return Err(error_note(shown, &too_large(&beyond)));
+    }
     Ok(Analysed {
         path: path.to_path_buf(),
         source: Arc::from(text),
@@ -969,6 +1021,17 @@ fn scan(
 
 /// A file's text, or the note saying why it is not checked.
 fn read_source(path: &Path, shown: &str) -> Result<String, FileNote> {
+    let text = read_text(path, shown)?;
+    // Measured before parsing: a file nested deeper than the parsers' stacks
+    // hold is skipped, and every other file is still checked.
+    if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
+        return Err(error_note(shown, &too_large(&beyond)));
+    }
+    Ok(text)
+}
+
+/// A file's text, not yet measured, or the note saying why it is not read.
+fn read_text(path: &Path, shown: &str) -> Result<String, FileNote> {
     let cannot_read = |e: std::io::Error| error_note(shown, &format!("cannot read file: {e}"));
     let size = std::fs::metadata(path).map_err(cannot_read)?.len();
     if size > MAX_FILE_BYTES {
@@ -989,15 +1052,13 @@ fn read_source(path: &Path, shown: &str) -> Result<String, FileNote> {
             ),
         )
     })?;
-    // Measured before parsing: a file nested deeper than the parsers' stacks
-    // hold is skipped, and every other file is still checked.
-    if let Some(beyond) = temper_lints::lex::shape(&text).beyond_limits() {
-        return Err(error_note(shown, &too_large(&beyond)));
-    }
     Ok(text)
 }
 
-/// Parses and lints a file's text, through the cache when there is one.
+/// Parses and lints a file's text, measured within the limits (by
+/// [`read_source`] or the scan), through the cache when there is one.
+/// `functions`: keep the file's functions for the search of spawn wrappers,
+/// with these configured spawn functions (unless the analysis is cached).
 fn analyse_text(
     path: &Path,
     text: &str,
@@ -1005,6 +1066,7 @@ fn analyse_text(
     options: &Options,
     facts: &CrateFacts,
     cache: Option<&crate::cache::Cache>,
+    functions: Option<&[String]>,
 ) -> FileAnalysis {
     let key = cache.map(|cache| cache.key(options, facts, edition, text));
     let cached = cache
@@ -1013,7 +1075,12 @@ fn analyse_text(
     match cached {
         Some(analysis) => analysis,
         None => {
-            let analysis = temper_lints::analyze(text, edition, options, facts);
+            let analysis = match functions {
+                Some(extra) => temper_lints::analyze_measured_with_functions(
+                    text, edition, options, facts, path, extra,
+                ),
+                None => temper_lints::analyze_measured(text, edition, options, facts),
+            };
             if let (Some(cache), Some(key)) = (cache, key) {
                 cache.put(path, key, &analysis);
             }

@@ -109,6 +109,13 @@ pub struct CheckArgs {
     /// (JSON rows with `--format json`; human and json formats only).
     #[arg(long)]
     pub statistics: bool,
+    /// Plan the fixes that reach across the crate (a `library_unwrap`
+    /// migration: a function made fallible with all its callers) and show
+    /// them, as `temper fix --diff` would. Slower: it reads whole crates.
+    /// Without it, human, JSON and GitHub output say how to see such a fix;
+    /// SARIF, rustc-json and `--statistics` always plan them.
+    #[arg(long)]
+    pub plan_fixes: bool,
     /// Read configuration from this `temper.toml` (or Cargo.toml) instead of
     /// the nearest one.
     #[arg(long, value_name = "FILE")]

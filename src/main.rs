@@ -147,6 +147,12 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         )),
         drop_clean_sources: true,
         prefilter: true,
+        // A migration planned across the crate shows only where a format
+        // carries fixes (SARIF, rustc-json), in `--statistics`' count of what
+        // `temper fix` can fix, or when asked for.
+        describe_crate_fixes: !args.plan_fixes
+            && !args.statistics
+            && matches!(args.format, Format::Human | Format::Json | Format::Github),
     };
     // Asking git first: a bad revision is a usage error before any work.
     let changed = match &args.changed_since {

@@ -123,10 +123,118 @@ pub enum NoteSeverity {
     Error,
 }
 
-struct FindingDiagnostic<'a> {
+struct FindingDiagnostic<'a, S = Window> {
     reported: &'a Reported,
     /// `None` when a line to show is too long (see [`MAX_SHOWN_LINE`]).
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<S>,
+}
+
+/// The lines of a file around a diagnostic's spans, as miette's source.
+/// miette finds a span's lines by counting from the start of its source, so
+/// given the whole file, each finding of a long file costs the whole text
+/// before it. The window starts and ends whole lines enough before and after
+/// the spans that every read miette makes of it gives what the whole file
+/// gives, numbered as in the whole file.
+struct Window {
+    name: String,
+    text: Arc<str>,
+    /// The window's byte range in `text`, on line boundaries.
+    range: std::ops::Range<usize>,
+    /// How many line breaks precede it.
+    line: usize,
+}
+
+/// Lines of context the window keeps beyond the spans: miette's handler
+/// shows one line around each span, and reads one more to decide that.
+const WINDOW_LINES: usize = 3;
+
+impl Window {
+    fn new<'r>(
+        name: &str,
+        text: &Arc<str>,
+        ranges: impl Iterator<Item = &'r std::ops::Range<usize>>,
+    ) -> Window {
+        let (mut low, mut high) = (text.len(), 0);
+        for range in ranges {
+            low = low.min(range.start.min(text.len()));
+            high = high.max(range.end.min(text.len()));
+        }
+        low = low.min(high);
+        let bytes = text.as_bytes();
+        // Back to the start of the line `WINDOW_LINES` lines above.
+        let mut start = low;
+        for _ in 0..=WINDOW_LINES {
+            match bytes[..start].iter().rposition(|&b| b == b'\n') {
+                Some(at) => start = at,
+                None => {
+                    start = 0;
+                    break;
+                }
+            }
+        }
+        if start > 0 {
+            start += 1;
+        }
+        // On to the end of the line `WINDOW_LINES` lines below.
+        let mut end = high;
+        for _ in 0..=WINDOW_LINES {
+            match bytes[end..].iter().position(|&b| b == b'\n') {
+                Some(at) => end += at + 1,
+                None => {
+                    end = text.len();
+                    break;
+                }
+            }
+        }
+        // miette counts `\r` alone as a line break too: count as it does.
+        let line = count_breaks(&bytes[..start]);
+        Window {
+            name: name.to_string(),
+            text: text.clone(),
+            range: start..end,
+            line,
+        }
+    }
+}
+
+/// Line breaks as miette counts them: `\n`, `\r\n` and a lone `\r`.
+fn count_breaks(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    let mut iter = bytes.iter().peekable();
+    while let Some(&b) = iter.next() {
+        if b == b'\n' || b == b'\r' {
+            count += 1;
+            if b == b'\r' && iter.peek() == Some(&&b'\n') {
+                iter.next();
+            }
+        }
+    }
+    count
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let start = self.range.start;
+        let local = miette::SourceSpan::from((span.offset().saturating_sub(start), span.len()));
+        let inner = self.text[self.range.clone()].read_span(&local, before, after)?;
+        let span = miette::SourceSpan::from((inner.span().offset() + start, inner.span().len()));
+        Ok(Box::new(
+            miette::MietteSpanContents::new_named(
+                self.name.clone(),
+                inner.data(),
+                span,
+                inner.line() + self.line,
+                inner.column(),
+                inner.line_count() + self.line,
+            )
+            .with_language("Rust"),
+        ))
+    }
 }
 
 /// Lines longer than this (minified or generated code) are not shown under a
@@ -163,13 +271,13 @@ fn lines_showable<'r>(
     })
 }
 
-impl fmt::Debug for FindingDiagnostic<'_> {
+impl<S> fmt::Debug for FindingDiagnostic<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FindingDiagnostic").finish_non_exhaustive()
     }
 }
 
-impl fmt::Display for FindingDiagnostic<'_> {
+impl<S> fmt::Display for FindingDiagnostic<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.reported.finding.message)?;
         if self.source.is_none() {
@@ -184,9 +292,9 @@ impl fmt::Display for FindingDiagnostic<'_> {
     }
 }
 
-impl std::error::Error for FindingDiagnostic<'_> {}
+impl<S> std::error::Error for FindingDiagnostic<'_, S> {}
 
-impl Diagnostic for FindingDiagnostic<'_> {
+impl<S: miette::SourceCode> Diagnostic for FindingDiagnostic<'_, S> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let finding = &self.reported.finding;
         Some(Box::new(format!("temper::{}", finding.lint)))
@@ -340,7 +448,14 @@ pub fn render_finding(reported: &Reported, style: Style) -> String {
             std::iter::once(&reported.finding.range)
                 .chain(reported.finding.labels.iter().map(|l| &l.range)),
         )
-        .then(|| NamedSource::new(&reported.path, reported.source.clone()).with_language("Rust")),
+        .then(|| {
+            Window::new(
+                &reported.path,
+                &reported.source,
+                std::iter::once(&reported.finding.range)
+                    .chain(reported.finding.labels.iter().map(|l| &l.range)),
+            )
+        }),
     };
     let mut out = String::new();
     // Rendering into a String cannot fail: fmt::Write for String is infallible.
@@ -531,6 +646,53 @@ pub fn explain(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A finding rendered from its window of the file reads exactly as one
+    /// rendered from the whole file: at the first and last lines, next to
+    /// blank lines, with `\r\n` and lone `\r` line breaks, with a label
+    /// far from the primary span.
+    #[test]
+    fn windows_render_as_the_whole_file_does() {
+        let body = "pub fn a(x: Option<u8>) -> u8 { x.unwrap() }\n// one\n// two\n\n// four\nfn b() {\r    y.unwrap()\r}\n// x\n// y\n// z\nfn c() { z.unwrap() }";
+        let texts = [
+            body.to_string(),
+            body.replace('\n', "\r\n"),
+            body.replace('\r', ""),
+        ];
+        for text in texts {
+            let text: Arc<str> = Arc::from(text.as_str());
+            let index = LineIndex::new(&text);
+            let mut ranges: Vec<std::ops::Range<usize>> = text
+                .match_indices("unwrap()")
+                .map(|(at, m)| at..at + m.len())
+                .collect();
+            ranges.push(0..0);
+            ranges.push(text.len()..text.len());
+            for (i, range) in ranges.iter().enumerate() {
+                let mut finding = Finding::new("library_unwrap", range.clone(), "`unwrap`")
+                    .with_primary_label("here");
+                if let Some(other) = ranges.get(i + 1) {
+                    finding = finding.with_label(other.clone(), "and there");
+                }
+                let reported =
+                    Reported::new("a.rs".into(), text.clone(), &index, Level::Warn, finding);
+                for color in [false, true] {
+                    let style = Style { color, width: 100 };
+                    let whole = FindingDiagnostic {
+                        reported: &reported,
+                        source: Some(NamedSource::new("a.rs", text.clone()).with_language("Rust")),
+                    };
+                    let mut expected = String::new();
+                    let _ = style.handler().render_report(&mut expected, &whole);
+                    assert_eq!(
+                        render_finding(&reported, style),
+                        expected,
+                        "{text:?} {range:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn positions_count_characters() {

@@ -28,6 +28,7 @@ pub static UNUSED_SUPPRESSION_LINT: Lint = Lint {
     docs: include_str!("unused_suppression.md"),
     check: no_check,
     complete: None,
+    describe: None,
 };
 
 /// Detection happens after the other lints ran, in [`apply`].

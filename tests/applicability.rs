@@ -301,7 +301,15 @@ fn every_fix_kind_has_its_pinned_applicability() {
         fs::write(dir.path().join("src/lib.rs"), row.lib).expect("lib.rs");
         let output = run(
             dir.path(),
-            &["check", "--no-cache", "--format", "json", "-W", "warnings"],
+            &[
+                "check",
+                "--no-cache",
+                "--format",
+                "json",
+                "--plan-fixes",
+                "-W",
+                "warnings",
+            ],
         );
         assert!(
             matches!(output.status.code(), Some(0 | 1)),
@@ -360,7 +368,10 @@ fn an_imported_error_name_is_not_taken_for_the_crates_own_type() {
         "src/load.rs",
         "use std::io::{\n    Error,\n};\npub fn f(p: &std::path::Path) -> Result<String, Error> {\n    let s = std::fs::read_to_string(p).unwrap();\n    Ok(s)\n}\n",
     );
-    let output = run(dir.path(), &["check", "--no-cache", "--format", "json"]);
+    let output = run(
+        dir.path(),
+        &["check", "--no-cache", "--format", "json", "--plan-fixes"],
+    );
     let findings: Vec<serde_json::Value> =
         serde_json::from_str(&stdout(&output)).expect("JSON findings");
     let [finding] = findings.as_slice() else {

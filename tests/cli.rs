@@ -80,8 +80,15 @@ fn dogfood_temper_checks_itself_clean() {
 
 #[test]
 fn workspace_classification_matches_markers_and_expected_json() {
+    // The expected JSON pins the crate-wide fixes too: planned on request.
     let output = temper()
-        .args(["check", "fixtures/workspace", "--format", "json"])
+        .args([
+            "check",
+            "fixtures/workspace",
+            "--format",
+            "json",
+            "--plan-fixes",
+        ])
         .output()
         .expect("runs");
     // The bin-only module holds a deny-level arc_from_ptr_read.
@@ -110,6 +117,58 @@ fn workspace_classification_matches_markers_and_expected_json() {
             "TEMPER_BLESS=1 rewrites it"
         );
     }
+}
+
+/// Without `--plan-fixes`, `check` reports the same findings (lint, place,
+/// message, help, level) without planning the migrations that reach across
+/// the crate: such a finding shows no fix and says how to see it, and what
+/// the file alone rules out is said as the plan says it.
+#[test]
+fn check_describes_crate_wide_fixes_unless_asked_to_plan_them() {
+    let run = |plan: bool| {
+        let mut args = vec!["check", "fixtures/workspace", "--format", "json"];
+        if plan {
+            args.push("--plan-fixes");
+        }
+        let output = temper().args(&args).output().expect("runs");
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        json(&output)
+    };
+    let (described, planned) = (run(false), run(true));
+    let same = |f: &serde_json::Value| {
+        let keys = [
+            "lint",
+            "level",
+            "path",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+        ];
+        let mut out: Vec<String> = keys.iter().map(|k| f[k].to_string()).collect();
+        out.push(f["message"].to_string());
+        out.push(f["help"].to_string());
+        out
+    };
+    assert_eq!(
+        described.iter().map(same).collect::<Vec<_>>(),
+        planned.iter().map(same).collect::<Vec<_>>()
+    );
+    let mut migrations = 0;
+    for (d, p) in described.iter().zip(&planned) {
+        if d == p {
+            continue;
+        }
+        let notes = d["notes"].to_string();
+        assert!(
+            notes.contains("`temper fix --unsafe-fixes` can try to make `fn "),
+            "{d:#?}"
+        );
+        assert!(d["fix"].is_null(), "{d:#?}");
+        assert_eq!(p["fix"]["applicability"], "unsafe", "{p:#?}");
+        migrations += 1;
+    }
+    assert!(migrations > 0, "{described:#?}");
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn fix_and_build_as(name: &str, edition: Option<&str>) -> (tempfile::TempDir, Pa
 
     let after = Command::cargo_bin("temper")
         .expect("temper binary")
-        .args(["check", "--format", "json", "."])
+        .args(["check", "--format", "json", "--plan-fixes", "."])
         .current_dir(&dir)
         .output()
         .expect("temper check runs");
@@ -517,7 +517,7 @@ fn migrate_chain_is_fixed_and_still_builds() {
     );
     let check = Command::cargo_bin("temper")
         .expect("temper binary")
-        .args(["check", "--format", "json", "."])
+        .args(["check", "--format", "json", "--plan-fixes", "."])
         .current_dir(&dir)
         .output()
         .expect("temper check runs");

@@ -599,8 +599,8 @@ fn a_named_file_gets_the_same_crate_wide_fix_as_the_whole_package() {
         assert_eq!(findings.len(), 1, "{findings:#?}");
         (findings[0]["fix"].clone(), findings[0]["notes"].clone())
     };
-    let whole = fix_of(&["check", "--format", "json", "."]);
-    let named = fix_of(&["check", "--format", "json", "src/parse.rs"]);
+    let whole = fix_of(&["check", "--format", "json", "--plan-fixes", "."]);
+    let named = fix_of(&["check", "--format", "json", "--plan-fixes", "src/parse.rs"]);
     assert_eq!(whole.0["applicability"], "unsafe", "{whole:#?}");
     assert_eq!(named, whole);
     // The JSON fix is the whole fix: the new error type goes in `src/lib.rs`,

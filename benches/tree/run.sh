@@ -6,7 +6,8 @@
 #   bash benches/tree/run.sh                 # debug build, 100 x 1000 files
 #   TEMPER_BIN=target/release/temper DIRS=100 FILES=1000 bash benches/tree/run.sh
 #   FINDINGS=migrate bash benches/tree/run.sh  # findings whose fix migrates a
-#                                              # signature across the crate
+#                                              # signature across the crate,
+#                                              # planned (`--plan-fixes`)
 #
 # Timing is not asserted anywhere: this is a measurement, run by hand; the
 # README's "Reliability" section records the figures.
@@ -19,6 +20,11 @@ files="${FILES:-1000}"
 # (a fix within the file); `migrate`: in a function returning a plain value,
 # whose fix makes it fallible and is completed against the whole crate.
 findings="${FINDINGS:-local}"
+# Plain `check` only describes a migration; planning it is what is measured.
+plan=()
+if [ "$findings" = migrate ]; then
+    plan=(--plan-fixes)
+fi
 if [ ! -x "$bin" ]; then
     (cd "$root" && cargo build --bin temper)
 fi
@@ -61,7 +67,7 @@ count=$(find "$work" -name '*.rs' | wc -l)
 echo "files: $count ($(du -sh "$work" | cut -f1))"
 cd "$work"
 set +e
-${TIMEOUT:+timeout $TIMEOUT} /usr/bin/time -v "$bin" check --no-cache --format json . > "$work/out.json" 2> "$work/time.txt"
+${TIMEOUT:+timeout $TIMEOUT} /usr/bin/time -v "$bin" check --no-cache "${plan[@]}" --format json . > "$work/out.json" 2> "$work/time.txt"
 status=$?
 set -e
 echo "exit status: $status (1 = findings at deny level, 0 = warnings only)"

@@ -483,7 +483,7 @@ fn range(node: &SyntaxNode) -> Range<usize> {
     usize::from(node.text_range().start())..usize::from(node.text_range().end())
 }
 
-fn function(at: usize, func: &ast::Fn) -> Option<Function> {
+pub(crate) fn function(at: usize, func: &ast::Fn) -> Option<Function> {
     let name = func.name()?.text().to_string();
     let params = func.param_list()?;
     let owner = owner(func);

@@ -73,28 +73,59 @@ const DEEPENING_KEYWORDS: &[&str] = &[
 /// Measures `source` with the lexer alone: linear time, memory bounded by
 /// the delimiter depth.
 pub fn shape(source: &str) -> Shape {
-    // One chain count per open delimiter, plus the file's own level.
-    let mut chains: Vec<usize> = vec![0];
-    // Levels opened plus every chain count: kept as a running sum so each
-    // token costs O(1).
-    let mut depth = 0usize;
-    let mut shape = Shape::default();
-    // Set after a `}`: the next token decides whether the statement goes on
-    // (`} else`, `}.await`, `} + 1`) or a new one starts.
-    let mut after_block = false;
+    let mut shaper = Shaper::default();
     let mut offset = 0usize;
     for token in tokenize(source, FrontmatterAllowed::Yes) {
         let start = offset;
         offset += token.len as usize;
-        let kind = token.kind;
+        shaper.token(token.kind, source.get(start..offset).unwrap_or(""));
+    }
+    shaper.finish()
+}
+
+/// [`shape`]'s measure taken token by token, for a pass that lexes the file
+/// anyway ([`crate::scan`]): fed every token in order, it gives what
+/// [`shape`] gives.
+#[derive(Debug)]
+pub(crate) struct Shaper {
+    /// One chain count per open delimiter, plus the file's own level.
+    chains: Vec<usize>,
+    /// Levels opened plus every chain count: kept as a running sum so each
+    /// token costs O(1).
+    depth: usize,
+    shape: Shape,
+    /// Set after a `}`: the next token decides whether the statement goes on
+    /// (`} else`, `}.await`, `} + 1`) or a new one starts.
+    after_block: bool,
+}
+
+impl Default for Shaper {
+    fn default() -> Self {
+        Shaper {
+            chains: vec![0],
+            depth: 0,
+            shape: Shape::default(),
+            after_block: false,
+        }
+    }
+}
+
+impl Shaper {
+    /// The next token of the file, and its text.
+    pub(crate) fn token(&mut self, kind: TokenKind, text: &str) {
+        let Shaper {
+            chains,
+            depth,
+            shape,
+            after_block,
+        } = self;
         if matches!(
             kind,
             TokenKind::Whitespace | TokenKind::LineComment { .. } | TokenKind::BlockComment { .. }
         ) {
-            continue;
+            return;
         }
         shape.tokens += 1;
-        let text = source.get(start..offset).unwrap_or("");
         let deepens = match kind {
             TokenKind::Dot
             | TokenKind::Question
@@ -116,8 +147,8 @@ pub fn shape(source: &str) -> Shape {
             TokenKind::Ident => DEEPENING_KEYWORDS.contains(&text),
             _ => false,
         };
-        if after_block {
-            after_block = false;
+        if *after_block {
+            *after_block = false;
             // Only a postfix, a binary operator, `else` or `as` continue the
             // expression the block ended; a keyword or a name starts the next
             // statement or item.
@@ -126,35 +157,38 @@ pub fn shape(source: &str) -> Shape {
                 _ => deepens,
             };
             if !continues {
-                restart(&mut chains, &mut depth);
+                restart(chains, depth);
             }
         }
         match kind {
             TokenKind::OpenParen | TokenKind::OpenBrace | TokenKind::OpenBracket => {
                 chains.push(0);
-                depth += 1;
+                *depth += 1;
             }
             TokenKind::CloseParen | TokenKind::CloseBrace | TokenKind::CloseBracket => {
                 // An unbalanced closer is a syntax error the parser reports;
                 // it cannot make the tree deeper.
                 if chains.len() > 1 {
                     let chain = chains.pop().unwrap_or(0);
-                    depth -= chain + 1;
+                    *depth -= chain + 1;
                 }
-                after_block = kind == TokenKind::CloseBrace;
+                *after_block = kind == TokenKind::CloseBrace;
             }
-            TokenKind::Comma | TokenKind::Semi => restart(&mut chains, &mut depth),
+            TokenKind::Comma | TokenKind::Semi => restart(chains, depth),
             _ if deepens => {
                 if let Some(chain) = chains.last_mut() {
                     *chain += 1;
-                    depth += 1;
+                    *depth += 1;
                 }
             }
             _ => {}
         }
-        shape.nesting = shape.nesting.max(depth);
+        shape.nesting = shape.nesting.max(*depth);
     }
-    shape
+
+    pub(crate) fn finish(self) -> Shape {
+        self.shape
+    }
 }
 
 /// A new statement or list element starts at the innermost level.

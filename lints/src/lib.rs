@@ -21,7 +21,9 @@ pub use diagnostic::{Applicability, Edit, Finding, Fix, Label, Level};
 pub use modules::ModDecl;
 pub use ra_ap_syntax::Edition;
 pub use registry::{FixAvailability, LINTS, Lint};
-pub use rules::drop_without_async_cleanup::wrappers::{CrateFunctions, SpawnWrappers};
+pub use rules::drop_without_async_cleanup::wrappers::{
+    CrateFunctions, FileFunctions, SpawnWrappers,
+};
 
 use ra_ap_syntax::SourceFile;
 use std::ops::Range;
@@ -128,6 +130,18 @@ pub fn complete_fixes(findings: &mut [Finding], context: &CrateContext<'_>) {
     }
 }
 
+/// Instead of [`complete_fixes`], for output that shows no crate-wide fix:
+/// each lint with a [`registry::Lint::describe`] hook says what `temper fix`
+/// would plan, which costs nothing; the other requests stay for
+/// [`complete_fixes`].
+pub fn describe_fixes(findings: &mut [Finding]) {
+    for finding in findings.iter_mut().filter(|f| f.crate_fix.is_some()) {
+        if let Some(describe) = registry::lint(finding.lint).and_then(|lint| lint.describe) {
+            describe(finding);
+        }
+    }
+}
+
 /// A syntax error, with its range in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -152,6 +166,9 @@ pub struct FileAnalysis {
     /// [`SpawnWrappers::from_files`] and lints the file again with
     /// [`analyze_in_crate`] when any is one.
     pub crate_calls: Vec<String>,
+    /// The file's functions for spawn-wrapper resolution, when asked for
+    /// ([`analyze_measured_with_functions`]).
+    pub functions: Option<FileFunctions>,
 }
 
 /// Parses `source` and runs every lint over it.
@@ -161,7 +178,41 @@ pub fn analyze(
     options: &Options,
     facts: &CrateFacts,
 ) -> FileAnalysis {
-    analyze_with(source, edition, options, facts, None)
+    analyze_with(source, edition, options, facts, None, LINTS)
+}
+
+/// [`analyze`] for text its caller measured with [`lex::shape`] (or
+/// [`scan::scan`]) and found within the limits: not measured again.
+pub fn analyze_measured(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+) -> FileAnalysis {
+    parse_and_lint(source, edition, options, facts, None, LINTS, None)
+}
+
+/// [`analyze_measured`] that also keeps the file's functions as the crate's
+/// spawn-wrapper resolution reads them ([`FileAnalysis::functions`]), so
+/// that it need not parse the file again: `path` is the file's, `extra` the
+/// configured spawn functions the resolution uses.
+pub fn analyze_measured_with_functions(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    path: &std::path::Path,
+    extra: &[String],
+) -> FileAnalysis {
+    parse_and_lint(
+        source,
+        edition,
+        options,
+        facts,
+        None,
+        LINTS,
+        Some((path, extra)),
+    )
 }
 
 /// [`analyze`] with the crate's spawn wrappers, resolved across its files.
@@ -172,7 +223,35 @@ pub fn analyze_in_crate(
     facts: &CrateFacts,
     wrappers: &SpawnWrappers,
 ) -> FileAnalysis {
-    analyze_with(source, edition, options, facts, Some(wrappers))
+    analyze_with(source, edition, options, facts, Some(wrappers), LINTS)
+}
+
+/// The findings of the lints that read the crate's spawn wrappers
+/// (`drop_without_async_cleanup`), linted again with `wrappers`, in place of
+/// theirs in `findings` ([`analyze`]'s findings for the same `source`): the
+/// same findings as [`analyze_in_crate`] gives, without running the lints
+/// that do not read the wrappers a second time.
+pub fn relint_in_crate(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    wrappers: &SpawnWrappers,
+    findings: &mut Vec<Finding>,
+) {
+    let lints = [&rules::drop_without_async_cleanup::LINT];
+    let again = analyze_with(source, edition, options, facts, Some(wrappers), &lints);
+    findings.retain(|f| !lints.iter().any(|lint| lint.name == f.lint));
+    findings.extend(again.findings);
+    order(findings);
+}
+
+/// Findings by position, each once.
+fn order(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
+    });
+    findings.dedup_by(|a, b| a.lint == b.lint && a.range == b.range && a.message == b.message);
 }
 
 fn analyze_with(
@@ -181,6 +260,7 @@ fn analyze_with(
     options: &Options,
     facts: &CrateFacts,
     wrappers: Option<&SpawnWrappers>,
+    lints: &[&Lint],
 ) -> FileAnalysis {
     // Callers measure first and skip such files with a note; this keeps the
     // promise for every caller that does not.
@@ -193,6 +273,19 @@ fn analyze_with(
             ..FileAnalysis::default()
         };
     }
+    parse_and_lint(source, edition, options, facts, wrappers, lints, None)
+}
+
+/// [`analyze_with`] for text within the limits.
+fn parse_and_lint(
+    source: &str,
+    edition: Edition,
+    options: &Options,
+    facts: &CrateFacts,
+    wrappers: Option<&SpawnWrappers>,
+    lints: &[&Lint],
+    functions: Option<(&std::path::Path, &[String])>,
+) -> FileAnalysis {
     let parse = SourceFile::parse(source, edition);
     let file = parse.tree();
     let extra_keywords: Vec<String> = options
@@ -213,7 +306,7 @@ fn analyze_with(
         wrappers,
     };
     let mut findings = Vec::new();
-    for lint in LINTS {
+    for lint in lints {
         (lint.check)(&input, &mut findings);
     }
     // A macro call that never closes (a syntax error) is re-parsed with a
@@ -234,10 +327,7 @@ fn analyze_with(
             finding.fix = None;
         }
     }
-    findings.sort_by(|a, b| {
-        (a.range.start, a.range.end, a.lint).cmp(&(b.range.start, b.range.end, b.lint))
-    });
-    findings.dedup_by(|a, b| a.lint == b.lint && a.range == b.range && a.message == b.message);
+    order(&mut findings);
     let parse_errors = parse
         .errors()
         .into_iter()
@@ -257,6 +347,9 @@ fn analyze_with(
         allows: modules::file_allows(&file),
         parse_errors,
         crate_calls,
+        functions: functions.map(|(path, extra)| {
+            FileFunctions::of(ra_ap_syntax::AstNode::syntax(&file), path, extra)
+        }),
     }
 }
 

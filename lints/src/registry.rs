@@ -37,6 +37,11 @@ pub struct Lint {
     /// Completes a finding marked with [`Finding::needs_crate`] using the
     /// crate's other files; clears `crate_fix` when the fix is whole.
     pub complete: Option<fn(&mut Finding, &CrateContext<'_>)>,
+    /// Instead of [`Lint::complete`], when no fix is asked for: says what
+    /// `temper fix` would plan across the crate, without reading it, and
+    /// clears `crate_fix` (leaving no fix the file alone cannot vouch for).
+    /// A lint without one is completed either way.
+    pub describe: Option<fn(&mut Finding)>,
 }
 
 impl std::fmt::Debug for Lint {

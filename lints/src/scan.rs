@@ -26,6 +26,9 @@ pub struct Scan {
     pub allows: Vec<String>,
     /// Which lints may find something here.
     pub needles: Needles,
+    /// [`crate::lex::shape`]'s measure, taken on the same tokens. A file
+    /// beyond its limits is not read further: nothing else is set.
+    pub shape: crate::lex::Shape,
 }
 
 /// Which lints may have a finding in a file, by the words their findings
@@ -65,9 +68,11 @@ pub fn scan(source: &str, edition: Edition, options: &Options) -> Scan {
     let mut offset = 0usize;
     let mut library_unwrap = false;
     let extra = &options.library_unwrap.extra_methods;
+    let mut shaper = crate::lex::Shaper::default();
     for token in tokenize(source, FrontmatterAllowed::Yes) {
         let start = offset;
         offset += token.len as usize;
+        shaper.token(token.kind, source.get(start..offset).unwrap_or(""));
         match token.kind {
             TokenKind::Whitespace
             | TokenKind::LineComment { .. }
@@ -82,6 +87,13 @@ pub fn scan(source: &str, edition: Edition, options: &Options) -> Scan {
         }
         tokens.push((token.kind, start, offset));
     }
+    let shape = shaper.finish();
+    if !shape.within_limits() {
+        return Scan {
+            shape,
+            ..Scan::default()
+        };
+    }
     let skeleton = skeleton(source, &tokens);
     let file = SourceFile::parse(&skeleton, edition).tree();
     Scan {
@@ -93,6 +105,7 @@ pub fn scan(source: &str, edition: Edition, options: &Options) -> Scan {
             drop_without_async_cleanup: source.contains("Drop"),
             library_unwrap,
         },
+        shape,
     }
 }
 
@@ -257,6 +270,31 @@ fn matching(tokens: &[(TokenKind, usize, usize)], open: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan's measure is the lexer pass's, token for token; a file
+    /// beyond the limits is measured and read no further.
+    #[test]
+    fn the_scan_measures_as_the_lexer_pass_does() {
+        let deep = format!("fn f() {{ {}1{} }}", "(".repeat(3000), ")".repeat(3000));
+        let sources = [
+            "---\n[package]\n---\nfn main() { a.b().c()?; } // ((\n",
+            "mod a;\nfn f() -> u8 { if x { 1 } else if y { 2 } else { 3 } }\n",
+            "/* {{{ */ \"((\" r#\"[[\"# fn g() { x + y * z - !w; }",
+            ")))}}} fn f() {}",
+            &deep,
+        ];
+        for source in sources {
+            let scan = scan(source, Edition::Edition2024, &Options::default());
+            assert_eq!(scan.shape, crate::lex::shape(source), "{source}");
+        }
+        let beyond = scan(
+            &format!("mod a;\n{deep}"),
+            Edition::Edition2024,
+            &Options::default(),
+        );
+        assert!(!beyond.shape.within_limits());
+        assert!(beyond.modules.is_empty());
+    }
 
     fn decls(source: &str) -> (Vec<ModDecl>, bool, Vec<String>) {
         let scan = scan(source, Edition::Edition2021, &Options::default());

@@ -105,6 +105,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
             cache_dir: None,
             drop_clean_sources: false,
             prefilter: false,
+            describe_crate_fixes: false,
         },
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },

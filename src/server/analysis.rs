@@ -114,6 +114,7 @@ pub fn check_workspace(settings: &Settings) -> Workspace {
         // Kept: open documents re-check against their package's texts.
         drop_clean_sources: false,
         prefilter: false,
+        describe_crate_fixes: false,
     };
     let outcome = check::run_with(&settings.request, &run);
     let mut workspace = Workspace::default();
@@ -218,6 +219,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         cache_dir: None,
         drop_clean_sources: true,
         prefilter: false,
+        describe_crate_fixes: false,
     };
     let outcome = check::run_with(&request, &run);
     if let Some(file) = outcome.files.into_iter().next() {

@@ -22,6 +22,7 @@ pub static LINT: Lint = Lint {
     docs: include_str!("library_unwrap.md"),
     check,
     complete: Some(complete),
+    describe: Some(describe),
 };
 
 /// The crate-wide pass: an error conversion to check, or a migration.
@@ -32,6 +33,63 @@ fn complete(finding: &mut crate::Finding, ctx: &crate::CrateContext<'_>) {
     } else {
         migrate::complete(finding, ctx);
     }
+}
+
+/// What `check` says instead of the crate-wide pass, when no fix is asked
+/// for: each request is a fix `temper fix` plans across the crate, and may
+/// find none; the file alone cannot tell, so no fix is shown, only how to
+/// see it. What the file alone rules out stays as it is.
+fn describe(finding: &mut crate::Finding) {
+    let Some(request) = finding.crate_fix.take() else {
+        return;
+    };
+    let data = request.data.as_slice();
+    let note = match data.first().map(String::as_str) {
+        Some(migrate::REQUEST) => {
+            let function = data.get(1).map_or("", String::as_str);
+            let obstacle = data.get(2).map_or("", String::as_str);
+            if !obstacle.is_empty() {
+                // The function itself cannot change: what the plan would say.
+                format!("no automatic fix: {obstacle}")
+            } else {
+                let function = if function.is_empty() {
+                    "the function".to_string()
+                } else {
+                    format!("`fn {function}`")
+                };
+                format!(
+                    "`temper fix --unsafe-fixes` can try to make {function} return a `Result` and carry it through its callers across the crate: `temper fix --unsafe-fixes --diff` shows the change, or why it cannot be made"
+                )
+            }
+        }
+        Some(migrate::OPTION_REQUEST) => {
+            // The crate-wide pass looks for an error value only for a
+            // method call with a literal (or made-up) message.
+            let [_, _, message, method_call] = data else {
+                return;
+            };
+            if method_call != "true" || message.is_empty() {
+                return;
+            }
+            finding.notes.retain(|note| {
+                !note.starts_with("no automatic fix: an `Option` needs an error value")
+            });
+            "an `Option` needs an error value of the function's error type: `temper fix --unsafe-fixes --diff` looks for one the crate already converts or constructs, and shows the fix when it finds one".to_string()
+        }
+        Some(convert::REQUEST) => {
+            finding.fix = None;
+            "`?` compiles only if the function's error type converts from this error: `temper fix --unsafe-fixes --diff` checks that across the crate and shows the fix when it does".to_string()
+        }
+        Some(migrate::KIND_REQUEST) => {
+            finding.fix = None;
+            let name = data.get(5).map_or("", String::as_str);
+            format!(
+                "whether the receiver is an `Option` or a `Result` is unknown here: `temper fix --unsafe-fixes --diff` looks `{name}` up across the crate and shows the fix that follows"
+            )
+        }
+        _ => return,
+    };
+    finding.notes.push(note);
 }
 
 const NAME: &str = "library_unwrap";
@@ -579,8 +637,10 @@ fn finding(
     if let Some(fix) = plan.fix {
         finding = finding.with_fix(fix);
     }
-    if plan.migrate {
-        finding = finding.needs_crate(vec![migrate::REQUEST.to_string()]);
+    if let Some(payload) = plan.migrate {
+        let mut request = vec![migrate::REQUEST.to_string()];
+        request.extend(payload);
+        finding = finding.needs_crate(request);
     }
     if let Some(request) = plan.option_error {
         finding = finding.needs_crate(request);
@@ -787,6 +847,76 @@ mod tests {
 
     fn lines(source: &str) -> Vec<usize> {
         lines_with(source, &Options::default())
+    }
+
+    /// `describe_fixes` and `complete_fixes` on one crate file: the notes of
+    /// each finding both ways, and the described findings' fixes.
+    fn described_and_planned(source: &str) -> Vec<(Vec<String>, Vec<String>, bool)> {
+        let path = std::path::PathBuf::from("/crate/src/lib.rs");
+        let files = vec![(path.clone(), std::sync::Arc::<str>::from(source))];
+        let findings = analyze(
+            source,
+            Edition::Edition2024,
+            &Options::default(),
+            &CrateFacts::default(),
+        )
+        .findings;
+        let mut described = findings.clone();
+        crate::describe_fixes(&mut described);
+        let mut planned = findings;
+        crate::complete_fixes(
+            &mut planned,
+            &crate::CrateContext {
+                file: &path,
+                files: &files,
+                edition: Edition::Edition2024,
+                facts: None,
+                index: &Default::default(),
+            },
+        );
+        assert!(described.iter().all(|f| f.crate_fix.is_none()));
+        described
+            .into_iter()
+            .zip(planned)
+            .map(|(d, p)| {
+                assert_eq!(
+                    (&d.message, &d.range, &d.help),
+                    (&p.message, &p.range, &p.help)
+                );
+                (d.notes, p.notes, d.fix.is_some())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn described_migrations_say_what_the_plan_would_try() {
+        // A plain function: the plan may carry it through its callers; the
+        // description claims no fix and says how to see it.
+        let source = "pub fn port(text: &str) -> u16 {\n    text.parse().unwrap()\n}\n";
+        let [(described, planned, has_fix)] = described_and_planned(source).try_into().unwrap();
+        assert!(!has_fix);
+        assert_eq!(described.len(), 1, "{described:?}");
+        assert!(
+            described[0].starts_with(
+                "`temper fix --unsafe-fixes` can try to make `fn port` return a `Result`"
+            ),
+            "{described:?}"
+        );
+        assert!(
+            planned.iter().all(|n| !n.contains("temper fix")),
+            "{planned:?}"
+        );
+        // A trait method cannot change: the file says so, as the plan does.
+        let source = "pub struct S(u8);\nimpl Default for S {\n    fn default() -> Self {\n        S(\"7\".parse().unwrap())\n    }\n}\n";
+        let [(described, planned, has_fix)] = described_and_planned(source).try_into().unwrap();
+        assert!(!has_fix);
+        assert_eq!(described, planned);
+        assert_eq!(
+            described,
+            [
+                "no automatic fix: the chain reaches `Default::default`, a trait method whose signature the trait decides"
+            ]
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::{Imports, Kind, classify_method, classify_path, ends_with, flatten_us
 use crate::context::{attr_path, attr_text, callee_path, is_cfg_test, is_test_attr, path_segments};
 use ra_ap_syntax::ast::{self, AstNode, HasName};
 use ra_ap_syntax::{Edition, SourceFile, SyntaxKind, SyntaxNode};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -81,12 +82,65 @@ impl Wrapper {
 /// The crate's functions that spawn or block on async work.
 #[derive(Debug, Clone, Default)]
 pub struct SpawnWrappers {
-    summaries: Vec<Summary>,
+    summaries: Summaries,
     resolved: Vec<Option<Wrapper>>,
     /// Indices into `summaries` by function name, in order: every lookup is
     /// by name, and scanning all summaries for each made resolving a large
     /// crate quadratic.
     by_name: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// The functions of one file as spawn-wrapper resolution reads them, taken
+/// from a tree parsed for linting: [`CrateFunctions::know`] takes them in
+/// place of parsing the file again.
+#[derive(Debug, Clone)]
+pub struct FileFunctions(Arc<Vec<Summary>>);
+
+impl FileFunctions {
+    /// The functions under `root`, the tree of the file at `path`; `extra`
+    /// are the configured spawn functions, as for [`CrateFunctions::new`].
+    pub(crate) fn of(root: &SyntaxNode, path: &Path, extra: &[String]) -> Self {
+        let mut out = Vec::new();
+        summarize(root, module_name(path).as_deref(), extra, &mut out);
+        FileFunctions(Arc::new(out))
+    }
+}
+
+/// Summaries, file by file, shared between the answers that include the same
+/// files rather than copied into each; numbered in order across the files.
+#[derive(Debug, Clone, Default)]
+struct Summaries {
+    files: Vec<Arc<Vec<Summary>>>,
+    /// Each summary's file (into `files`) and place in it.
+    at: Vec<(usize, usize)>,
+}
+
+impl Summaries {
+    fn new(files: Vec<Arc<Vec<Summary>>>) -> Self {
+        let at = files
+            .iter()
+            .enumerate()
+            .flat_map(|(file, summaries)| (0..summaries.len()).map(move |i| (file, i)))
+            .collect();
+        Summaries { files, at }
+    }
+
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Summary> {
+        self.files.iter().flat_map(|summaries| summaries.iter())
+    }
+}
+
+impl std::ops::Index<usize> for Summaries {
+    type Output = Summary;
+
+    fn index(&self, index: usize) -> &Summary {
+        let (file, at) = self.at[index];
+        &self.files[file][at]
+    }
 }
 
 /// A crate's files as [`SpawnWrappers::from_crate`] searches them, with
@@ -100,7 +154,9 @@ pub struct CrateFunctions<'a> {
     /// Per file, every name that follows `fn ` in its text.
     defined: Vec<Option<std::collections::HashSet<&'a str>>>,
     /// Per file, the summaries of its functions, once parsed.
-    summaries: Vec<Option<Vec<Summary>>>,
+    summaries: Vec<Option<Arc<Vec<Summary>>>>,
+    /// The answers given so far, by the files they were built from.
+    answers: HashMap<Vec<usize>, Arc<SpawnWrappers>>,
 }
 
 impl<'a> CrateFunctions<'a> {
@@ -115,6 +171,15 @@ impl<'a> CrateFunctions<'a> {
             extra_spawn_functions,
             defined: vec![None; files.len()],
             summaries: vec![None; files.len()],
+            answers: HashMap::new(),
+        }
+    }
+
+    /// The functions of `files[index]`, already summarized from its text
+    /// (with this crate's edition and spawn functions): it is not parsed.
+    pub fn know(&mut self, index: usize, functions: FileFunctions) {
+        if let Some(slot) = self.summaries.get_mut(index) {
+            *slot = Some(functions.0);
         }
     }
 
@@ -140,7 +205,7 @@ impl<'a> CrateFunctions<'a> {
                 let root = SourceFile::parse(text, edition).tree().syntax().clone();
                 summarize(&root, module_name(path).as_deref(), extra, &mut out);
             }
-            out
+            Arc::new(out)
         })
     }
 }
@@ -169,7 +234,7 @@ impl SpawnWrappers {
     pub(super) fn from_root(root: &SyntaxNode, module: Option<&str>, options: &[String]) -> Self {
         let mut summaries = Vec::new();
         summarize(root, module, options, &mut summaries);
-        SpawnWrappers::from_summaries(summaries)
+        SpawnWrappers::from_summaries(Summaries::new(vec![Arc::new(summaries)]))
     }
 
     /// The wrappers among the functions of `files` that `names` (called from
@@ -180,19 +245,22 @@ impl SpawnWrappers {
         edition: Edition,
         extra_spawn_functions: &[String],
     ) -> Self {
-        SpawnWrappers::from_crate(
+        Arc::unwrap_or_clone(SpawnWrappers::from_crate(
             names,
             &mut CrateFunctions::new(files, edition, extra_spawn_functions),
-        )
+        ))
     }
 
     /// [`SpawnWrappers::from_files`] over a crate whose files were already
     /// searched and parsed for another file's question: the same answer,
-    /// without searching or parsing any file twice.
-    pub fn from_crate(names: &[String], crate_fns: &mut CrateFunctions<'_>) -> Self {
-        let mut summaries: Vec<Summary> = Vec::new();
+    /// without searching or parsing any file twice, and shared with every
+    /// question that reaches the same files in the same order (the answer
+    /// depends on nothing else).
+    pub fn from_crate(names: &[String], crate_fns: &mut CrateFunctions<'_>) -> Arc<Self> {
         let mut parsed = vec![false; crate_fns.files.len()];
-        let mut seen: Vec<String> = Vec::new();
+        // The files whose summaries are taken, in the order they are taken.
+        let mut order: Vec<usize> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut frontier: Vec<String> = names.to_vec();
         for _ in 0..MAX_DEPTH {
             frontier.retain(|name| !seen.contains(name));
@@ -206,19 +274,34 @@ impl SpawnWrappers {
                     continue;
                 }
                 *done = true;
-                summaries.extend(crate_fns.summaries(index).iter().cloned());
+                crate_fns.summaries(index);
+                order.push(index);
             }
+            let wanted: HashSet<&str> = frontier.iter().map(String::as_str).collect();
             let mut next = Vec::new();
-            for summary in summaries.iter().filter(|s| frontier.contains(&s.name)) {
+            for summary in order
+                .iter()
+                .flat_map(|&index| crate_fns.summaries[index].iter().flat_map(|s| s.iter()))
+                .filter(|s| wanted.contains(s.name.as_str()))
+            {
                 next.extend(summary.calls.iter().map(|call| call.name.clone()));
             }
-            seen.append(&mut frontier);
+            seen.extend(frontier);
             frontier = next;
         }
-        SpawnWrappers::from_summaries(summaries)
+        if let Some(known) = crate_fns.answers.get(&order) {
+            return known.clone();
+        }
+        let summaries = order
+            .iter()
+            .filter_map(|&index| crate_fns.summaries[index].clone())
+            .collect();
+        let answer = Arc::new(SpawnWrappers::from_summaries(Summaries::new(summaries)));
+        crate_fns.answers.insert(order, answer.clone());
+        answer
     }
 
-    fn from_summaries(summaries: Vec<Summary>) -> Self {
+    fn from_summaries(summaries: Summaries) -> Self {
         let mut by_name: std::collections::HashMap<String, Vec<usize>> =
             std::collections::HashMap::new();
         for (index, summary) in summaries.iter().enumerate() {
@@ -229,7 +312,13 @@ impl SpawnWrappers {
             summaries,
             by_name,
         };
-        // Leaves first, then one more level of callers per round.
+        // Leaves first, then one more level of callers per round. A call's
+        // answer depends only on the summaries of its name, so a summary is
+        // looked at again only when one of the names it calls changed since
+        // it was last looked at: otherwise it would give the same answer and
+        // change nothing. `changed_at` and `looked_at` are ticks of one clock.
+        let mut clock = 1usize;
+        let mut changed_at: HashMap<&str, usize> = HashMap::new();
         for (index, summary) in map.summaries.iter().enumerate() {
             if let Some(leaf) = &summary.leaf {
                 map.resolved[index] = Some(Wrapper {
@@ -238,17 +327,29 @@ impl SpawnWrappers {
                     guarded: summary.guarded,
                     chain: vec![leaf.callee.clone()],
                 });
+                changed_at.insert(summary.name.as_str(), clock);
             }
         }
+        let mut looked_at = vec![0usize; map.summaries.len()];
         for _ in 1..MAX_DEPTH {
             let mut changed = false;
-            for index in 0..map.summaries.len() {
+            for (index, looked) in looked_at.iter_mut().enumerate() {
                 // A wrapper that panics somewhere down (a `cfg`-chosen tokio
                 // path beside an async-std one) is the one worth naming.
                 if map.resolved[index].as_ref().is_some_and(|w| w.panics) {
                     continue;
                 }
                 let summary = &map.summaries[index];
+                let stale = summary.calls.iter().any(|call| {
+                    changed_at
+                        .get(call.name.as_str())
+                        .is_some_and(|&at| at > *looked)
+                });
+                if !stale {
+                    continue;
+                }
+                clock += 1;
+                *looked = clock;
                 let owner = summary.owner.as_deref();
                 let found: Vec<Wrapper> = summary
                     .calls
@@ -276,6 +377,8 @@ impl SpawnWrappers {
                 if better {
                     map.resolved[index] = Some(wrapper);
                     changed = true;
+                    clock += 1;
+                    changed_at.insert(summary.name.as_str(), clock);
                 }
             }
             if !changed {
@@ -643,6 +746,129 @@ mod tests {
         let go = map.lookup(&method("go"), None, None).expect("a wrapper");
         assert!(go.guarded && !go.panics);
         assert!(map.lookup(&method("later"), None, None).is_none());
+    }
+
+    /// Linting again with the crate's wrappers changes only the findings of
+    /// the lint that reads them: the file's other findings are kept, and the
+    /// result is what linting everything again gives.
+    #[test]
+    fn relinting_with_wrappers_replaces_only_the_drop_findings() {
+        let lib = "pub mod manager;\npub struct Conn { manager: std::sync::Arc<manager::Manager> }\nimpl Drop for Conn {\n    fn drop(&mut self) {\n        self.manager.spawn_task(async {});\n    }\n}\npub fn port(text: &str) -> u16 {\n    text.parse().unwrap()\n}\n";
+        let manager = "pub struct Manager;\nimpl Manager {\n    pub fn spawn_task<F>(&self, f: F) {\n        tokio::spawn(f);\n    }\n}\n";
+        let files: Vec<(PathBuf, Arc<str>)> =
+            [("/c/src/lib.rs", lib), ("/c/src/manager.rs", manager)]
+                .iter()
+                .map(|(path, text)| (PathBuf::from(path), Arc::from(*text)))
+                .collect();
+        let (options, facts) = (crate::Options::default(), crate::CrateFacts::default());
+        let alone = crate::analyze(lib, Edition::Edition2024, &options, &facts);
+        assert_eq!(alone.crate_calls, ["spawn_task"]);
+        let wrappers =
+            SpawnWrappers::from_files(&alone.crate_calls, &files, Edition::Edition2024, &[]);
+        assert!(!wrappers.is_empty());
+        let whole = crate::analyze_in_crate(lib, Edition::Edition2024, &options, &facts, &wrappers)
+            .findings;
+        let mut relinted = alone.findings.clone();
+        crate::relint_in_crate(
+            lib,
+            Edition::Edition2024,
+            &options,
+            &facts,
+            &wrappers,
+            &mut relinted,
+        );
+        assert_eq!(relinted, whole);
+        let lints = |findings: &[crate::Finding]| -> Vec<&str> {
+            findings.iter().map(|f| f.lint).collect()
+        };
+        assert_eq!(lints(&alone.findings), ["library_unwrap"]);
+        assert_eq!(
+            lints(&whole),
+            ["drop_without_async_cleanup", "library_unwrap"]
+        );
+    }
+
+    /// Questions asked of one crate share its parsed files and, when they
+    /// reach the same files, the answer: each answer is the one a fresh
+    /// search gives.
+    #[test]
+    fn shared_answers_are_the_fresh_answers() {
+        let texts = [
+            (
+                "/c/src/a.rs",
+                "pub fn start() { crate::rt::go(); }\npub fn idle() {}\n",
+            ),
+            ("/c/src/rt.rs", "pub fn go() { tokio::spawn(async {}); }\n"),
+            ("/c/src/b.rs", "pub fn stop() {}\n"),
+        ];
+        let files: Vec<(PathBuf, Arc<str>)> = texts
+            .iter()
+            .map(|(path, text)| (PathBuf::from(path), Arc::from(*text)))
+            .collect();
+        let mut shared = CrateFunctions::new(&files, Edition::Edition2024, &[]);
+        let free = |name: &str| CallRef {
+            qualifier: Vec::new(),
+            name: name.to_string(),
+            method: false,
+            on_self: false,
+        };
+        for names in [&["start"][..], &["stop"], &["start"], &["idle", "start"]] {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let answer = SpawnWrappers::from_crate(&names, &mut shared);
+            let fresh = wrappers(
+                &texts,
+                &names.iter().map(String::as_str).collect::<Vec<_>>(),
+            );
+            for name in ["start", "stop", "idle", "go"] {
+                assert_eq!(
+                    answer.lookup(&free(name), None, None),
+                    fresh.lookup(&free(name), None, None),
+                    "{names:?} {name}"
+                );
+            }
+            assert_eq!(answer.is_empty(), fresh.is_empty(), "{names:?}");
+        }
+        assert!(
+            SpawnWrappers::from_crate(&["stop".to_string()], &mut shared).is_empty(),
+            "`stop` reaches no runtime call"
+        );
+    }
+
+    /// Functions known from a tree parsed for linting give the answer
+    /// parsing the file again gives.
+    #[test]
+    fn known_functions_answer_as_parsed_ones() {
+        let texts = [
+            (
+                "/c/src/manager.rs",
+                "pub struct Manager;\nimpl Manager { pub fn spawn_task<F>(&self, f: F) { crate::rt::spawn(f) } }\n",
+            ),
+            (
+                "/c/src/rt.rs",
+                "pub fn spawn<F>(f: F) { tokio::spawn(f); }\n",
+            ),
+        ];
+        let files: Vec<(PathBuf, Arc<str>)> = texts
+            .iter()
+            .map(|(path, text)| (PathBuf::from(path), Arc::from(*text)))
+            .collect();
+        let names = ["spawn_task".to_string()];
+        let mut known = CrateFunctions::new(&files, Edition::Edition2024, &[]);
+        for (at, (path, text)) in files.iter().enumerate() {
+            let root = SourceFile::parse(text, Edition::Edition2024)
+                .tree()
+                .syntax()
+                .clone();
+            known.know(at, FileFunctions::of(&root, path, &[]));
+        }
+        let answer = SpawnWrappers::from_crate(&names, &mut known);
+        let fresh = SpawnWrappers::from_files(&names, &files, Edition::Edition2024, &[]);
+        let call = method("spawn_task");
+        assert_eq!(
+            answer.lookup(&call, None, Some("Manager")),
+            fresh.lookup(&call, None, Some("Manager"))
+        );
+        assert!(answer.lookup(&call, None, Some("Manager")).is_some());
     }
 
     #[test]

@@ -53,8 +53,8 @@ pub(super) struct Plan {
     /// A better help than the return type alone gives.
     pub help: Option<String>,
     /// The function returns a plain value: ask the crate-wide pass to make it
-    /// fallible and migrate its callers.
-    pub migrate: bool,
+    /// fallible and migrate its callers (the payload of the request).
+    pub migrate: Option<Vec<String>>,
     /// An `Option` in a function returning a `Result`: ask the crate-wide
     /// pass for an error value (the payload of the request).
     pub option_error: Option<Vec<String>>,
@@ -126,12 +126,15 @@ fn option_error_request(tree: &Tree, site: &Site<'_>) -> Option<Vec<String>> {
     ])
 }
 
-/// A call directly in a function's body (not a closure's or an `async`
-/// block's, not inside a macro whose expansion is unknown) whose function
-/// returns a plain value.
-fn can_migrate(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> bool {
+/// The payload of a migration request, when the call is directly in a
+/// function's body (not a closure's or an `async` block's, not inside a
+/// macro whose expansion is unknown), or in a closure passed to a call whose
+/// callee may hand its result back (the crate-wide pass checks the callee),
+/// and the function returns a plain value: the function's name, and why no
+/// migration can start there when its own syntax tells (empty otherwise).
+fn can_migrate(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> Option<Vec<String>> {
     if !matches!(site.method, Method::Unwrap | Method::Expect) {
-        return false;
+        return None;
     }
     let func = match context::enclosing_body(tree, &site.node) {
         Some(Enclosing::Fn(func)) => func,
@@ -147,17 +150,21 @@ fn can_migrate(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> bool {
         {
             match context::enclosing_body(tree, closure.syntax()) {
                 Some(Enclosing::Fn(func)) if returns_for(func.ret_type(), input).is_none() => func,
-                _ => return false,
+                _ => return None,
             }
         }
-        _ => return false,
+        _ => return None,
     };
-    if func.const_token().is_some() {
-        return false;
-    }
     // The rewrite walks the function's own tree, not re-parsed macro
     // arguments.
-    !tree.is_macro()
+    if func.const_token().is_some() || tree.is_macro() {
+        return None;
+    }
+    let name = func
+        .name()
+        .map_or_else(String::new, |n| n.text().to_string());
+    let obstacle = super::migrate::local_obstacle(&func, input.source).unwrap_or_default();
+    Some(vec![name, obstacle])
 }
 
 impl Plan {
@@ -166,7 +173,7 @@ impl Plan {
             fix: None,
             note: None,
             help: None,
-            migrate: false,
+            migrate: None,
             option_error: None,
             error_conversion: None,
         }
@@ -595,7 +602,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
             "recover the guard from a poisoned lock, or map the poisoned lock's error into the function's error with `.map_err(..)?`"
                 .to_string(),
         ),
-        migrate: false,
+        migrate: None,
         option_error: None,
         error_conversion: None,
     })

@@ -367,6 +367,20 @@ fn plan(
 
 /// Functions whose signature may change.
 fn eligible(function: &Function, index: &CrateIndex) -> Result<(), String> {
+    let file = &index.files[function.file];
+    eligible_in(function, &file.text, file.outside_library)
+}
+
+/// Why no migration can start at `func`, as far as its own syntax tells
+/// (`source` is its file's text): the first reason the crate-wide plan
+/// would give about it.
+pub(super) fn local_obstacle(func: &ast::Fn, source: &str) -> Option<String> {
+    let function = index::function(0, func)?;
+    eligible_in(&function, source, false).err()
+}
+
+/// [`eligible`] for a function of a file with this text.
+fn eligible_in(function: &Function, text: &str, outside_library: bool) -> Result<(), String> {
     let name = function.display();
     match &function.owner {
         Owner::TraitImpl { .. } | Owner::TraitDef(_) => {
@@ -390,11 +404,13 @@ fn eligible(function: &Function, index: &CrateIndex) -> Result<(), String> {
     if function.body.is_none() {
         return Err(format!("`{name}` has no body"));
     }
-    if index.files[function.file].outside_library {
+    if outside_library {
         return Err(format!("the chain reaches `{name}` in test or binary code"));
     }
     if let Some(ret) = &function.ret {
-        let text: String = index.files[function.file].text[ret.clone()]
+        let text: String = text
+            .get(ret.clone())
+            .unwrap_or_default()
             .split_whitespace()
             .collect();
         if text == "!" || text.starts_with("implFuture") {
