@@ -57,6 +57,8 @@ pub struct WorkspaceTable {
     pub path_dependencies: BTreeMap<String, PathBuf>,
     /// `[workspace.package] edition`, as written.
     pub edition: Option<String>,
+    /// `[workspace.package] rust-version`, as written.
+    pub rust_version: Option<String>,
 }
 
 /// The member packages of a workspace, found by Cargo's rules.
@@ -328,6 +330,7 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
             path: display.to_string(),
             message,
         })?;
+    let rust_version = package.and_then(|p| package_rust_version(p, &dir, workspace.as_ref()));
     let targets = if package.is_some() {
         targets(&dir, &name, &table)
     } else {
@@ -338,7 +341,10 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
         dir,
         manifest: manifest.to_path_buf(),
         targets,
-        facts: facts(&table),
+        facts: CrateFacts {
+            rust_version,
+            ..facts(&table)
+        },
         edition,
         workspace,
     })
@@ -368,16 +374,18 @@ fn workspace_table(ws: &toml::Table, root: &Path) -> WorkspaceTable {
                 .collect()
         })
         .unwrap_or_default();
-    let edition = ws
-        .get("package")
-        .and_then(|p| p.get("edition"))
-        .and_then(toml::Value::as_str)
-        .map(str::to_string);
+    let inherited = |key: &str| {
+        ws.get("package")
+            .and_then(|p| p.get(key))
+            .and_then(toml::Value::as_str)
+            .map(str::to_string)
+    };
     WorkspaceTable {
         members: list("members"),
         exclude: list("exclude"),
         path_dependencies,
-        edition,
+        edition: inherited("edition"),
+        rust_version: inherited("rust-version"),
     }
 }
 
@@ -406,6 +414,37 @@ fn package_edition(
         Some(_) => return Err("`package.edition` must be a string".to_string()),
     };
     parse_edition(&written)
+}
+
+/// A package's `rust-version` (major, minor): its own, or its workspace's
+/// with `rust-version.workspace = true`; `None` when it states none or one
+/// that is not a version (Cargo rejects those itself).
+fn package_rust_version(
+    package: &toml::Table,
+    dir: &Path,
+    own_workspace: Option<&WorkspaceTable>,
+) -> Option<(u32, u32)> {
+    let written = match package.get("rust-version")? {
+        toml::Value::String(version) => version.clone(),
+        toml::Value::Table(t)
+            if t.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
+        {
+            match own_workspace {
+                Some(ws) => ws.rust_version.clone()?,
+                None => workspace_root_of(package, dir)?.1.rust_version?,
+            }
+        }
+        _ => return None,
+    };
+    parse_rust_version(&written)
+}
+
+/// `1.65`, `1.65.0` → `(1, 65)`.
+pub fn parse_rust_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |m| m.parse().ok())?;
+    Some((major, minor))
 }
 
 /// Parses an edition name (`2015`, `2018`, `2021`, `2024`).
@@ -453,6 +492,7 @@ fn facts(table: &toml::Table) -> CrateFacts {
         } else {
             Logging::Stderr
         },
+        rust_version: None,
     }
 }
 
@@ -845,6 +885,28 @@ impl PackageIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_version_is_read_and_inherited() {
+        assert_eq!(parse_rust_version("1.60"), Some((1, 60)));
+        assert_eq!(parse_rust_version("1.65.0"), Some((1, 65)));
+        assert_eq!(parse_rust_version("1"), Some((1, 0)));
+        assert_eq!(parse_rust_version("one"), None);
+        let package: toml::Table = toml::from_str("rust-version = \"1.63\"").unwrap();
+        assert_eq!(
+            package_rust_version(&package, Path::new("/w"), None),
+            Some((1, 63))
+        );
+        let package: toml::Table = toml::from_str("rust-version.workspace = true").unwrap();
+        let ws = WorkspaceTable {
+            rust_version: Some("1.70".into()),
+            ..WorkspaceTable::default()
+        };
+        assert_eq!(
+            package_rust_version(&package, Path::new("/w"), Some(&ws)),
+            Some((1, 70))
+        );
+    }
 
     #[test]
     fn exclude_yields_to_literal_members_only() {

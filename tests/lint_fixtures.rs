@@ -55,6 +55,12 @@ fn facts(source: &str) -> CrateFacts {
                 "eyre" => facts.uses_eyre = true,
                 "tracing" => facts.logging = Logging::Tracing,
                 "log" => facts.logging = Logging::Log,
+                // `rust-version=1.60`: the package's `rust-version`.
+                other if other.starts_with("rust-version=") => {
+                    facts.rust_version =
+                        temper::discover::parse_rust_version(&other["rust-version=".len()..]);
+                    assert!(facts.rust_version.is_some(), "bad {other}");
+                }
                 other => panic!("unknown temper-facts word {other}"),
             }
         }

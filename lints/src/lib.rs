@@ -66,6 +66,17 @@ pub struct CrateFacts {
     pub uses_eyre: bool,
     /// The logging facade the crate already uses.
     pub logging: Logging,
+    /// The package's `rust-version` (major, minor), when it states one: a
+    /// fix emits no syntax that this Rust release rejects.
+    pub rust_version: Option<(u32, u32)>,
+}
+
+impl CrateFacts {
+    /// Whether the crate's `rust-version` (when stated) is at least
+    /// `major.minor`.
+    pub fn supports(&self, major: u32, minor: u32) -> bool {
+        self.rust_version.is_none_or(|v| v >= (major, minor))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

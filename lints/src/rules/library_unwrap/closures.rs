@@ -452,20 +452,32 @@ fn is_drop_fn(func: &ast::Fn) -> bool {
 /// `Result`): a panic there skips the rest of `drop` (and aborts the process
 /// during unwinding), so the value is taken first with
 /// `let Some(v) = x else { return; };`, which skips the rest without
-/// panicking, and the statement uses `v`.
+/// panicking, and the statement uses `v`. A crate whose `rust-version` is
+/// older than 1.65 (no `let .. else`) gets
+/// `let v = match x { Some(v) => v, None => return };` instead.
 pub(super) fn drop_let_else_plan(
     tree: &Tree,
     site: &Site<'_>,
     kind: Kind,
-    source: &str,
+    input: &LintInput<'_>,
 ) -> Option<Plan> {
+    let source = input.source;
     if tree.is_macro() {
         return None;
     }
-    let pattern = match kind {
-        Kind::Option => "Some",
-        Kind::Result(_) => "Ok",
+    let (pattern, other) = match kind {
+        Kind::Option => ("Some", "None"),
+        Kind::Result(_) => ("Ok", "Err(_)"),
         Kind::Unknown => return None,
+    };
+    let take = |name: &str, value: &str| {
+        if input.facts.supports(1, 65) {
+            format!("let {pattern}({name}) = {value} else {{ return; }};")
+        } else {
+            format!(
+                "let {name} = match {value} {{ {pattern}({name}) => {name}, {other} => return }};"
+            )
+        }
     };
     let call = ast::MethodCallExpr::cast(site.node.clone())?;
     if !call
@@ -528,10 +540,11 @@ pub(super) fn drop_let_else_plan(
         return Some(let_else(
             vec![Edit::replace(
                 tree.node_range(&stmt),
-                format!("let {pattern}({pat}) = {receiver_text} else {{ return; }};"),
+                take(&pat, &receiver_text),
             )],
             pattern,
             &pat,
+            input.facts.supports(1, 65),
         ));
     }
     let body = func.body()?.syntax().text().to_string();
@@ -542,24 +555,30 @@ pub(super) fn drop_let_else_plan(
     let edits = vec![
         Edit::insert(
             source_start,
-            format!("let {pattern}({name}) = {receiver_text} else {{ return; }};\n{indent}"),
+            format!("{}\n{indent}", take(&name, &receiver_text)),
         ),
         Edit::replace(call_range, name.clone()),
     ];
-    Some(let_else(edits, pattern, &name))
+    Some(let_else(edits, pattern, &name, input.facts.supports(1, 65)))
 }
 
-fn let_else(edits: Vec<Edit>, pattern: &str, name: &str) -> Plan {
+fn let_else(edits: Vec<Edit>, pattern: &str, name: &str, let_else: bool) -> Plan {
+    let message = if let_else {
+        format!("take the value with `let {pattern}({name}) = .. else {{ return; }}`")
+    } else {
+        // `rust-version` before 1.65: no `let .. else`.
+        format!(
+            "take the value with `let {name} = match .. {{ {pattern}({name}) => {name}, .. => return }}`"
+        )
+    };
     Plan {
         fix: Some(Fix {
-            message: format!(
-                "take the value with `let {pattern}({name}) = .. else {{ return; }}`"
-            ),
+            message,
             applicability: Applicability::Unsafe,
             edits,
         }),
         note: Some(
-            "a panic in `drop` skips the rest of it, and aborts the process during unwinding: `let .. else { return; }` skips the rest without panicking".to_string(),
+            "a panic in `drop` skips the rest of it, and aborts the process during unwinding: returning early skips the rest without panicking".to_string(),
         ),
         ..Plan::none()
     }

@@ -430,7 +430,7 @@ pub(super) fn plan(
     if let Some(plan) = super::closures::drop_statement_plan(tree, site) {
         return plan;
     }
-    if let Some(plan) = super::closures::drop_let_else_plan(tree, site, kind, input.source) {
+    if let Some(plan) = super::closures::drop_let_else_plan(tree, site, kind, input) {
         return plan;
     }
     let Some(returns) = returns(tree, site, input) else {
