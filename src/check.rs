@@ -71,7 +71,9 @@ pub struct CheckOutcome {
     pub files_checked: usize,
     /// Something asked for could not be checked: exit code 2.
     pub incomplete: bool,
-    /// Every checked file with its text, for fixing.
+    /// Every checked file with its text, for fixing (the text is empty when
+    /// it was let go: see [`RunSettings::drop_clean_sources`]); none when
+    /// the findings were rendered as the check went ([`RunSettings::render`]).
     pub files: Vec<CheckedFile>,
 }
 
@@ -167,6 +169,12 @@ pub struct RunSettings {
     /// For output that shows no such fix; the fixer, the language server's
     /// code actions and the formats that carry fixes plan them.
     pub describe_crate_fixes: bool,
+    /// Render each file's findings for this output as soon as the file is
+    /// checked, and keep the rendered text instead of the file's: for
+    /// output that needs nothing else of the text (`check`'s human and JSON
+    /// formats), so that memory follows the largest packages, not the size
+    /// of the corpus. [`CheckOutcome::files`] is then left empty.
+    pub render: Option<crate::report::Render>,
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
@@ -349,6 +357,9 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
     if let Some(cache) = cache {
         cache.save();
     }
+    outcome
+        .findings
+        .reserve_exact(parts.iter().map(|part| part.findings.len()).sum());
     for part in parts {
         outcome.findings.extend(part.findings);
         outcome.notes.extend(part.notes);
@@ -559,6 +570,7 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             relative_notes(&mut item.file.analysis.findings, cwd);
         });
     });
+    let empty: Arc<str> = Arc::from("");
     for Pending {
         candidate,
         file,
@@ -588,18 +600,30 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             .config
             .as_ref()
             .map_or(&request.levels, |c| &c.levels);
-        outcome.findings.extend(report_findings(
+        let mut reported = report_findings(
             levels,
             &shown,
             &file.source,
             (is_library, test_only, &allows),
             edition,
             file.analysis.findings,
-        ));
+        );
+        let mut source = file.source;
+        if let Some(render) = settings.render {
+            for finding in &mut reported {
+                finding.render_early(render, &empty);
+            }
+            source = empty.clone();
+        }
+        outcome.findings.extend(reported);
+        if settings.render.is_some() {
+            // Nothing reads them when the findings are rendered.
+            continue;
+        }
         outcome.files.push(CheckedFile {
             path: candidate.path.clone(),
             display: shown,
-            source: file.source,
+            source,
             parse_errors: file.analysis.parse_errors.len(),
             library: is_library,
             test_only,

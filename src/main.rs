@@ -130,12 +130,20 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     check::use_threads(args.threads);
+    let style = Style {
+        color: color(args.color),
+        width: terminal_width(),
+    };
     let request = CheckRequest {
         paths: args.paths.clone(),
         options: config.options.clone(),
         levels,
         edition: args.edition,
     };
+    let reads_texts = args.statistics
+        || args.add_suppressions
+        || args.baseline.is_some()
+        || args.write_baseline.is_some();
     let settings = RunSettings {
         exclude: config.exclude.clone(),
         cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config, &args.paths)),
@@ -153,6 +161,14 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         describe_crate_fixes: !args.plan_fixes
             && !args.statistics
             && matches!(args.format, Format::Human | Format::Json | Format::Github),
+        // Human and JSON output need nothing of a file's text but its
+        // findings' rendering: made as each file is checked, the texts are
+        // let go. Statistics, baselines and suppressions read the texts.
+        render: match args.format {
+            Format::Human if !reads_texts => Some(report::Render::Human(style)),
+            Format::Json if !reads_texts => Some(report::Render::Json),
+            _ => None,
+        },
     };
     // Asking git first: a bad revision is a usage error before any work.
     let changed = match &args.changed_since {
@@ -163,10 +179,6 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         None => None,
     };
     let outcome = check::run_with(&request, &settings);
-    let style = Style {
-        color: color(args.color),
-        width: terminal_width(),
-    };
     let mut stderr = std::io::stderr().lock();
     for error in &outcome.errors {
         let _ = writeln!(stderr, "{error:?}");
@@ -252,19 +264,24 @@ fn run_check(args: &CheckArgs) -> ExitCode {
             }
         }
     }
-    let rendered = render(args, &findings, outcome.files_checked, &cwd, style);
-    let text = match rendered {
-        Ok(text) => text,
-        Err(message) => return usage_error(&message),
-    };
-    let mut stdout = std::io::stdout().lock();
+    let stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    let written = write_findings(
+        args,
+        &findings,
+        outcome.files_checked,
+        &cwd,
+        style,
+        &mut stdout,
+    );
     // A closed pipe (`temper check | head`) is not an error worth a message.
-    if let Err(error) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        && error.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return usage_error(&format!("cannot write output: {error}"));
+    match written.and_then(|()| stdout.flush().map_err(Output::Io)) {
+        Ok(()) => {}
+        Err(Output::Io(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(Output::Io(error)) => {
+            return usage_error(&format!("cannot write output: {error}"));
+        }
+        Err(Output::Usage(message)) => return usage_error(&message),
     }
     if outcome.incomplete {
         ExitCode::from(2)
@@ -275,50 +292,63 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     }
 }
 
-/// The findings in the requested format.
-fn render(
+/// Why the findings were not all written.
+enum Output {
+    /// Before anything was written.
+    Usage(String),
+    Io(std::io::Error),
+}
+
+/// Writes the findings in the requested format, finding by finding: the
+/// output of a large corpus is never held whole.
+fn write_findings(
     args: &CheckArgs,
     findings: &[Reported],
     files_checked: usize,
     cwd: &Path,
     style: Style,
-) -> Result<String, String> {
-    let serialise = |e: serde_json::Error| format!("cannot serialise findings: {e}");
-    if args.statistics {
+    out: &mut dyn Write,
+) -> Result<(), Output> {
+    let serialise = |e: serde_json::Error| Output::Usage(format!("cannot serialise findings: {e}"));
+    let text = if args.statistics {
         let rows = formats::statistics::rows(findings);
-        return match args.format {
+        match args.format {
             Format::Json => serde_json::to_string_pretty(&rows)
                 .map(|text| text + "\n")
-                .map_err(serialise),
-            Format::Human => Ok(formats::statistics::render(&rows, files_checked)),
+                .map_err(serialise)?,
+            Format::Human => formats::statistics::render(&rows, files_checked),
             // Checked before any work in `run_check`.
-            Format::Sarif | Format::Github | Format::RustcJson => Err(statistics_format_error()),
-        };
-    }
-    Ok(match args.format {
-        Format::Human => {
-            let mut text = String::new();
-            for finding in findings {
-                text.push_str(&report::render_finding(finding, style));
-                text.push('\n');
+            Format::Sarif | Format::Github | Format::RustcJson => {
+                return Err(Output::Usage(statistics_format_error()));
             }
-            text.push_str(&report::summary(findings, files_checked));
-            text.push('\n');
-            text
         }
-        Format::Json => {
-            let json: Vec<_> = findings.iter().map(report::json_finding).collect();
-            serde_json::to_string_pretty(&json).map_err(serialise)? + "\n"
+    } else {
+        match args.format {
+            Format::Human => {
+                for finding in findings {
+                    out.write_all(report::human_text(finding, style).as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(Output::Io)?;
+                }
+                let summary = report::summary(findings, files_checked);
+                return writeln!(out, "{summary}").map_err(Output::Io);
+            }
+            Format::Json => {
+                return report::write_json_document(findings, out)
+                    .and_then(|()| out.write_all(b"\n"))
+                    .map_err(Output::Io);
+            }
+            Format::Sarif => formats::sarif::render(findings, cwd).map_err(serialise)? + "\n",
+            Format::Github => {
+                let mut text = formats::github::render(findings);
+                text.push_str(&report::summary(findings, files_checked));
+                text.push('\n');
+                text
+            }
+            Format::RustcJson => formats::rustc_json::render(findings, cwd).map_err(serialise)?,
         }
-        Format::Sarif => formats::sarif::render(findings, cwd).map_err(serialise)? + "\n",
-        Format::Github => {
-            let mut text = formats::github::render(findings);
-            text.push_str(&report::summary(findings, files_checked));
-            text.push('\n');
-            text
-        }
-        Format::RustcJson => formats::rustc_json::render(findings, cwd).map_err(serialise)?,
-    })
+    };
+    out.write_all(text.as_bytes()).map_err(Output::Io)
 }
 
 /// `--add-suppressions`: writes a suppression comment above every finding,

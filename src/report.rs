@@ -59,6 +59,7 @@ impl LineIndex {
 pub struct Reported {
     /// As given on the command line, or relative to the current directory.
     pub path: String,
+    /// The file's text; empty once the finding is [`Reported::rendered`].
     pub source: Arc<str>,
     pub level: Level,
     pub finding: Finding,
@@ -67,6 +68,27 @@ pub struct Reported {
     /// The edition the file was parsed with (baselines and rustc-JSON
     /// output parse or name it again).
     pub edition: temper_lints::Edition,
+    /// The finding as printed, when the check rendered it while the file's
+    /// text was in hand ([`crate::check::RunSettings::render`]): the text is
+    /// then let go, and formats other than the one rendered cannot be shown.
+    pub rendered: Option<Rendered>,
+}
+
+/// Which output a check renders findings for as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Render {
+    /// [`render_finding`]'s text in this style.
+    Human(Style),
+    /// One element of `--format json`'s array ([`write_json_document`]).
+    Json,
+}
+
+/// A finding's text in one output format, made while the file's text was in
+/// hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    Human(Box<str>),
+    Json(Box<str>),
 }
 
 impl Reported {
@@ -87,7 +109,34 @@ impl Reported {
             start,
             end,
             edition: temper_lints::Edition::LATEST,
+            rendered: None,
         }
+    }
+
+    /// Renders the finding for `render` and lets go of the file's text:
+    /// what a check that only prints keeps of it until the end of the run.
+    /// The finding keeps its lint and range, what sorting, `--changed-since`
+    /// and the summary read; its messages, labels, notes and fix are in the
+    /// rendered text. (A finding JSON cannot serialise, which no finding is,
+    /// is kept whole and serialised again at the end, to fail there as
+    /// before.)
+    pub fn render_early(&mut self, render: Render, empty: &Arc<str>) {
+        self.rendered = Some(match render {
+            Render::Human(style) => Rendered::Human(render_finding(self, style).into()),
+            Render::Json => match try_json_element(self) {
+                Ok(text) => Rendered::Json(text.into()),
+                Err(_) => return,
+            },
+        });
+        self.source = empty.clone();
+        let finding = &mut self.finding;
+        finding.message = String::new();
+        finding.primary_label = String::new();
+        finding.labels = Vec::new();
+        finding.help = None;
+        finding.notes = Vec::new();
+        finding.fix = None;
+        finding.crate_fix = None;
     }
 
     /// Records the edition the file was parsed with.
@@ -439,8 +488,21 @@ impl Style {
     }
 }
 
+/// One finding as rustc-like text: rendered by the check when it was
+/// (in this style: the check was given it), else now.
+pub fn human_text(reported: &Reported, style: Style) -> std::borrow::Cow<'_, str> {
+    match &reported.rendered {
+        Some(Rendered::Human(text)) => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(render_finding(reported, style)),
+    }
+}
+
 /// Renders one finding as rustc-like text.
 pub fn render_finding(reported: &Reported, style: Style) -> String {
+    debug_assert!(
+        reported.rendered.is_none(),
+        "the text of a rendered finding is gone"
+    );
     let diagnostic = FindingDiagnostic {
         reported,
         source: lines_showable(
@@ -544,6 +606,38 @@ pub struct JsonEdit<'a> {
     pub end_line: usize,
     pub end_column: usize,
     pub replacement: &'a str,
+}
+
+/// Writes `--format json`'s document: the findings' array as `serde_json`'s
+/// pretty printer writes it, each element rendered by the check when it was.
+pub fn write_json_document(
+    findings: &[Reported],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    if findings.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    for (at, reported) in findings.iter().enumerate() {
+        out.write_all(if at == 0 { b"\n" } else { b",\n" })?;
+        match &reported.rendered {
+            Some(Rendered::Json(text)) => out.write_all(text.as_bytes())?,
+            _ => out.write_all(try_json_element(reported)?.as_bytes())?,
+        }
+    }
+    out.write_all(b"\n]")
+}
+
+/// One finding as an element of [`write_json_document`]'s array, indented as the
+/// pretty printer indents it there.
+fn try_json_element(reported: &Reported) -> Result<String, serde_json::Error> {
+    debug_assert!(
+        reported.rendered.is_none(),
+        "the text of a rendered finding is gone"
+    );
+    let alone = serde_json::to_string_pretty(&json_finding(reported))?;
+    // Line breaks inside JSON strings are escaped: every break is layout.
+    Ok(format!("  {}", alone.replace('\n', "\n  ")))
 }
 
 pub fn json_finding(reported: &Reported) -> JsonFinding<'_> {

@@ -13,6 +13,7 @@ mod members;
 #[cfg(feature = "runtime")]
 mod pool;
 mod prefilter;
+mod rendered;
 mod server;
 mod trust;
 #[cfg(feature = "wit")]

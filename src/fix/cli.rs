@@ -106,6 +106,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
             drop_clean_sources: false,
             prefilter: false,
             describe_crate_fixes: false,
+            render: None,
         },
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },

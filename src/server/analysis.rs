@@ -115,6 +115,7 @@ pub fn check_workspace(settings: &Settings) -> Workspace {
         drop_clean_sources: false,
         prefilter: false,
         describe_crate_fixes: false,
+        render: None,
     };
     let outcome = check::run_with(&settings.request, &run);
     let mut workspace = Workspace::default();
@@ -220,6 +221,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         drop_clean_sources: true,
         prefilter: false,
         describe_crate_fixes: false,
+        render: None,
     };
     let outcome = check::run_with(&request, &run);
     if let Some(file) = outcome.files.into_iter().next() {
