@@ -3,7 +3,7 @@
 //! and after and take back every fix that introduced a compile error.
 //!
 //! The pieces: [`engine`] (the pure fixpoint loop, shared with the lint
-//! fixture harness), [`syntax`] (the two-parser guard), [`write`] (atomic,
+//! fixture harness), [`syntax`] (the two-parser guard), [`write`](mod@write) (atomic,
 //! only-if-unchanged writes), [`verify`] (cargo check and error attribution)
 //! and [`cli`] (arguments, output, exit codes).
 
