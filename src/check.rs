@@ -608,22 +608,19 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             edition,
             file.analysis.findings,
         );
-        let mut source = file.source;
         if let Some(render) = settings.render {
             for finding in &mut reported {
                 finding.render_early(render, &empty);
             }
-            source = empty.clone();
-        }
-        outcome.findings.extend(reported);
-        if settings.render.is_some() {
-            // Nothing reads them when the findings are rendered.
+            outcome.findings.extend(reported);
+            // Nothing reads the checked files when the findings are rendered.
             continue;
         }
+        outcome.findings.extend(reported);
         outcome.files.push(CheckedFile {
             path: candidate.path.clone(),
             display: shown,
-            source,
+            source: file.source,
             parse_errors: file.analysis.parse_errors.len(),
             library: is_library,
             test_only,

@@ -322,15 +322,15 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
         .get("workspace")
         .and_then(toml::Value::as_table)
         .map(|ws| workspace_table(ws, &dir));
-    let edition = package
-        .map_or(Ok(Edition::Edition2015), |p| {
-            package_edition(p, &dir, workspace.as_ref())
-        })
+    let fields = package.map(|p| PackageFields::new(p, &dir, workspace.as_ref()));
+    let edition = fields
+        .as_ref()
+        .map_or(Ok(Edition::Edition2015), PackageFields::edition)
         .map_err(|message| ManifestError::Invalid {
             path: display.to_string(),
             message,
         })?;
-    let rust_version = package.and_then(|p| package_rust_version(p, &dir, workspace.as_ref()));
+    let rust_version = fields.as_ref().and_then(PackageFields::rust_version);
     let targets = if package.is_some() {
         targets(&dir, &name, &table)
     } else {
@@ -341,10 +341,7 @@ pub fn read_manifest(manifest: &Path, display: &str) -> Result<Package, Manifest
         dir,
         manifest: manifest.to_path_buf(),
         targets,
-        facts: CrateFacts {
-            rust_version,
-            ..facts(&table)
-        },
+        facts: facts(&table, rust_version),
         edition,
         workspace,
     })
@@ -389,54 +386,73 @@ fn workspace_table(ws: &toml::Table, root: &Path) -> WorkspaceTable {
     }
 }
 
-/// A package's edition: its own, or its workspace's with
-/// `edition.workspace = true`, or 2015 when it names none.
-fn package_edition(
-    package: &toml::Table,
-    dir: &Path,
-    own_workspace: Option<&WorkspaceTable>,
-) -> Result<Edition, String> {
-    let written = match package.get("edition") {
-        None => return Ok(Edition::Edition2015),
-        Some(toml::Value::String(edition)) => edition.clone(),
-        Some(toml::Value::Table(t))
-            if t.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
-        {
-            let inherited = match own_workspace {
-                Some(ws) => ws.edition.clone(),
-                None => workspace_root_of(package, dir).and_then(|(_, table)| table.edition),
-            };
-            inherited.ok_or_else(|| {
-                "`edition.workspace = true`, but the workspace root sets no `workspace.package.edition`"
-                    .to_string()
-            })?
-        }
-        Some(_) => return Err("`package.edition` must be a string".to_string()),
-    };
-    parse_edition(&written)
+/// A `[package]` field as written: its own value, or its workspace's
+/// `[workspace.package]` value with `field.workspace = true` (`pick` reads
+/// that table). The workspace root above a package is read once, when the
+/// first inherited field asks for it.
+struct PackageFields<'a> {
+    package: &'a toml::Table,
+    dir: &'a Path,
+    own_workspace: Option<&'a WorkspaceTable>,
+    root: std::cell::OnceCell<Option<WorkspaceTable>>,
 }
 
-/// A package's `rust-version` (major, minor): its own, or its workspace's
-/// with `rust-version.workspace = true`; `None` when it states none or one
-/// that is not a version (Cargo rejects those itself).
-fn package_rust_version(
-    package: &toml::Table,
-    dir: &Path,
-    own_workspace: Option<&WorkspaceTable>,
-) -> Option<(u32, u32)> {
-    let written = match package.get("rust-version")? {
-        toml::Value::String(version) => version.clone(),
-        toml::Value::Table(t)
-            if t.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
-        {
-            match own_workspace {
-                Some(ws) => ws.rust_version.clone()?,
-                None => workspace_root_of(package, dir)?.1.rust_version?,
-            }
+impl<'a> PackageFields<'a> {
+    fn new(package: &'a toml::Table, dir: &'a Path, own: Option<&'a WorkspaceTable>) -> Self {
+        PackageFields {
+            package,
+            dir,
+            own_workspace: own,
+            root: std::cell::OnceCell::new(),
         }
-        _ => return None,
-    };
-    parse_rust_version(&written)
+    }
+
+    fn workspace(&self) -> Option<&WorkspaceTable> {
+        self.own_workspace.or_else(|| {
+            self.root
+                .get_or_init(|| workspace_root_of(self.package, self.dir).map(|(_, t)| t))
+                .as_ref()
+        })
+    }
+
+    /// `Ok(None)` when the package does not set `key`.
+    fn get(
+        &self,
+        key: &str,
+        pick: fn(&WorkspaceTable) -> Option<&String>,
+    ) -> Result<Option<String>, String> {
+        match self.package.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(value)) => Ok(Some(value.clone())),
+            Some(toml::Value::Table(t))
+                if t.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
+            {
+                self.workspace().and_then(pick).cloned().map(Some).ok_or_else(|| {
+                    format!(
+                        "`{key}.workspace = true`, but the workspace root sets no `workspace.package.{key}`"
+                    )
+                })
+            }
+            Some(_) => Err(format!("`package.{key}` must be a string")),
+        }
+    }
+
+    /// The edition, or 2015 when the package names none (as Cargo).
+    fn edition(&self) -> Result<Edition, String> {
+        match self.get("edition", |ws| ws.edition.as_ref())? {
+            None => Ok(Edition::Edition2015),
+            Some(written) => parse_edition(&written),
+        }
+    }
+
+    /// `rust-version` (major, minor); `None` when the package states none
+    /// or one that is not a version (Cargo rejects those itself).
+    fn rust_version(&self) -> Option<(u32, u32)> {
+        let written = self
+            .get("rust-version", |ws| ws.rust_version.as_ref())
+            .ok()??;
+        parse_rust_version(&written)
+    }
 }
 
 /// `1.65`, `1.65.0` → `(1, 65)`.
@@ -467,7 +483,7 @@ fn workspace_root_of(package: &toml::Table, dir: &Path) -> Option<(PathBuf, Work
     })
 }
 
-fn facts(table: &toml::Table) -> CrateFacts {
+fn facts(table: &toml::Table, rust_version: Option<(u32, u32)>) -> CrateFacts {
     let mut deps = BTreeSet::new();
     for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
         if let Some(t) = table.get(key).and_then(toml::Value::as_table) {
@@ -492,7 +508,7 @@ fn facts(table: &toml::Table) -> CrateFacts {
         } else {
             Logging::Stderr
         },
-        rust_version: None,
+        rust_version,
     }
 }
 
@@ -894,7 +910,7 @@ mod tests {
         assert_eq!(parse_rust_version("one"), None);
         let package: toml::Table = toml::from_str("rust-version = \"1.63\"").unwrap();
         assert_eq!(
-            package_rust_version(&package, Path::new("/w"), None),
+            PackageFields::new(&package, Path::new("/w"), None).rust_version(),
             Some((1, 63))
         );
         let package: toml::Table = toml::from_str("rust-version.workspace = true").unwrap();
@@ -903,7 +919,7 @@ mod tests {
             ..WorkspaceTable::default()
         };
         assert_eq!(
-            package_rust_version(&package, Path::new("/w"), Some(&ws)),
+            PackageFields::new(&package, Path::new("/w"), Some(&ws)).rust_version(),
             Some((1, 70))
         );
     }

@@ -470,8 +470,9 @@ pub(super) fn drop_let_else_plan(
         Kind::Result(_) => ("Ok", "Err(_)"),
         Kind::Unknown => return None,
     };
+    let let_else_syntax = input.facts.supports(1, 65);
     let take = |name: &str, value: &str| {
-        if input.facts.supports(1, 65) {
+        if let_else_syntax {
             format!("let {pattern}({name}) = {value} else {{ return; }};")
         } else {
             format!(
@@ -544,7 +545,7 @@ pub(super) fn drop_let_else_plan(
             )],
             pattern,
             &pat,
-            input.facts.supports(1, 65),
+            let_else_syntax,
         ));
     }
     let body = func.body()?.syntax().text().to_string();
@@ -559,7 +560,7 @@ pub(super) fn drop_let_else_plan(
         ),
         Edit::replace(call_range, name.clone()),
     ];
-    Some(let_else(edits, pattern, &name, input.facts.supports(1, 65)))
+    Some(let_else(edits, pattern, &name, let_else_syntax))
 }
 
 fn let_else(edits: Vec<Edit>, pattern: &str, name: &str, let_else: bool) -> Plan {
