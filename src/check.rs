@@ -6,7 +6,7 @@ use crate::report::{FileNote, LineIndex, NoteSeverity, Reported};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use temper_lints::{CrateFacts, Edition, FileAnalysis, Level, ModDecl, Options, registry};
 
 /// Lint levels after configuration and command-line overrides.
@@ -175,6 +175,85 @@ pub struct RunSettings {
     /// formats), so that memory follows the largest packages, not the size
     /// of the corpus. [`CheckOutcome::files`] is then left empty.
     pub render: Option<crate::report::Render>,
+    /// Hand each file's findings to this sink as soon as every file that
+    /// sorts before it has been checked, in the order of
+    /// [`CheckOutcome::findings`], instead of collecting them: the report
+    /// of a large corpus is then never held ([`CheckOutcome::findings`] is
+    /// left empty). Packages are checked in path order for it.
+    pub stream: Option<Stream>,
+}
+
+/// Receives a check's findings file by file, in report order.
+pub trait FindingSink: Send {
+    /// The findings of one checked file, sorted by position; called once for
+    /// every file that has findings, files in the order of their paths as
+    /// shown, never two calls at once.
+    fn file(&mut self, findings: Vec<Reported>);
+}
+
+/// A shared [`FindingSink`] for [`RunSettings::stream`].
+#[derive(Clone)]
+pub struct Stream(pub Arc<Mutex<dyn FindingSink>>);
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
+}
+
+/// Puts the files' findings, which arrive in whatever order the threads
+/// finish them, back into report order for a [`FindingSink`]: each file has
+/// its rank among the candidates sorted by shown path; a file's findings
+/// wait only for the files ranked before it.
+struct Ordered<'a> {
+    ranks: HashMap<&'a Path, usize>,
+    state: Mutex<OrderState>,
+    sink: &'a Mutex<dyn FindingSink>,
+}
+
+#[derive(Default)]
+struct OrderState {
+    next: usize,
+    ready: BTreeMap<usize, Vec<Reported>>,
+}
+
+impl Ordered<'_> {
+    /// The findings of `path`, which is then done.
+    fn done(&self, path: &Path, mut findings: Vec<Reported>) {
+        let Some(&rank) = self.ranks.get(path) else {
+            debug_assert!(false, "a file checked that is not a candidate");
+            return;
+        };
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut state = lock(&self.state);
+        state.ready.insert(rank, findings);
+        loop {
+            let next = state.next;
+            let Some(findings) = state.ready.remove(&next) else {
+                break;
+            };
+            state.next = next + 1;
+            if !findings.is_empty() {
+                lock(self.sink).file(findings);
+            }
+        }
+    }
+
+    /// Hands over whatever still waits (a file no path marked done).
+    fn finish(&self) {
+        let ready = std::mem::take(&mut lock(&self.state).ready);
+        for findings in ready.into_values().filter(|f| !f.is_empty()) {
+            lock(self.sink).file(findings);
+        }
+    }
+}
+
+/// A poisoned lock still holds consistent data here: every update is a
+/// single insert or counter step.
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Sizes rayon's global pool (`-j`); without a count rayon uses one thread
@@ -343,17 +422,48 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         let package = index.owner(&candidate.path).map(|p| p.dir.as_path());
         groups.entry(package).or_default().push(candidate);
     }
+    let ordered = settings.stream.as_ref().map(|stream| {
+        let mut shown: Vec<(String, &Path)> = candidates
+            .iter()
+            .map(|c| (display(&c.path), c.path.as_path()))
+            .collect();
+        // The order of `Reported::sort_key`: by the path as shown.
+        shown.sort();
+        Ordered {
+            ranks: shown
+                .into_iter()
+                .enumerate()
+                .map(|(rank, (_, path))| (path, rank))
+                .collect(),
+            state: Mutex::default(),
+            sink: &*stream.0,
+        }
+    });
     let shared = Shared {
         request,
         settings,
         index: &index,
         cache: cache.as_ref(),
         cwd: &cwd,
+        ordered: ordered.as_ref(),
     };
-    let parts: Vec<CheckOutcome> = groups
-        .into_par_iter()
-        .map(|(_, group)| check_group(&shared, &group))
-        .collect();
+    let parts: Vec<CheckOutcome> = if ordered.is_some() {
+        // Packages taken in path order, so that few files wait for one
+        // checked before them.
+        groups
+            .into_iter()
+            .par_bridge()
+            .map(|(_, group)| check_group(&shared, &group))
+            .collect()
+    } else {
+        groups
+            .into_par_iter()
+            .map(|(_, group)| check_group(&shared, &group))
+            .collect()
+    };
+    if let Some(ordered) = &ordered {
+        ordered.finish();
+    }
     if let Some(cache) = cache {
         cache.save();
     }
@@ -382,6 +492,7 @@ struct Shared<'a> {
     index: &'a PackageIndex,
     cache: Option<&'a crate::cache::Cache>,
     cwd: &'a Path,
+    ordered: Option<&'a Ordered<'a>>,
 }
 
 /// Checks the candidates of one package (or the files outside any).
@@ -392,6 +503,7 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
         index,
         cache,
         cwd,
+        ordered,
     } = *shared;
     let display = |path: &Path| display_path(cwd, path);
     let mut outcome = CheckOutcome::default();
@@ -571,6 +683,7 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
         });
     });
     let empty: Arc<str> = Arc::from("");
+    let mut streamed: std::collections::HashSet<&Path> = std::collections::HashSet::new();
     for Pending {
         candidate,
         file,
@@ -612,6 +725,13 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             for finding in &mut reported {
                 finding.render_early(render, &empty);
             }
+        }
+        if let Some(ordered) = ordered {
+            ordered.done(&candidate.path, reported);
+            streamed.insert(candidate.path.as_path());
+            continue;
+        }
+        if settings.render.is_some() {
             outcome.findings.extend(reported);
             // Nothing reads the checked files when the findings are rendered.
             continue;
@@ -631,6 +751,15 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             edition,
             config: candidate.config.clone(),
         });
+    }
+    // Files with nothing to report (unreadable, compiled by no target) are
+    // done too: the files after them need not wait.
+    if let Some(ordered) = ordered {
+        for candidate in candidates {
+            if !streamed.contains(candidate.path.as_path()) {
+                ordered.done(&candidate.path, Vec::new());
+            }
+        }
     }
     outcome
 }

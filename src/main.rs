@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
 use temper::baseline::{self, Baseline};
 use temper::check::{self, CheckRequest, RunSettings};
 use temper::config::{self, Config};
-use temper::formats;
+use temper::formats::{self, printer::Printer};
 use temper::report::{self, Reported, Style};
 use temper::suppress;
 use temper_lints::Level;
@@ -144,6 +145,33 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         || args.add_suppressions
         || args.baseline.is_some()
         || args.write_baseline.is_some();
+    // Asking git first: a bad revision is a usage error before any work.
+    let mut changed = match &args.changed_since {
+        Some(rev) => match temper::git::changed_since(&git_dir(&cwd, &args.paths), rev) {
+            Ok(changed) => Some(changed),
+            Err(error) => return report_error(error),
+        },
+        None => None,
+    };
+    // Human and JSON output need nothing of a file's text but its
+    // findings' rendering: made as each file is checked, the texts are let
+    // go, and the findings are printed as the check goes, file by file in
+    // report order. Statistics, baselines and suppressions read the texts.
+    let render = match args.format {
+        Format::Human if !reads_texts => Some(report::Render::Human(style)),
+        Format::Json if !reads_texts => Some(report::Render::Json),
+        _ => None,
+    };
+    let printer = render.map(|format| {
+        let keep = changed.take().map(|changed| {
+            let cwd = cwd.clone();
+            Box::new(move |r: &Reported| {
+                changed.touches(&cwd.join(&r.path), r.start.line, r.end.line)
+            }) as formats::printer::Keep
+        });
+        let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+        Arc::new(Mutex::new(Printer::new(out, format, keep)))
+    });
     let settings = RunSettings {
         exclude: config.exclude.clone(),
         cache_dir: (!args.no_cache).then(|| cache_root(&cwd, &config, &args.paths)),
@@ -161,22 +189,8 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         describe_crate_fixes: !args.plan_fixes
             && !args.statistics
             && matches!(args.format, Format::Human | Format::Json | Format::Github),
-        // Human and JSON output need nothing of a file's text but its
-        // findings' rendering: made as each file is checked, the texts are
-        // let go. Statistics, baselines and suppressions read the texts.
-        render: match args.format {
-            Format::Human if !reads_texts => Some(report::Render::Human(style)),
-            Format::Json if !reads_texts => Some(report::Render::Json),
-            _ => None,
-        },
-    };
-    // Asking git first: a bad revision is a usage error before any work.
-    let changed = match &args.changed_since {
-        Some(rev) => match temper::git::changed_since(&git_dir(&cwd, &args.paths), rev) {
-            Ok(changed) => Some(changed),
-            Err(error) => return report_error(error),
-        },
-        None => None,
+        render,
+        stream: printer.clone().map(|printer| check::Stream(printer)),
     };
     let outcome = check::run_with(&request, &settings);
     let mut stderr = std::io::stderr().lock();
@@ -187,6 +201,16 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         let _ = write!(stderr, "{}", report::render_note(note, style));
     }
     drop(stderr);
+    if let Some(printer) = printer {
+        let mut printer = printer.lock().unwrap_or_else(PoisonError::into_inner);
+        // A closed pipe (`temper check | head`) is not an error worth a message.
+        match printer.finish(outcome.files_checked) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(error) => return usage_error(&format!("cannot write output: {error}")),
+        }
+        return check_exit(outcome.incomplete, printer.denied());
+    }
     let mut findings = outcome.findings;
     if let Some(changed) = &changed {
         findings.retain(|r| changed.touches(&cwd.join(&r.path), r.start.line, r.end.line));
@@ -283,9 +307,18 @@ fn run_check(args: &CheckArgs) -> ExitCode {
         }
         Err(Output::Usage(message)) => return usage_error(&message),
     }
-    if outcome.incomplete {
+    check_exit(
+        outcome.incomplete,
+        findings.iter().any(|f| f.level == Level::Deny),
+    )
+}
+
+/// `check`'s exit code: 2 when something could not be checked, else 1 when
+/// a reported finding is denied.
+fn check_exit(incomplete: bool, denied: bool) -> ExitCode {
+    if incomplete {
         ExitCode::from(2)
-    } else if findings.iter().any(|f| f.level == Level::Deny) {
+    } else if denied {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

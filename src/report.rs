@@ -552,16 +552,32 @@ fn plural(count: usize, word: &str) -> String {
 pub fn summary(findings: &[Reported], files_checked: usize) -> String {
     let errors = findings.iter().filter(|r| r.level == Level::Deny).count();
     let warnings = findings.iter().filter(|r| r.level == Level::Warn).count();
-    if findings.is_empty() {
-        return format!("no problems found in {}", plural(files_checked, "file"));
-    }
     let mut files: Vec<&str> = findings.iter().map(|r| r.path.as_str()).collect();
     files.dedup();
+    summary_of(
+        findings.len(),
+        (errors, warnings),
+        files.len(),
+        files_checked,
+    )
+}
+
+/// [`summary`] from counts: all findings, errors and warnings among them,
+/// files with findings, files checked.
+pub fn summary_of(
+    findings: usize,
+    (errors, warnings): (usize, usize),
+    files: usize,
+    files_checked: usize,
+) -> String {
+    if findings == 0 {
+        return format!("no problems found in {}", plural(files_checked, "file"));
+    }
     format!(
         "{}, {} in {}",
         plural(errors, "error"),
         plural(warnings, "warning"),
-        plural(files.len(), "file")
+        plural(files, "file")
     )
 }
 
@@ -620,12 +636,17 @@ pub fn write_json_document(
     out.write_all(b"[")?;
     for (at, reported) in findings.iter().enumerate() {
         out.write_all(if at == 0 { b"\n" } else { b",\n" })?;
-        match &reported.rendered {
-            Some(Rendered::Json(text)) => out.write_all(text.as_bytes())?,
-            _ => out.write_all(try_json_element(reported)?.as_bytes())?,
-        }
+        out.write_all(json_element(reported)?.as_bytes())?;
     }
     out.write_all(b"\n]")
+}
+
+/// One element of [`write_json_document`]'s array, as it writes it.
+pub fn json_element(reported: &Reported) -> std::io::Result<std::borrow::Cow<'_, str>> {
+    Ok(match &reported.rendered {
+        Some(Rendered::Json(text)) => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(try_json_element(reported)?),
+    })
 }
 
 /// One finding as an element of [`write_json_document`]'s array, indented as the

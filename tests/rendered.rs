@@ -146,3 +146,135 @@ fn check_prints_what_kept_texts_render() {
         .expect("runs");
     assert_eq!(String::from_utf8_lossy(&output.stdout), json(&kept) + "\n");
 }
+
+/// Packages whose paths sort differently as paths and as text (`a/`,
+/// `a-b/`, a package inside another) and a file outside any package.
+fn awkward_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for package in ["a", "a-b", "a/inner", "b", "b_c"] {
+        let src = dir.path().join(package).join("src");
+        std::fs::create_dir_all(&src).expect("mkdir");
+        let name = package.replace(['/', '-'], "_");
+        std::fs::write(
+            dir.path().join(package).join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        )
+        .expect("manifest");
+        std::fs::write(
+            src.join("lib.rs"),
+            "mod m;\npub fn f(x: Option<u8>) -> u8 {\n    x.unwrap()\n}\npub fn g(x: Option<u8>) -> u8 {\n    x.expect(\"g\")\n}\n",
+        )
+        .expect("lib.rs");
+        std::fs::write(
+            src.join("m.rs"),
+            "pub fn h(x: Option<u8>) -> u8 {\n    x.unwrap()\n}\n",
+        )
+        .expect("m.rs");
+    }
+    std::fs::write(
+        dir.path().join("loose.rs"),
+        "pub fn k(x: Option<u8>) -> u8 {\n    x.unwrap()\n}\n",
+    )
+    .expect("loose.rs");
+    dir
+}
+
+/// Collects what a streamed check hands over, call by call.
+#[derive(Default)]
+struct Collect(Vec<Vec<temper::report::Reported>>);
+
+impl check::FindingSink for Collect {
+    fn file(&mut self, findings: Vec<temper::report::Reported>) {
+        self.0.push(findings);
+    }
+}
+
+/// A streamed check hands each file's findings over once, in exactly the
+/// order of the collected and sorted report, whatever order the threads
+/// finish the files in.
+#[test]
+fn streamed_findings_arrive_in_report_order() {
+    let tree = awkward_tree();
+    let request = CheckRequest {
+        paths: vec![tree.path().to_path_buf()],
+        ..CheckRequest::default()
+    };
+    let render = Some(Render::Human(Style::plain()));
+    let settings = |stream| RunSettings {
+        drop_clean_sources: true,
+        prefilter: true,
+        describe_crate_fixes: true,
+        render,
+        stream,
+        ..RunSettings::default()
+    };
+    let collected = check::run_with(&request, &settings(None));
+    let sink = std::sync::Arc::new(std::sync::Mutex::new(Collect::default()));
+    let streamed = check::run_with(&request, &settings(Some(check::Stream(sink.clone()))));
+    assert!(streamed.findings.is_empty(), "nothing held");
+    assert_eq!(streamed.files_checked, collected.files_checked);
+    let calls = std::mem::take(&mut sink.lock().expect("not poisoned").0);
+    assert_eq!(calls.len(), 11, "one call per file with findings");
+    for call in &calls {
+        assert!(
+            call.iter().all(|r| r.path == call[0].path),
+            "one file per call"
+        );
+    }
+    let order = |findings: &mut dyn Iterator<Item = &temper::report::Reported>| {
+        findings
+            .map(|r| format!("{}:{}:{}", r.path, r.start.line, r.start.column))
+            .collect::<Vec<_>>()
+    };
+    let streamed_order = order(&mut calls.iter().flatten());
+    assert_eq!(streamed_order, order(&mut collected.findings.iter()));
+    assert_eq!(streamed_order.len(), 16);
+    let a = streamed_order
+        .iter()
+        .position(|p| p.contains("/a/src/lib.rs"));
+    let a_b = streamed_order
+        .iter()
+        .position(|p| p.contains("/a-b/src/lib.rs"));
+    assert!(a_b < a, "sorted as text, as shown: {streamed_order:#?}");
+}
+
+/// The binary's streamed output (human and JSON, `-D warnings`, run from
+/// a directory the paths are shown relative to with `../`) is what the
+/// collected report prints; an empty baseline takes the collected path.
+#[test]
+fn streamed_output_matches_the_collected_report() {
+    let tree = awkward_tree();
+    let sub = tree.path().join("sub");
+    std::fs::create_dir(&sub).expect("mkdir");
+    let temper = |args: &[&str]| {
+        Command::cargo_bin("temper")
+            .expect("the temper binary is built for tests")
+            .current_dir(&sub)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .env_remove("CLICOLOR_FORCE")
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let empty = temper(&["check", "--write-baseline", "empty.json", "."]);
+    assert!(empty.status.success(), "{empty:?}");
+    for format in ["human", "json"] {
+        let args = ["check", "--no-cache", "-D", "warnings", "--format", format];
+        let streamed = temper(&[&args[..], &["..", "../loose.rs", "../a"]].concat());
+        let collected = temper(
+            &[
+                &args[..],
+                &["--baseline", "empty.json", "..", "../loose.rs", "../a"],
+            ]
+            .concat(),
+        );
+        assert_eq!(streamed.status.code(), Some(1), "{streamed:?}");
+        assert_eq!(collected.status.code(), Some(1));
+        assert!(!streamed.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&streamed.stdout),
+            String::from_utf8_lossy(&collected.stdout)
+        );
+    }
+}

@@ -107,6 +107,7 @@ pub fn run(args: &FixArgs) -> ExitCode {
             prefilter: false,
             describe_crate_fixes: false,
             render: None,
+            stream: None,
         },
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },

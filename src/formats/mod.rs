@@ -3,6 +3,7 @@
 //! rust-analyzer and other cargo-aware tools, and `--statistics`.
 
 pub mod github;
+pub mod printer;
 pub mod rustc_json;
 pub mod sarif;
 pub mod statistics;

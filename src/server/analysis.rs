@@ -116,6 +116,7 @@ pub fn check_workspace(settings: &Settings) -> Workspace {
         prefilter: false,
         describe_crate_fixes: false,
         render: None,
+        stream: None,
     };
     let outcome = check::run_with(&settings.request, &run);
     let mut workspace = Workspace::default();
@@ -222,6 +223,7 @@ fn discover_file(path: &Path, text: &Arc<str>, settings: &Settings) -> Option<Ar
         prefilter: false,
         describe_crate_fixes: false,
         render: None,
+        stream: None,
     };
     let outcome = check::run_with(&request, &run);
     if let Some(file) = outcome.files.into_iter().next() {
