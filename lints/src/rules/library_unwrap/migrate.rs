@@ -526,7 +526,8 @@ fn resolves_to(
                 return Ok(true);
             }
             Err(format!(
-                "`{receiver}.{}(..)` at {} may call `{}` or another type's `{}`, and temper has no types to tell",
+                "`{}.{}(..)` at {} may call `{}` or another type's `{}`, and temper has no types to tell",
+                one_line(receiver),
                 function.name,
                 location(index, site.file, site.range.start),
                 function.display(),
@@ -535,6 +536,19 @@ fn resolves_to(
         }
         _ => Ok(false),
     }
+}
+
+/// A receiver written over several lines (a method chain), on one line as
+/// rustfmt would join it: no space before `.` or `?`.
+fn one_line(receiver: &str) -> String {
+    let mut out = String::with_capacity(receiver.len());
+    for line in receiver.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() && !line.starts_with(['.', '?']) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// `Name` when `receiver` is `Name(..)` or `path::Name(..)` and `Name` is a
