@@ -2,7 +2,7 @@
 //! attributes, the enclosing function.
 
 use crate::trees::Tree;
-use ra_ap_syntax::ast::{self, AstNode, HasAttrs};
+use ra_ap_syntax::ast::{self, AstNode, HasAttrs, HasName};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode};
 
 /// The attribute's content with whitespace removed: `cfg(test)` for
@@ -255,4 +255,61 @@ mod tests {
         assert_eq!(path_segments("::core::ptr::read"), ["core", "ptr", "read"]);
         assert_eq!(path_segments("read"), ["read"]);
     }
+}
+
+/// What `Self::Output` (or any `Self::Name`) stands for in a trait
+/// implementation's signature: the type its `type Output = ..;` declares
+/// (`Future::poll` returns `Poll<Self::Output>`, `Stream::poll_next`
+/// `Poll<Option<Self::Item>>`). `None` for any other type, and for a
+/// declaration that is itself a `Self::` path.
+pub fn assoc_type(ty: &ast::Type) -> Option<ast::Type> {
+    let ast::Type::PathType(path_type) = ty else {
+        return None;
+    };
+    let path = path_type.path()?;
+    if path.qualifier()?.syntax().text() != "Self" {
+        return None;
+    }
+    let name = path.segment()?.name_ref()?;
+    let imp = ty.syntax().ancestors().find_map(ast::Impl::cast)?;
+    imp.trait_()?;
+    let declared = imp
+        .assoc_item_list()?
+        .assoc_items()
+        .find_map(|item| match item {
+            ast::AssocItem::TypeAlias(alias)
+                if alias.name().is_some_and(|n| n.text() == name.text()) =>
+            {
+                alias.ty()
+            }
+            _ => None,
+        })?;
+    let declared_text = declared.syntax().text().to_string();
+    (!declared_text.trim_start().starts_with("Self::")).then_some(declared)
+}
+
+/// The text of `ty` with every `Self::Name` of a trait implementation
+/// replaced by the type the implementation declares for it
+/// ([`assoc_type`]): `Poll<Self::Output>` reads `Poll<Result<T, E>>`.
+pub fn expanded_type_text(ty: &ast::Type) -> String {
+    let base = ty.syntax().text_range().start();
+    let mut text = ty.syntax().text().to_string();
+    let substitutions: Vec<(std::ops::Range<usize>, String)> = ty
+        .syntax()
+        .descendants()
+        .filter_map(ast::Type::cast)
+        .filter_map(|inner| {
+            let declared = assoc_type(&inner)?;
+            let range = inner.syntax().text_range() - base;
+            Some((
+                usize::from(range.start())..usize::from(range.end()),
+                declared.syntax().text().to_string(),
+            ))
+        })
+        .collect();
+    // A `Self::Name` path holds no other type: the ranges never nest.
+    for (range, declared) in substitutions.into_iter().rev() {
+        text.replace_range(range, &declared);
+    }
+    text
 }

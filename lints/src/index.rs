@@ -56,9 +56,46 @@ pub struct Function {
     pub crate_visible: bool,
     /// The declared return type's range, if any.
     pub ret: Option<Range<usize>>,
+    /// The return type with `Self::Output` and the like read through the
+    /// trait implementation (`Poll<Result<T, E>>` for `Poll<Self::Output>`),
+    /// whitespace removed; `None` when it names no such type.
+    pub ret_expanded: Option<String>,
     /// Where ` -> T` goes when there is no return type: after the `)`.
     pub params_end: usize,
     pub body: Option<Range<usize>>,
+}
+
+/// A type as written, reduced to what names it for method lookup: no
+/// references, lifetimes, `mut`, `dyn` or whitespace (`Option<&'a mut
+/// Authority>` is `Option<Authority>`, `&mut Codec<T, B>` is
+/// `Codec<T,B>`). The text must keep its own spaces between words.
+fn nominal(ty: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(ty.len());
+    let mut rest = ty;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            let end = rest[1..]
+                .find(|c: char| !word(c))
+                .map_or(rest.len(), |e| e + 1);
+            rest = rest[end..].trim_start();
+            // `Foo<'a, T>`: the lifetime's comma goes with it.
+            rest = rest.strip_prefix(',').unwrap_or(rest);
+        } else if word(c) {
+            let end = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+            if !matches!(&rest[..end], "mut" | "dyn") {
+                out.push_str(&rest[..end]);
+            }
+            rest = &rest[end..];
+        } else {
+            if c != '&' && !c.is_whitespace() {
+                out.push(c);
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    // `Foo<'a>` lost its only argument.
+    out.replace("<>", "")
 }
 
 /// `T` of `&T`, `&mut T`, `&'a T`, `&'a mut T`.
@@ -526,6 +563,11 @@ pub(crate) fn function(at: usize, func: &ast::Fn) -> Option<Function> {
             .ret_type()
             .and_then(|ret| ret.ty())
             .map(|ty| range(ty.syntax())),
+        ret_expanded: func.ret_type().and_then(|ret| ret.ty()).and_then(|ty| {
+            let written = ty.syntax().text().to_string();
+            let expanded = context::expanded_type_text(&ty);
+            (expanded != written).then(|| expanded.split_whitespace().collect())
+        }),
         params_end: usize::from(params.syntax().text_range().end()),
         body: func.body().map(|body| range(body.syntax())),
     })
@@ -1133,8 +1175,7 @@ impl CrateIndex {
         let (let_at, after) = found?;
         let after = after.trim_start();
         if let Some(annotated) = after.strip_prefix(':') {
-            let ty: String = annotated.split('=').next()?.split_whitespace().collect();
-            return Some(dereferenced(&ty).to_string());
+            return Some(nominal(annotated.split('=').next()?));
         }
         let value = after.strip_prefix('=')?;
         let init = initializer(value)?;
@@ -1175,10 +1216,7 @@ impl CrateIndex {
                     .iter()
                     .position(|n| *n == name)
                 {
-                    Some(i) => Some(
-                        dereferenced(&self.functions[caller].params[i].replace(' ', ""))
-                            .to_string(),
-                    ),
+                    Some(i) => Some(nominal(&self.functions[caller].params[i])),
                     None => self.local_full_type(caller, &name, at, depth),
                 }
             }
@@ -1236,9 +1274,7 @@ impl CrateIndex {
             .filter(|(_, f)| f.owner == Owner::Inherent(ty.to_string()))
             .map(|(_, f)| {
                 let ret = f.ret.as_ref().map_or("()".to_string(), |r| {
-                    self.files[f.file].text[r.clone()]
-                        .split_whitespace()
-                        .collect()
+                    nominal(&self.files[f.file].text[r.clone()])
                 });
                 with_self(&ret, ty)
             });
@@ -1322,6 +1358,12 @@ impl CrateIndex {
     pub fn converts(&self, source: &[&str], target: &str) -> bool {
         let target = target.split('<').next().unwrap_or(target);
         let target = target.rsplit("::").next().unwrap_or(target);
+        // Conversions are keyed by the target's name: with two crate types of
+        // that name (h2's `crate::Error` and `proto::Error`), which one a
+        // `From` is for is unknown, so no conversion is taken for granted.
+        if self.type_names.get(target).is_some_and(|&n| n > 1) {
+            return false;
+        }
         self.from_impls
             .iter()
             .any(|(from, to)| to == target && source.contains(&from.as_str()))
@@ -1371,6 +1413,35 @@ mod tests {
         // A std method on the way, an unknown name: not told.
         assert_eq!(local("i"), None);
         assert_eq!(local("g"), None);
+    }
+
+    #[test]
+    fn nominal_types_drop_references_and_lifetimes() {
+        assert_eq!(nominal("&mut Codec<T, B>"), "Codec<T,B>");
+        assert_eq!(nominal("Option<&'a mut Authority>"), "Option<Authority>");
+        assert_eq!(nominal("&'static str"), "str");
+        assert_eq!(nominal("Entry<'a, T>"), "Entry<T>");
+        assert_eq!(nominal("Ref<'_>"), "Ref");
+        assert_eq!(nominal("Box<dyn Error + Send>"), "Box<Error+Send>");
+        assert_eq!(nominal("Result<Muted, E>"), "Result<Muted,E>");
+    }
+
+    #[test]
+    fn receivers_resolve_through_references() {
+        let text = "pub struct Uri; pub struct Authority; pub struct Codec<T>(T);\n\
+             impl Uri { pub fn authority(&self) -> Option<&'_ Authority> { None } }\n\
+             impl Authority { pub fn host(&self) -> &str { \"\" } }\n\
+             fn send(dst: &mut Codec<u8>, uri: &'static Uri) { dst.flush(); uri.authority().unwrap().host(); }\n";
+        let index = index(text);
+        let (send, _) = index.functions_named("send").next().expect("send");
+        let at = text.find("dst.flush").expect("call");
+        let receiver = |text: &str| index.receiver_type(send, text, at);
+        assert_eq!(receiver("dst").as_deref(), Some("Codec"));
+        assert_eq!(receiver("uri").as_deref(), Some("Uri"));
+        assert_eq!(
+            receiver("uri.authority().unwrap()").as_deref(),
+            Some("Authority")
+        );
     }
 
     #[test]

@@ -684,6 +684,10 @@ enum Fallible {
 /// `Result<..>`, `io::Result<..>`, `anyhow::Result<..>`, an alias ending in
 /// `Result`, `Option<..>`, and `Poll` of those.
 fn fallible(ty: &ast::Type) -> Option<Fallible> {
+    // `Poll<Self::Output>` of a `Future` whose `Output` is a `Result`.
+    if let Some(declared) = context::assoc_type(ty) {
+        return fallible(&declared);
+    }
     let ast::Type::PathType(path_type) = ty else {
         return None;
     };
@@ -705,7 +709,10 @@ fn fallible(ty: &ast::Type) -> Option<Fallible> {
     if name == "Poll" {
         // `?` on a `Result` also works in `poll` functions returning
         // `Poll<Result<..>>` or `Poll<Option<Result<..>>>`.
-        let inner = generic_types.next()?;
+        let mut inner = generic_types.next()?;
+        if let Some(item) = option_of(&inner) {
+            inner = item;
+        }
         return match fallible(&inner)? {
             Fallible::Option => None,
             result => Some(result),
@@ -725,6 +732,25 @@ fn fallible(ty: &ast::Type) -> Option<Fallible> {
         && dynamic_qualifier
         && error.is_none_or(|e| e.contains("anyhow") || e.contains("eyre") || e.contains("Report"));
     Some(Fallible::Result { dynamic_error })
+}
+
+/// `T` of `Option<T>` (`Option<Self::Item>` read through the impl).
+fn option_of(ty: &ast::Type) -> Option<ast::Type> {
+    let ty = context::assoc_type(ty).unwrap_or_else(|| ty.clone());
+    let ast::Type::PathType(path_type) = &ty else {
+        return None;
+    };
+    let segment = path_type.path()?.segment()?;
+    if segment.name_ref()?.text() != "Option" {
+        return None;
+    }
+    segment
+        .generic_arg_list()?
+        .generic_args()
+        .find_map(|arg| match arg {
+            ast::GenericArg::TypeArg(arg) => arg.ty(),
+            _ => None,
+        })
 }
 
 fn help(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> String {

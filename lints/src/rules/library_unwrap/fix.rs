@@ -236,6 +236,9 @@ pub(super) struct Returns {
     io: bool,
     /// The error is `Box<dyn Error ..>`, which every standard error converts to.
     boxed: bool,
+    /// The error converts from no other type with `?`: `()`, or
+    /// `thread::Result`'s `Box<dyn Any + Send>`.
+    closed: bool,
 }
 
 /// Logging and error macros of other crates that also evaluate their arguments
@@ -649,9 +652,13 @@ pub(super) fn returns_for(ret: Option<ast::RetType>, input: &LintInput<'_>) -> O
     {
         return None;
     }
-    let mut text = squeeze(&ty.syntax().text().to_string()).replace(' ', "");
+    let mut text = squeeze(&context::expanded_type_text(&ty)).replace(' ', "");
     if let Some(inner) = text.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) {
-        text = inner.to_string();
+        text = inner
+            .strip_prefix("Option<")
+            .and_then(|t| t.strip_suffix('>'))
+            .unwrap_or(inner)
+            .to_string();
     }
     let mut out = Returns::default();
     match fallible {
@@ -672,6 +679,10 @@ pub(super) fn returns_for(ret: Option<ast::RetType>, input: &LintInput<'_>) -> O
                 || text.ends_with(",io::Error>")
                 || text.ends_with(",std::io::Error>");
             out.boxed = text.contains(",Box<dyn") && text.contains("Error");
+            out.closed = text.ends_with(",()>")
+                || text.starts_with("thread::Result<")
+                || text.starts_with("std::thread::Result<")
+                || text.contains(",Box<dynAny");
         }
     }
     Some(out)
@@ -738,6 +749,14 @@ pub(super) fn decide(
     };
     // A poisoned lock's error borrows the guard: neither `?` nor `.context`
     // turns it into an owned error type.
+    // `()` and `Box<dyn Any + Send>` take no other error with `?`; an
+    // `Option` has no `?` into a `Result` at all.
+    if returns.closed {
+        return Err(
+            "no automatic fix: the function's error type (`()` or `Box<dyn Any + Send>`) takes no other error with `?`"
+                .to_string(),
+        );
+    }
     if kind == Kind::Result(ErrorKind::Lock) {
         return Err(
             "no automatic fix: a poisoned lock's error borrows the guard, so `?` cannot return it"
@@ -898,7 +917,14 @@ fn method_kind(
     match (name, arity) {
         ("ok" | "err", 0) => Kind::Option,
         ("lock" | "read" | "write" | "try_lock" | "try_read" | "try_write", 0) => {
-            Kind::Result(ErrorKind::Lock)
+            // `self.lock()` in a file with its own `fn lock(&self)` calls
+            // that, which may return anything.
+            let on_self = call.receiver().is_some_and(|r| r.syntax().text() == "self");
+            if on_self && declares_fn(input.source, name) {
+                Kind::Unknown
+            } else {
+                Kind::Result(ErrorKind::Lock)
+            }
         }
         ("map_err" | "ok_or" | "ok_or_else" | "or" | "or_else", 1) => match inner() {
             Kind::Option if matches!(name, "or" | "or_else") => Kind::Option,
@@ -940,6 +966,18 @@ fn method_kind(
         }
         _ => Kind::Unknown,
     }
+}
+
+/// Whether `source` declares a function `name` (`fn lock(` or `fn lock<`).
+fn declares_fn(source: &str, name: &str) -> bool {
+    source.match_indices("fn ").any(|(at, _)| {
+        let rest = source[at + 3..].trim_start();
+        let before = source[..at].chars().next_back();
+        !before.is_some_and(is_ident_char)
+            && rest
+                .strip_prefix(name)
+                .is_some_and(|after| after.trim_start().starts_with(['(', '<']))
+    })
 }
 
 /// `std::fs::read(..)`, `File::open(..)`, `env::var(..)`, `u16::try_from(..)`.

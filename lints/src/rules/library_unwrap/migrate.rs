@@ -195,6 +195,22 @@ fn statement_start(text: &str, site: &CallSite) -> Option<(usize, bool)> {
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
+    complete_request(finding, ctx);
+    // `io::Error::other` is Rust 1.74; a package that supports older
+    // compilers gets the older spelling.
+    if ctx.facts.is_some_and(|facts| !facts.supports(1, 74))
+        && let Some(fix) = &mut finding.fix
+    {
+        for edit in &mut fix.edits {
+            edit.replacement = edit.replacement.replace(
+                "std::io::Error::other(",
+                "std::io::Error::new(std::io::ErrorKind::Other, ",
+            );
+        }
+    }
+}
+
+fn complete_request(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(request) = finding.crate_fix.take() else {
         return;
     };
@@ -408,13 +424,10 @@ fn eligible_in(function: &Function, text: &str, outside_library: bool) -> Result
         return Err(format!("the chain reaches `{name}` in test or binary code"));
     }
     if let Some(ret) = &function.ret {
-        let text: String = text
-            .get(ret.clone())
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect();
+        let written = text.get(ret.clone()).unwrap_or_default();
+        let text: String = written.split_whitespace().collect();
         if text == "!" || text.starts_with("implFuture") {
-            return Err(format!("`{name}` returns `{text}`"));
+            return Err(format!("`{name}` returns `{}`", compact(written)));
         }
     }
     Ok(())
@@ -538,6 +551,11 @@ fn resolves_to(
     }
 }
 
+/// A type as written, each run of whitespace one space.
+fn compact(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A receiver written over several lines (a method chain), on one line as
 /// rustfmt would join it: no space before `.` or `?`.
 fn one_line(receiver: &str) -> String {
@@ -607,16 +625,32 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
     let Some(ret) = &caller.ret else {
         return Returns::Plain;
     };
-    let text: String = index.files[caller.file].text[ret.clone()]
-        .split_whitespace()
-        .collect();
+    let written = &index.files[caller.file].text[ret.clone()];
+    let mut text: String = caller
+        .ret_expanded
+        .clone()
+        .unwrap_or_else(|| written.split_whitespace().collect());
+    // As the reason names it.
+    let mut shown = format!("`{text}`");
+    // `?` works in a `poll` function returning `Poll<Result<T, E>>` or
+    // `Poll<Option<Result<T, E>>>` as in one returning `Result<T, E>`.
+    if let Some(inner) = text.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) {
+        let inner = inner
+            .strip_prefix("Option<")
+            .and_then(|t| t.strip_suffix('>'))
+            .unwrap_or(inner);
+        if index::result_arity(inner).is_none() {
+            return Returns::Incompatible(format!(
+                "returns `{text}`, which holds no `Result` to carry the error"
+            ));
+        }
+        text = inner.to_string();
+        shown = format!("`{}` (a `{text}`)", compact(written));
+    }
     if text.starts_with("Option<") {
         return Returns::Incompatible(
             "returns an `Option`, which would lose the error".to_string(),
         );
-    }
-    if text.starts_with("Poll<") {
-        return Returns::Incompatible("returns a `Poll`".to_string());
     }
     let Some(arity) = index::result_arity(&text) else {
         return Returns::Plain;
@@ -658,7 +692,7 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
         Returns::Bridge(error)
     } else {
         Returns::Incompatible(format!(
-            "returns `{text}`, which the new error does not convert into with `?`"
+            "returns {shown}, which the new error does not convert into with `?`"
         ))
     }
 }
