@@ -185,7 +185,7 @@ fn fix_findings(path: &Path, display: &str, text: &str, facts: &CrateFacts) -> V
             file: path,
             files: &files,
             edition: Edition::Edition2024,
-            facts: None,
+            facts: Some(facts),
             index: &Default::default(),
         },
     );
