@@ -460,8 +460,7 @@ fn explain(name: &str) -> ExitCode {
             let Some(text) = report::explain(name) else {
                 return ExitCode::from(2);
             };
-            println!("{text}");
-            ExitCode::SUCCESS
+            print_out(&format!("{text}\n"))
         }
         Err(message) => match suppress::did_you_mean(bare) {
             Some(suggestion) => {
@@ -477,17 +476,31 @@ fn list_lints() -> ExitCode {
         .map(|l| l.name.len())
         .max()
         .unwrap_or(0);
-    println!("{:width$}  {:5}  {:9}  summary", "lint", "level", "fix");
+    let mut text = format!("{:width$}  {:5}  {:9}  summary\n", "lint", "level", "fix");
     for lint in suppress::all_lints() {
-        println!(
-            "{:width$}  {:5}  {:9}  {}",
+        text.push_str(&format!(
+            "{:width$}  {:5}  {:9}  {}\n",
             lint.name,
             lint.default_level.as_str(),
             lint.fix.as_str(),
             lint.summary
-        );
+        ));
     }
-    ExitCode::SUCCESS
+    print_out(&text)
+}
+
+/// Writes `text` to stdout: a reader that closed the pipe early (`temper
+/// explain library_unwrap | head`) is not an error; another failure is.
+fn print_out(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => usage_error(&format!("cannot write output: {error}")),
+    }
 }
 
 #[cfg(not(all(feature = "wit", feature = "runtime")))]

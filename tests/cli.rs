@@ -515,3 +515,33 @@ fn unparsable_manifest_is_an_error_naming_the_file() {
     assert!(err.contains("Cargo.toml"), "{err}");
     assert!(err.contains("failed to parse"), "{err}");
 }
+
+/// A reader that closed the pipe before temper wrote (`temper explain
+/// library_unwrap | head`, `temper check | head`) ends the output quietly:
+/// no panic, no error message, the exit code of the work done.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    for args in [
+        &["explain", "library_unwrap"][..],
+        &["lints"][..],
+        &["check", "--no-cache", "fixtures/workspace"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("temper"))
+            .current_dir(root())
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{args:?}: {:?} {stderr}",
+            output.status
+        );
+    }
+}

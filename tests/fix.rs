@@ -751,6 +751,45 @@ fn verify_keeps_going_when_the_crate_does_not_compile_before() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
 
+/// A crate whose test targets fail before any fix (they need a feature):
+/// cargo stops at the first failing target unless it keeps going, so which
+/// errors it reports differs from run to run, and a correct fix was blamed
+/// for errors in targets it never touched (tokio-util without `full`).
+#[test]
+fn verify_compares_every_target_of_a_crate_that_fails_before() {
+    let dir = crate_with(
+        "#[cfg(feature = \"full\")]\npub mod codec {}\n\npub fn first(v: &mut Vec<u32>) -> Option<u32> {\n    let x = v.pop().unwrap();\n    Some(x)\n}\n",
+    );
+    let manifest = dir.path().join("Cargo.toml");
+    let written = fs::read_to_string(&manifest).expect("manifest");
+    fs::write(&manifest, format!("{written}\n[features]\nfull = []\n")).expect("manifest");
+    fs::create_dir(dir.path().join("tests")).expect("tests");
+    fs::write(
+        dir.path().join("tests/require_full.rs"),
+        "#[cfg(not(feature = \"full\"))]\ncompile_error!(\"run tests with --features full\");\n",
+    )
+    .expect("test target");
+    for name in ["a", "b", "c", "d", "e", "f"] {
+        fs::write(
+            dir.path().join(format!("tests/{name}.rs")),
+            "use sample::codec;\n",
+        )
+        .expect("test target");
+    }
+    let output = temper(dir.path())
+        .args(["fix", "--verify"])
+        .output()
+        .expect("runs");
+    let stdout = text(&output.stdout);
+    assert!(
+        lib(dir.path()).contains("    let x = v.pop()?;\n"),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(!stdout.contains("reverted"), "{stdout}");
+    assert!(stdout.contains("1 fixed"), "{stdout}");
+}
+
 #[test]
 fn verify_reverts_a_fix_that_breaks_the_build() {
     // `?` on a `Result` inside a function returning `Option` does not

@@ -103,6 +103,10 @@ pub fn cargo_check(manifest: &Path, display: &str) -> Result<Vec<CompilerError>,
         .arg("check")
         .arg("--message-format=json")
         .arg("--all-targets")
+        // Every target's errors, not only the first failing target's:
+        // without it the errors before and after a fix differ by which
+        // target cargo happened to stop at, and fixes are blamed for them.
+        .arg("--keep-going")
         .arg("--manifest-path")
         .arg(manifest)
         .current_dir(dir)
