@@ -860,12 +860,30 @@ fn rewrite_function(
     });
     // A tail that is itself an `unwrap` or `expect` becomes the rewritten
     // call's `Result`, which is already the function's: no `Ok(..?)`.
+    // Not when the return type lets the value coerce (`&&T` to `&T`, a
+    // `Box<T>` to `Box<dyn Trait>`): inside a `Result` nothing coerces, so the
+    // value goes through `Ok(..?)`, where it still does.
+    let coerces = function.ret.as_ref().is_some_and(|ret| {
+        let written = &text[ret.clone()];
+        written.contains('&') || written.contains("dyn") || written.contains("impl")
+    });
     let tail_site = tail.as_ref().and_then(|tail| match tail {
-        ast::Expr::MethodCallExpr(call) if is_unwrap_call(call) => Some(node_range(call.syntax())),
+        ast::Expr::MethodCallExpr(call) if is_unwrap_call(call) && !coerces => {
+            Some(node_range(call.syntax()))
+        }
         _ => None,
     });
+    // A `loop` without `break` never ends: its type is `!`, which needs no
+    // `Ok(..)` (one would only add an "unreachable call" warning).
+    let endless = tail.as_ref().is_some_and(|tail| {
+        matches!(tail, ast::Expr::LoopExpr(_))
+            && !tail
+                .syntax()
+                .descendants()
+                .any(|node| node.kind() == SyntaxKind::BREAK_EXPR)
+    });
     match tail {
-        Some(_) if tail_site.is_some() => {}
+        Some(_) if tail_site.is_some() || endless => {}
         Some(tail) if !(unit && block_like) => {
             if matches!(tail, ast::Expr::ReturnExpr(_)) {
                 // Already wrapped as a `return`.
@@ -1519,10 +1537,15 @@ fn finish(
         }
         let mut loose = Vec::new();
         for piece in pieces.drain(..) {
-            match groups
-                .iter_mut()
-                .find(|(range, _)| range.start <= piece.range.start && piece.range.end <= range.end)
-            {
+            // An insertion right after a function's closing brace (the new
+            // error type at the end of the file, when the function is last)
+            // is not the function's: it stays an edit of its own, which
+            // another migration making the same insertion shares.
+            let after =
+                |range: &Range<usize>| piece.range.is_empty() && piece.range.start == range.end;
+            match groups.iter_mut().find(|(range, _)| {
+                range.start <= piece.range.start && piece.range.end <= range.end && !after(range)
+            }) {
                 Some((_, group)) => group.push(piece),
                 None => loose.push(piece),
             }
