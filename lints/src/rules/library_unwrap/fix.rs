@@ -1157,14 +1157,16 @@ fn field_kind(tree: &Tree, field: &ast::FieldExpr, input: &LintInput<'_>) -> Kin
         .descendants()
         .filter_map(ast::Struct::cast)
         .filter(|item| item.name().is_some_and(|n| n.text() == self_ty.as_str()))
-        .find_map(|item| {
-            let ast::FieldList::RecordFieldList(fields) = item.field_list()? else {
-                return None;
-            };
-            fields
+        .find_map(|item| match item.field_list()? {
+            ast::FieldList::RecordFieldList(fields) => fields
                 .fields()
                 .find(|f| f.name().is_some_and(|n| n.text() == field_name.as_str()))?
-                .ty()
+                .ty(),
+            // `self.0` of `struct Guard(Option<T>)`.
+            ast::FieldList::TupleFieldList(fields) => {
+                let at: usize = field_name.parse().ok()?;
+                fields.fields().nth(at)?.ty()
+            }
         });
     declared.map_or(Kind::Unknown, |ty| type_kind(&ty))
 }
