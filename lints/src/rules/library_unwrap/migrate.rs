@@ -2063,6 +2063,12 @@ fn constructor_value(
         return None;
     }
     let name = written.rsplit("::").next()?;
+    // Constructors are found by the type's name: with two crate types of
+    // that name (h2's `crate::Error` and `proto::Error`), whose they are is
+    // unknown.
+    if index.type_names.get(name).is_some_and(|&n| n > 1) {
+        return None;
+    }
     let file = index.file_of(ctx.file)?;
     let body = index
         .function_at(file, offset)
