@@ -256,6 +256,9 @@ fn plan(
     let start = index
         .function_at(file, offset)
         .ok_or_else(|| "the call is not inside a function body".to_string())?;
+    // What stops the chain at its start (a trait method, `main`, ..) is
+    // the reason to give, before anything about the crate's error type.
+    eligible(&index.functions[start], index)?;
     let strategy = strategy(ctx, index)?;
     let mut plan = Plan {
         start: Some((file, offset)),
@@ -733,19 +736,33 @@ fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, Stri
         .ok_or_else(|| "the crate has no `src/lib.rs` to hold a new error type".to_string())?;
     // `#![no_std]`, or `#![cfg_attr(.., no_std)]`: the new type uses `std`.
     // A comment that mentions it is not the attribute.
-    let no_std = index.tree(root).is_none_or(|tree| {
+    let Some(tree) = index.tree(root) else {
+        return Err("the crate root is beyond temper's size or nesting limits".to_string());
+    };
+    let no_std = {
         use ra_ap_syntax::ast::HasAttrs;
-        tree.attrs().any(|attr| {
+        tree.attrs().find_map(|attr| {
             let text = crate::context::attr_text(&attr);
-            text == "no_std"
-                || (text.starts_with("cfg_attr(")
+            if text == "no_std" {
+                Some(false)
+            } else {
+                (text.starts_with("cfg_attr(")
                     && text
                         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                         .any(|word| word == "no_std"))
+                .then_some(true)
+            }
         })
-    });
-    if no_std {
-        return Err("the crate is `no_std`".to_string());
+    };
+    match no_std {
+        Some(false) => return Err("the crate is `no_std`".to_string()),
+        Some(true) => {
+            return Err(
+                "the crate also builds without `std` (`#![cfg_attr(.., no_std)]`), where a new error type could not implement `std::error::Error`"
+                    .to_string(),
+            );
+        }
+        None => {}
     }
     Ok(Strategy::NewError { root })
 }
