@@ -221,8 +221,14 @@ pub struct CrateIndex {
     pub tuple_structs: Vec<String>,
     /// How many `impl TryFrom<..> for ..` the crate has.
     pub try_from_impls: usize,
-    /// How many structs and enums of the crate bear each name.
+    /// How many structs and enums of the library bear each name (test
+    /// code's own types, which library code cannot name, are not counted).
     pub type_names: std::collections::HashMap<String, usize>,
+    /// Structs and enums as found, before [`Self::type_names`] is counted:
+    /// the name, the file, and whether it is inside `#[cfg(test)]` code.
+    type_decls: Vec<(String, usize, bool)>,
+    /// Modules declared `#[cfg(test)] mod name;` (`crate::test`).
+    test_modules: Vec<String>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
     pub lib_root: Option<usize>,
     /// Functions by file and start offset.
@@ -343,6 +349,17 @@ impl CrateIndex {
             // file of the crate is parsed once.
             lock(&index.calls.trees).insert(at, Some(file.syntax().green().to_owned()));
         }
+        let test_file = |file: &IndexedFile| {
+            file.outside_library
+                || index.test_modules.iter().any(|test| {
+                    file.module == *test || file.module.starts_with(&format!("{test}::"))
+                })
+        };
+        for (name, file, test) in std::mem::take(&mut index.type_decls) {
+            if !test && !test_file(&index.files[file]) {
+                *index.type_names.entry(name).or_default() += 1;
+            }
+        }
         index.by_start = index
             .functions
             .iter()
@@ -370,6 +387,13 @@ impl CrateIndex {
     fn collect(&mut self, at: usize, file: &SourceFile) {
         let module = self.files[at].module.clone();
         for node in file.syntax().descendants() {
+            if let Some(item) = ast::Module::cast(node.clone())
+                && item.item_list().is_none()
+                && test_attrs(item.syntax())
+                && let Some(name) = item.name()
+            {
+                self.test_modules.push(format!("{module}::{}", name.text()));
+            }
             if let Some(func) = ast::Fn::cast(node.clone()) {
                 if let Some(function) = function(at, &func) {
                     self.functions.push(function);
@@ -377,14 +401,16 @@ impl CrateIndex {
             } else if let Some(item) = ast::Enum::cast(node.clone()) {
                 self.from_impls.extend(derived_froms(&item));
                 if let Some(name) = item.name() {
-                    *self.type_names.entry(name.text().to_string()).or_default() += 1;
+                    let test = in_test_code(item.syntax());
+                    self.type_decls.push((name.text().to_string(), at, test));
                 }
                 if let Some(error) = error_enum(at, &module, file, &item) {
                     self.error_enums.push(error);
                 }
             } else if let Some(item) = ast::Struct::cast(node.clone()) {
                 if let Some(name) = item.name() {
-                    *self.type_names.entry(name.text().to_string()).or_default() += 1;
+                    let test = in_test_code(item.syntax());
+                    self.type_decls.push((name.text().to_string(), at, test));
                 }
                 if let (Some(name), Some(ast::FieldList::TupleFieldList(list))) =
                     (item.name(), item.field_list())
@@ -1424,6 +1450,33 @@ mod tests {
         assert_eq!(nominal("Ref<'_>"), "Ref");
         assert_eq!(nominal("Box<dyn Error + Send>"), "Box<Error+Send>");
         assert_eq!(nominal("Result<Muted, E>"), "Result<Muted,E>");
+    }
+
+    #[test]
+    fn test_code_types_do_not_share_library_names() {
+        let files = vec![
+            (
+                PathBuf::from("/p/src/lib.rs"),
+                Arc::from(
+                    "#[cfg(test)]\nmod test;\npub struct Error(Option<String>);\npub enum Kind { A }\n\
+                     #[cfg(test)]\nmod tests { pub enum Kind { B } }\n",
+                ),
+            ),
+            (
+                PathBuf::from("/p/src/test.rs"),
+                Arc::from("pub struct Error;\n"),
+            ),
+            (
+                PathBuf::from("/p/src/other.rs"),
+                Arc::from("pub struct Error;\n"),
+            ),
+        ];
+        let index = CrateIndex::build(&files[..2], Edition::Edition2021);
+        assert_eq!(index.type_names.get("Error"), Some(&1));
+        assert_eq!(index.type_names.get("Kind"), Some(&1));
+        // A library module's type of the same name is another candidate.
+        let index = CrateIndex::build(&[files[0].clone(), files[2].clone()], Edition::Edition2021);
+        assert_eq!(index.type_names.get("Error"), Some(&2));
     }
 
     #[test]
