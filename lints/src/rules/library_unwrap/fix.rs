@@ -1435,11 +1435,39 @@ pub(super) fn message_is_static(arg: &ast::Expr) -> bool {
 
 /// A context for an `unwrap`, which has no message: what was expected.
 pub(super) fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
-    let mut text = squeeze(&receiver.syntax().text().to_string()).replace(" .", ".");
-    // A long receiver is cut at a character boundary; the message only needs
-    // to locate the failure.
+    let mut text = squeeze(&receiver.syntax().text().to_string())
+        .replace(" .", ".")
+        // A lock recovered by an earlier fix reads as written.
+        .replace(
+            "unwrap_or_else(std::sync::PoisonError::into_inner)",
+            "unwrap()",
+        );
+    // A long receiver keeps its last calls, the ones nearest the failure,
+    // cut where one of its chained calls starts: the message only needs to
+    // locate it.
     if text.chars().count() > 60 {
-        text = text.chars().take(57).collect::<String>() + "...";
+        let whole = receiver.syntax().text().to_string();
+        let start = receiver.syntax().text_range().start();
+        let mut dots = Vec::new();
+        let mut link = receiver.clone();
+        while let ast::Expr::MethodCallExpr(call) = &link {
+            if let Some(dot) = call.dot_token() {
+                dots.push(usize::from(dot.text_range().start() - start));
+            }
+            let Some(inner) = call.receiver() else {
+                break;
+            };
+            link = inner;
+        }
+        // Innermost first: the longest tail that fits.
+        let tail = dots.iter().rev().find_map(|&at| {
+            let tail = squeeze(whole.get(at..)?).replace(" .", ".");
+            (tail.chars().count() <= 57).then_some(tail)
+        });
+        text = match tail {
+            Some(tail) => format!("..{tail}"),
+            None => text.chars().take(57).collect::<String>() + "...",
+        };
     }
     let what = match kind {
         Kind::Option => "is None",
