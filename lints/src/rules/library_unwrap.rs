@@ -527,18 +527,23 @@ fn holds_option_or_result(name: &str) -> bool {
     name.ends_with("Option") || name.ends_with("Result")
 }
 
-/// `m.lock()`, `rw.read()`, `rw.write()`, `m.try_lock()` with no arguments.
+/// `m.lock()`, `rw.read()`, `rw.write()`, `m.try_lock()` with no arguments,
+/// and `Condvar`'s `wait(guard)`, `wait_while(guard, f)`,
+/// `wait_timeout(guard, d)`, `wait_timeout_while(guard, d, f)`.
 fn is_lock_call(receiver: ast::Expr) -> bool {
     let ast::Expr::MethodCallExpr(call) = context::peel(receiver) else {
         return false;
     };
-    let no_args = call
-        .arg_list()
-        .is_some_and(|args| args.args().next().is_none());
-    no_args
-        && call
-            .name_ref()
-            .is_some_and(|name| matches!(name.text(), "lock" | "read" | "write" | "try_lock"))
+    let args = call.arg_list().map_or(0, |args| args.args().count());
+    call.name_ref().is_some_and(|name| {
+        matches!(
+            (name.text(), args),
+            ("lock" | "read" | "write" | "try_lock", 0)
+                | ("wait", 1)
+                | ("wait_while" | "wait_timeout", 2)
+                | ("wait_timeout_while", 3)
+        )
+    })
 }
 
 /// Whether `expr` can be the `&str` message of `expect`, rather than a token

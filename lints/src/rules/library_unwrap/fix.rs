@@ -582,7 +582,10 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
     };
     // `try_lock` fails with `WouldBlock` too, which has no guard to recover.
     let name = lock.name_ref()?;
-    if !matches!(name.text(), "lock" | "read" | "write") {
+    if !matches!(
+        name.text(),
+        "lock" | "read" | "write" | "wait" | "wait_while" | "wait_timeout" | "wait_timeout_while"
+    ) {
         return None;
     }
     let name_start = call.name_ref()?.syntax().text_range().start();
@@ -925,6 +928,15 @@ fn method_kind(
             } else {
                 Kind::Result(ErrorKind::Lock)
             }
+        }
+        // `Condvar::wait(guard)` and friends return a `LockResult` too: the
+        // lock is recovered as `lock()`'s is, or a poisoned lock recovered
+        // one line above panics here (crossbeam's `Parker`). Unless the
+        // file declares its own method of that name.
+        ("wait", 1) | ("wait_while" | "wait_timeout", 2) | ("wait_timeout_while", 3)
+            if !declares_fn(input.source, name) =>
+        {
+            Kind::Result(ErrorKind::Lock)
         }
         ("map_err" | "ok_or" | "ok_or_else" | "or" | "or_else", 1) => match inner() {
             Kind::Option if matches!(name, "or" | "or_else") => Kind::Option,
