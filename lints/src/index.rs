@@ -1062,6 +1062,35 @@ fn parse_expr(text: &str, edition: Edition) -> Option<ast::Expr> {
 }
 
 /// `Name`: an uppercase identifier.
+/// The name a method call on a value of type `ty` (nominal, see
+/// [`nominal`]) is looked up under: the type's own, or through the smart
+/// pointer holding it (`Arc<Hook<T>>` calls `Hook`'s methods; a crate
+/// cannot add inherent methods to `Arc`).
+fn type_head(ty: &str) -> Option<String> {
+    let head = ty.split('<').next()?.rsplit("::").next()?;
+    if matches!(
+        head,
+        "Arc" | "Rc" | "Box" | "Pin" | "Ref" | "RefMut" | "MutexGuard" | "RwLockReadGuard"
+            | "RwLockWriteGuard" | "ManuallyDrop"
+    ) {
+        let inner = ty.get(ty.find('<')? + 1..ty.len().checked_sub(1)?)?;
+        let mut depth = 0usize;
+        let end = inner
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '<' | '(' | '[' => depth += 1,
+                    '>' | ')' | ']' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                c == ',' && depth == 0
+            })
+            .map_or(inner.len(), |(at, _)| at);
+        return type_head(&inner[..end]);
+    }
+    is_type_name(head).then(|| head.to_string())
+}
+
 fn is_type_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_uppercase())
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -1151,8 +1180,7 @@ impl CrateIndex {
     /// the crate's own signatures). The type's name, without generics.
     pub fn local_type(&self, caller: usize, name: &str, at: usize) -> Option<String> {
         let full = self.local_full_type(caller, name, at, 0)?;
-        let head = full.split('<').next()?.rsplit("::").next()?.to_string();
-        is_type_name(&head).then_some(head)
+        type_head(&full)
     }
 
     /// The type's name (without generics) of the receiver expression
@@ -1162,8 +1190,7 @@ impl CrateIndex {
     pub fn receiver_type(&self, caller: usize, receiver: &str, at: usize) -> Option<String> {
         let expr = parse_expr(receiver, self.edition.unwrap_or(Edition::CURRENT))?;
         let full = self.expr_type(&expr, caller, at, 0)?;
-        let head = full.split('<').next()?.rsplit("::").next()?.to_string();
-        is_type_name(&head).then_some(head)
+        type_head(&full)
     }
 
     fn local_full_type(
@@ -1495,6 +1522,9 @@ mod tests {
             receiver("uri.authority().unwrap()").as_deref(),
             Some("Authority")
         );
+        assert_eq!(type_head("Arc<Hook<T,dynSignal>>").as_deref(), Some("Hook"));
+        assert_eq!(type_head("Pin<Box<Conn>>").as_deref(), Some("Conn"));
+        assert_eq!(type_head("Option<Conn>").as_deref(), Some("Option"));
     }
 
     #[test]

@@ -575,15 +575,62 @@ impl LineMap {
         LineMap { lines }
     }
 
-    /// The on-disk position of a 1-based (line, column) in the fixed text;
-    /// the column is the line's start when the line itself was changed.
-    fn on_disk(&self, line: usize, column: usize) -> (usize, usize) {
+    /// The on-disk position of a 1-based (line, column) in the fixed text.
+    /// On a line that was changed, the column is where the word found there
+    /// (`unwrap`, `expect`, ..) stands in the original line, when it stands
+    /// there once; else the line's start.
+    fn on_disk(&self, line: usize, column: usize, texts: (&str, &str)) -> (usize, usize) {
         match line.checked_sub(1).and_then(|i| self.lines.get(i)) {
             Some(&(old, true)) => (old + 1, column),
-            Some(&(old, false)) => (old + 1, 1),
+            Some(&(old, false)) => {
+                let (original, fixed) = texts;
+                let now = fixed.lines().nth(line - 1).unwrap_or("");
+                let word: String = now
+                    .chars()
+                    .skip(column.saturating_sub(1))
+                    .take_while(|c| is_word_char(*c))
+                    .collect();
+                let before = original.lines().nth(old).unwrap_or("");
+                let in_now = word_offsets(now, &word);
+                let in_before = word_offsets(before, &word);
+                let at = now.char_indices().nth(column.saturating_sub(1)).map(|(at, _)| at);
+                // Which occurrence of the word the finding is, counted from
+                // the line's start when the fixes kept every occurrence, else
+                // from its end (an inner call rewritten before the outer one).
+                let nth = in_now.iter().position(|&o| Some(o) == at);
+                let found = match nth {
+                    _ if word.is_empty() => None,
+                    Some(n) if in_now.len() == in_before.len() => in_before.get(n),
+                    Some(n) => in_before
+                        .len()
+                        .checked_sub(in_now.len() - n)
+                        .and_then(|i| in_before.get(i)),
+                    None => None,
+                };
+                let column = found.map_or(1, |&o| before[..o].chars().count() + 1);
+                (old + 1, column)
+            }
             None => (line, column),
         }
     }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Byte offsets where `word` stands in `line` as a whole word.
+fn word_offsets(line: &str, word: &str) -> Vec<usize> {
+    if word.is_empty() {
+        return Vec::new();
+    }
+    line.match_indices(word)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            !line[..at].chars().next_back().is_some_and(is_word_char)
+                && !line[at + word.len()..].chars().next().is_some_and(is_word_char)
+        })
+        .collect()
 }
 
 /// Fills the outcome from the final fixpoint and what reached the disk.
@@ -648,7 +695,8 @@ fn finish(
             .iter_mut()
             .filter(|left| left.display == file.display)
         {
-            (left.line, left.column) = map.on_disk(left.line, left.column);
+            (left.line, left.column) =
+                map.on_disk(left.line, left.column, (&file.original, &file.text));
         }
     }
     outcome
