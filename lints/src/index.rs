@@ -1070,8 +1070,16 @@ fn type_head(ty: &str) -> Option<String> {
     let head = ty.split('<').next()?.rsplit("::").next()?;
     if matches!(
         head,
-        "Arc" | "Rc" | "Box" | "Pin" | "Ref" | "RefMut" | "MutexGuard" | "RwLockReadGuard"
-            | "RwLockWriteGuard" | "ManuallyDrop"
+        "Arc"
+            | "Rc"
+            | "Box"
+            | "Pin"
+            | "Ref"
+            | "RefMut"
+            | "MutexGuard"
+            | "RwLockReadGuard"
+            | "RwLockWriteGuard"
+            | "ManuallyDrop"
     ) {
         let inner = ty.get(ty.find('<')? + 1..ty.len().checked_sub(1)?)?;
         let mut depth = 0usize;

@@ -593,7 +593,10 @@ impl LineMap {
                 let before = original.lines().nth(old).unwrap_or("");
                 let in_now = word_offsets(now, &word);
                 let in_before = word_offsets(before, &word);
-                let at = now.char_indices().nth(column.saturating_sub(1)).map(|(at, _)| at);
+                let at = now
+                    .char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map(|(at, _)| at);
                 // Which occurrence of the word the finding is, counted from
                 // the line's start when the fixes kept every occurrence, else
                 // from its end (an inner call rewritten before the outer one).
@@ -628,7 +631,10 @@ fn word_offsets(line: &str, word: &str) -> Vec<usize> {
         .map(|(at, _)| at)
         .filter(|&at| {
             !line[..at].chars().next_back().is_some_and(is_word_char)
-                && !line[at + word.len()..].chars().next().is_some_and(is_word_char)
+                && !line[at + word.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(is_word_char)
         })
         .collect()
 }

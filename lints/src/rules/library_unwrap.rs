@@ -631,23 +631,29 @@ fn finding(
             "`{mac}!` evaluates this argument at run time, like any other code"
         ));
     }
-    if site.method.takes_message() {
-        // A `None` returned with `?` carries no message.
-        let returns_option = match context::enclosing_body(tree, &site.node) {
-            Some(Enclosing::Fn(func)) => func.ret_type(),
-            Some(Enclosing::Closure(closure)) => closure.ret_type(),
-            _ => None,
-        }
-        .and_then(|ret| ret.ty())
-        .and_then(|ty| fallible(&ty))
-            == Some(Fallible::Option);
-        finding = finding.with_note(if returns_option {
-            format!(
-                "the function returns an `Option`: a `None` passed on with `?` carries no reason, so the `{name}` message is lost; keep it in a comment or return a `Result`"
-            )
+    // A `None` returned with `?` is the function's ordinary "nothing" to its
+    // callers, and carries no message.
+    let returns_option = match context::enclosing_body(tree, &site.node) {
+        Some(Enclosing::Fn(func)) => func.ret_type(),
+        Some(Enclosing::Closure(closure)) => closure.ret_type(),
+        _ => None,
+    }
+    .and_then(|ret| ret.ty())
+    .and_then(|ty| fallible(&ty))
+        == Some(Fallible::Option);
+    if returns_option {
+        let lost = if site.method.takes_message() {
+            format!(", and the `{name}` message is lost")
         } else {
-            format!("the `{name}` message can become the error's context instead of a panic message")
-        });
+            String::new()
+        };
+        finding = finding.with_note(format!(
+            "the function returns an `Option`: its callers read a `None` passed on with `?` as an ordinary answer (nothing there, not ready), not as a failure{lost}; check that they can tell"
+        ));
+    } else if site.method.takes_message() {
+        finding = finding.with_note(format!(
+            "the `{name}` message can become the error's context instead of a panic message"
+        ));
     }
     if let Some(note) = plan.note {
         finding = finding.with_note(note);

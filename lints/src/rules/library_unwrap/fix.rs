@@ -734,11 +734,19 @@ pub(super) fn decide(
 ) -> Result<(Shape, Applicability), String> {
     use Applicability::{Safe, Unsafe};
     if returns.option {
+        // A `None` returned early reads to the caller as the function's own
+        // "nothing" (no message, not ready, disconnected), not as a failure.
+        // After `expect("..")`, which asserts that the value is there (an
+        // invariant: futures-intrusive's "wait_node must contain value"),
+        // that answer can hang or mislead the caller: unsafe.
+        let asserted = matches!(method, Method::Expect);
         return Ok(match kind {
+            Kind::Option if asserted => (Shape::Try, Unsafe),
             Kind::Option => (Shape::Try, Safe),
             // `try_lock().ok()?` makes a lock held elsewhere (or poisoned)
             // look like "nothing there": that changes behaviour.
             Kind::Result(ErrorKind::Lock) => (Shape::OkTry, Unsafe),
+            Kind::Result(_) if asserted => (Shape::OkTry, Unsafe),
             // `.ok()` turns any `Result` into the `Option` the function returns.
             Kind::Result(_) => (Shape::OkTry, Safe),
             // A `Result` receiver would need `.ok()?`; `--verify` catches it.
