@@ -790,6 +790,36 @@ fn verify_compares_every_target_of_a_crate_that_fails_before() {
     assert!(stdout.contains("1 fixed"), "{stdout}");
 }
 
+/// A module a `cfg` leaves out on this host (kqueue code on Linux) is
+/// compiled by no build here: `--verify` cannot vouch for a fix there, so
+/// the fix is reverted with that reason, and the rest is kept.
+#[test]
+fn verify_reverts_fixes_in_files_this_host_does_not_compile() {
+    let dir = crate_with(&format!(
+        "#[cfg(target_os = \"none-such-os\")]\nmod other;\n\n{FALLIBLE}"
+    ));
+    fs::write(dir.path().join("src/other.rs"), FALLIBLE).expect("other.rs");
+    let output = temper(dir.path())
+        .args(["fix", "--verify"])
+        .output()
+        .expect("runs");
+    let stdout = text(&output.stdout);
+    assert!(lib(dir.path()).ends_with(FIXED), "{stdout}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("src/other.rs")).expect("read"),
+        FALLIBLE
+    );
+    assert!(
+        stdout.contains("src/other.rs is not compiled on this host"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 fixed, 1 left: 1 reverted by --verify"),
+        "{stdout}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+}
+
 #[test]
 fn verify_reverts_a_fix_that_breaks_the_build() {
     // `?` on a `Result` inside a function returning `Option` does not

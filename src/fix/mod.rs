@@ -394,7 +394,7 @@ fn verified(
     let mut failed: HashMap<PathBuf, WriteError> = HashMap::new();
 
     // The baseline: every package with a changed file, built as it is on disk.
-    let mut before: BTreeMap<PathBuf, Vec<verify::CompilerError>> = BTreeMap::new();
+    let mut before: BTreeMap<PathBuf, verify::Checked> = BTreeMap::new();
     let mut unverifiable: BTreeMap<PathBuf, String> = BTreeMap::new();
     for file in fixpoint.files.iter().filter(|f| f.changed()) {
         let Some(manifest) = discover::enclosing_manifest(&file.path) else {
@@ -414,7 +414,8 @@ fn verified(
             display(&manifest)
         );
         match verify::cargo_check(&manifest, &display(&manifest)) {
-            Ok(errors) => {
+            Ok(checked) => {
+                let errors = &checked.errors;
                 if !errors.is_empty() {
                     outcome.notes.push(FileNote {
                         path: display(&manifest),
@@ -428,7 +429,7 @@ fn verified(
                         span: None,
                     });
                 }
-                before.insert(manifest, errors);
+                before.insert(manifest, checked);
             }
             Err(error) => {
                 outcome.verify_failures += 1;
@@ -472,8 +473,29 @@ fn verified(
             .collect();
         let mut blamed: BTreeMap<usize, String> = BTreeMap::new();
         let mut broken = false;
-        for (manifest, baseline) in &before {
+        for (manifest, checked) in &before {
+            let baseline = &checked.errors;
             let package_dir = manifest.parent().unwrap_or_else(|| Path::new("."));
+            // A fix in a file no target compiles on this host (a module
+            // behind `#[cfg(target_os = "macos")]`) is not checked by any
+            // build here: not applied.
+            if !checked.sources.is_empty() {
+                for (i, fix) in fixpoint.applied.iter().enumerate() {
+                    let unchecked = fix.footprint.iter().find(|(p, _)| {
+                        p.starts_with(package_dir)
+                            && !checked.sources.contains(&discover::normalize(p))
+                    });
+                    if let Some((path, _)) = unchecked {
+                        broken = true;
+                        blamed.entry(i).or_insert_with(|| {
+                            format!(
+                                "{} is not compiled on this host (a `cfg` leaves it out), so no build here checks the fix",
+                                display(path)
+                            )
+                        });
+                    }
+                }
+            }
             let edition = discover::read_manifest(manifest, "")
                 .map_or(temper_lints::Edition::LATEST, |p| p.edition);
             let touched = disk
@@ -488,7 +510,7 @@ fn verified(
                 display(manifest)
             );
             let after = match verify::cargo_check(manifest, &display(manifest)) {
-                Ok(after) => after,
+                Ok(after) => after.errors,
                 Err(error) => {
                     // The build broke so badly that cargo has no errors to
                     // show: blame every fix of the package.

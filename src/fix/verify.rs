@@ -67,6 +67,9 @@ impl CompilerError {
 struct Line {
     reason: String,
     message: Option<CompilerMessage>,
+    /// A `compiler-artifact`'s package manifest and output files.
+    manifest_path: Option<PathBuf>,
+    filenames: Option<Vec<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -96,8 +99,20 @@ fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
 }
 
-/// Runs `cargo check` for the package of `manifest` and returns its errors.
-pub fn cargo_check(manifest: &Path, display: &str) -> Result<Vec<CompilerError>, VerifyError> {
+/// What one `cargo check` of a package found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub errors: Vec<CompilerError>,
+    /// Every source file rustc read for the package's own targets (from the
+    /// dep-info files next to their artifacts), normalized; empty when
+    /// cargo named no artifact of the package (then nothing is concluded
+    /// from it).
+    pub sources: BTreeSet<PathBuf>,
+}
+
+/// Runs `cargo check` for the package of `manifest` and returns its errors
+/// and the files it compiled.
+pub fn cargo_check(manifest: &Path, display: &str) -> Result<Checked, VerifyError> {
     let dir = manifest.parent().unwrap_or_else(|| Path::new("."));
     let output = Command::new(cargo())
         .arg("check")
@@ -125,7 +140,54 @@ pub fn cargo_check(manifest: &Path, display: &str) -> Result<Vec<CompilerError>,
             stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         });
     }
-    Ok(errors)
+    Ok(Checked {
+        errors,
+        sources: compiled_sources(&stdout, manifest),
+    })
+}
+
+/// The source files of `manifest`'s package that rustc read, as its targets'
+/// dep-info files (`deps/name-hash.d`, beside each `libname-hash.rmeta`)
+/// list them. A file a `cfg` leaves out on this host is not among them.
+pub fn compiled_sources(stdout: &str, manifest: &Path) -> BTreeSet<PathBuf> {
+    let manifest = crate::discover::normalize(manifest);
+    let package_dir = manifest.parent().unwrap_or_else(|| Path::new("."));
+    let mut sources = BTreeSet::new();
+    for line in stdout.lines() {
+        let Ok(parsed) = serde_json::from_str::<Line>(line) else {
+            continue;
+        };
+        if parsed.reason != "compiler-artifact"
+            || parsed
+                .manifest_path
+                .as_deref()
+                .map(crate::discover::normalize)
+                .as_ref()
+                != Some(&manifest)
+        {
+            continue;
+        }
+        for artifact in parsed.filenames.iter().flatten() {
+            let Some(stem) = artifact.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let name = stem.strip_prefix("lib").unwrap_or(stem);
+            let Ok(text) = std::fs::read_to_string(artifact.with_file_name(format!("{name}.d")))
+            else {
+                continue;
+            };
+            // `path:` lines, one per file read, spaces escaped as `\ `.
+            // Relative to the workspace root, which is the package
+            // directory or one of its ancestors.
+            for entry in text.lines().filter_map(|l| l.strip_suffix(':')) {
+                let entry = entry.replace("\\ ", " ");
+                if entry.ends_with(".rs") {
+                    sources.insert(resolve_file(&entry, package_dir));
+                }
+            }
+        }
+    }
+    sources
 }
 
 /// The errors (not warnings) in cargo's JSON message stream.
