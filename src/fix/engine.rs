@@ -659,9 +659,6 @@ fn validate(
     Ok(out)
 }
 
-/// Whether two edits cannot both be applied in one pass: their ranges
-/// intersect, or they start at the same offset and one of them inserts (the
-/// order of the two texts would be a guess).
 /// A short, groupable reason for a finding that carries no fix, from what the
 /// lint already told the user: its `no automatic fix: ..` note, or a help
 /// that names what the function would need.
@@ -680,11 +677,19 @@ fn no_fix_reason(finding: &temper_lints::Finding) -> String {
         "inside a closure".to_string()
     } else if help.contains("`async` block") {
         "inside an async block".to_string()
-    } else {
+    } else if help.contains("cannot return an error") {
+        // `fn poll` implements `Future` (or `Drop::drop`, `Display::fmt`).
+        "in a trait method that cannot return an error".to_string()
+    } else if help.is_empty() {
         "no automatic fix".to_string()
+    } else {
+        format!("no automatic fix; help: {help}")
     }
 }
 
+/// Whether two edits cannot both be applied in one pass: their ranges
+/// intersect, or they start at the same offset and one of them inserts (the
+/// order of the two texts would be a guess).
 pub fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     (a.start < b.end && b.start < a.end) || (a.start == b.start && (a.is_empty() || b.is_empty()))
 }
