@@ -242,21 +242,6 @@ pub fn peel(expr: ast::Expr) -> ast::Expr {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_drop_generics() {
-        assert_eq!(
-            path_segments("std::sync::Arc::<T>::new"),
-            ["std", "sync", "Arc", "new"]
-        );
-        assert_eq!(path_segments("::core::ptr::read"), ["core", "ptr", "read"]);
-        assert_eq!(path_segments("read"), ["read"]);
-    }
-}
-
 /// What `Self::Output` (or any `Self::Name`) stands for in a trait
 /// implementation's signature: the type its `type Output = ..;` declares
 /// (`Future::poll` returns `Poll<Self::Output>`, `Stream::poll_next`
@@ -312,4 +297,19 @@ pub fn expanded_type_text(ty: &ast::Type) -> String {
         text.replace_range(range, &declared);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_drop_generics() {
+        assert_eq!(
+            path_segments("std::sync::Arc::<T>::new"),
+            ["std", "sync", "Arc", "new"]
+        );
+        assert_eq!(path_segments("::core::ptr::read"), ["core", "ptr", "read"]);
+        assert_eq!(path_segments("read"), ["read"]);
+    }
 }

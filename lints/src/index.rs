@@ -1489,7 +1489,7 @@ mod tests {
 
     #[test]
     fn test_code_types_do_not_share_library_names() {
-        let files = vec![
+        let files = [
             (
                 PathBuf::from("/p/src/lib.rs"),
                 Arc::from(
