@@ -1243,12 +1243,6 @@ fn any_field_kind(field_name: &str, input: &LintInput<'_>) -> Kind {
 
 /// `Option<..>`, `Result<..>`, `io::Result<..>` as declared.
 fn type_kind(ty: &ast::Type) -> Kind {
-    // `&mut Option<T>` (a parameter to `take` from) is an `Option` too.
-    if let ast::Type::RefType(reference) = ty {
-        return reference
-            .ty()
-            .map_or(Kind::Unknown, |inner| type_kind(&inner));
-    }
     let ast::Type::PathType(path) = ty else {
         return Kind::Unknown;
     };
