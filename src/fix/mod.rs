@@ -451,6 +451,34 @@ fn verified(
         }
         fixpoint = engine.run(sources.clone(), &blacklist);
     }
+    // A fix in a file no target compiles on this host (a module behind
+    // `#[cfg(target_os = "macos")]`, a disabled feature) is checked by no
+    // build here: refused before anything is written. Refusing one may let
+    // another fix in, so until none touches such a file.
+    for _ in 0..MAX_VERIFY_ROUNDS {
+        let mut refused = false;
+        for fix in &fixpoint.applied {
+            let unbuilt = fix.footprint.iter().find(|(path, _)| {
+                before.iter().any(|(manifest, checked)| {
+                    !checked.sources.is_empty()
+                        && path.starts_with(manifest.parent().unwrap_or_else(|| Path::new(".")))
+                        && !checked.sources.contains(&discover::normalize(path))
+                })
+            });
+            if let Some((path, _)) = unbuilt {
+                refused = true;
+                let message = format!(
+                    "{} is not compiled on this host (a `cfg` leaves it out), so no build here checks the fix",
+                    display(path)
+                );
+                blacklist.insert(fix.key.clone(), Rejection::Verify { message });
+            }
+        }
+        if !refused {
+            break;
+        }
+        fixpoint = engine.run(sources.clone(), &blacklist);
+    }
 
     let mut settled = false;
     for _ in 0..MAX_VERIFY_ROUNDS {
@@ -476,26 +504,6 @@ fn verified(
         for (manifest, checked) in &before {
             let baseline = &checked.errors;
             let package_dir = manifest.parent().unwrap_or_else(|| Path::new("."));
-            // A fix in a file no target compiles on this host (a module
-            // behind `#[cfg(target_os = "macos")]`) is not checked by any
-            // build here: not applied.
-            if !checked.sources.is_empty() {
-                for (i, fix) in fixpoint.applied.iter().enumerate() {
-                    let unchecked = fix.footprint.iter().find(|(p, _)| {
-                        p.starts_with(package_dir)
-                            && !checked.sources.contains(&discover::normalize(p))
-                    });
-                    if let Some((path, _)) = unchecked {
-                        broken = true;
-                        blamed.entry(i).or_insert_with(|| {
-                            format!(
-                                "{} is not compiled on this host (a `cfg` leaves it out), so no build here checks the fix",
-                                display(path)
-                            )
-                        });
-                    }
-                }
-            }
             let edition = discover::read_manifest(manifest, "")
                 .map_or(temper_lints::Edition::LATEST, |p| p.edition);
             let touched = disk
