@@ -357,19 +357,14 @@ fn write_findings(
         }
     } else {
         match args.format {
-            Format::Human => {
-                for finding in findings {
-                    out.write_all(report::human_text(finding, style).as_bytes())
-                        .and_then(|()| out.write_all(b"\n"))
-                        .map_err(Output::Io)?;
-                }
-                let summary = report::summary(findings, files_checked);
-                return writeln!(out, "{summary}").map_err(Output::Io);
-            }
-            Format::Json => {
-                return report::write_json_document(findings, out)
-                    .and_then(|()| out.write_all(b"\n"))
-                    .map_err(Output::Io);
+            Format::Human | Format::Json => {
+                let format = match args.format {
+                    Format::Json => report::Render::Json,
+                    _ => report::Render::Human(style),
+                };
+                let mut printer = Printer::new(out, format, None);
+                printer.print(findings);
+                return printer.finish(files_checked).map_err(Output::Io);
             }
             Format::Sarif => formats::sarif::render(findings, cwd).map_err(serialise)? + "\n",
             Format::Github => {

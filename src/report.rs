@@ -79,7 +79,7 @@ pub struct Reported {
 pub enum Render {
     /// [`render_finding`]'s text in this style.
     Human(Style),
-    /// One element of `--format json`'s array ([`write_json_document`]).
+    /// One element of `--format json`'s array ([`json_element`]).
     Json,
 }
 
@@ -624,24 +624,8 @@ pub struct JsonEdit<'a> {
     pub replacement: &'a str,
 }
 
-/// Writes `--format json`'s document: the findings' array as `serde_json`'s
-/// pretty printer writes it, each element rendered by the check when it was.
-pub fn write_json_document(
-    findings: &[Reported],
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    if findings.is_empty() {
-        return out.write_all(b"[]");
-    }
-    out.write_all(b"[")?;
-    for (at, reported) in findings.iter().enumerate() {
-        out.write_all(if at == 0 { b"\n" } else { b",\n" })?;
-        out.write_all(json_element(reported)?.as_bytes())?;
-    }
-    out.write_all(b"\n]")
-}
-
-/// One element of [`write_json_document`]'s array, as it writes it.
+/// One element of `--format json`'s array, as it is printed
+/// ([`crate::formats::printer::Printer`]).
 pub fn json_element(reported: &Reported) -> std::io::Result<std::borrow::Cow<'_, str>> {
     Ok(match &reported.rendered {
         Some(Rendered::Json(text)) => std::borrow::Cow::Borrowed(text),
@@ -649,8 +633,8 @@ pub fn json_element(reported: &Reported) -> std::io::Result<std::borrow::Cow<'_,
     })
 }
 
-/// One finding as an element of [`write_json_document`]'s array, indented as the
-/// pretty printer indents it there.
+/// One finding as an element of `--format json`'s array, indented as
+/// `serde_json`'s pretty printer indents it there.
 fn try_json_element(reported: &Reported) -> Result<String, serde_json::Error> {
     debug_assert!(
         reported.rendered.is_none(),

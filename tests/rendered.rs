@@ -6,6 +6,7 @@
 use assert_cmd::Command;
 use std::path::PathBuf;
 use temper::check::{self, CheckOutcome, CheckRequest, RunSettings};
+use temper::formats::printer::Printer;
 use temper::report::{self, Render, Style};
 
 fn root() -> PathBuf {
@@ -41,10 +42,18 @@ fn human(outcome: &CheckOutcome, style: Style) -> String {
     text
 }
 
+/// The JSON document as `temper check --format json` prints it, without
+/// the final line break.
 fn json(outcome: &CheckOutcome) -> String {
     let mut out = Vec::new();
-    report::write_json_document(&outcome.findings, &mut out).expect("writes to a Vec");
-    String::from_utf8(out).expect("JSON is UTF-8")
+    let mut printer = Printer::new(&mut out, Render::Json, None);
+    printer.print(&outcome.findings);
+    printer
+        .finish(outcome.files_checked)
+        .expect("writes to a Vec");
+    let mut text = String::from_utf8(out).expect("JSON is UTF-8");
+    assert_eq!(text.pop(), Some('\n'), "the document ends its line");
+    text
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! `temper check`'s human and JSON output written as the check goes
-//! ([`crate::check::RunSettings::stream`]): each file's findings are printed
-//! when every file before it is done and then let go, so the report of a
-//! large corpus is never held whole. What is printed is byte for byte what
-//! [`crate::report::human_text`] with [`crate::report::summary`], or
-//! [`crate::report::write_json_document`], make of the collected findings.
+//! `temper check`'s human and JSON output, finding by finding: as the check
+//! goes ([`crate::check::RunSettings::stream`]: each file's findings are
+//! printed when every file before it is done and then let go, so the report
+//! of a large corpus is never held whole), or from the collected findings.
+//! The human text is [`crate::report::human_text`]'s with
+//! [`crate::report::summary`]'s line; the JSON document is `serde_json`'s
+//! pretty printing of the whole array.
 
 use crate::check::FindingSink;
 use crate::report::{self, Render as Format, Reported};
@@ -14,20 +15,22 @@ use temper_lints::Level;
 /// lines).
 pub type Keep = Box<dyn Fn(&Reported) -> bool + Send>;
 
-/// A [`FindingSink`] that writes the findings as they arrive.
-pub struct Printer<W: Write + Send> {
+/// Writes findings as they arrive; a [`FindingSink`] for a check.
+pub struct Printer<W: Write> {
     out: W,
     format: Format,
     keep: Option<Keep>,
     findings: usize,
     errors: usize,
     warnings: usize,
+    /// Files with printed findings, and the last one's path.
     files: usize,
+    last_path: Option<String>,
     /// The first write error; nothing more is written after it.
     failed: Option<io::Error>,
 }
 
-impl<W: Write + Send> Printer<W> {
+impl<W: Write> Printer<W> {
     pub fn new(out: W, format: Format, keep: Option<Keep>) -> Printer<W> {
         Printer {
             out,
@@ -37,7 +40,33 @@ impl<W: Write + Send> Printer<W> {
             errors: 0,
             warnings: 0,
             files: 0,
+            last_path: None,
             failed: None,
+        }
+    }
+
+    /// Prints `findings` (sorted; a file's findings together), those
+    /// [`Keep`] keeps.
+    pub fn print(&mut self, findings: &[Reported]) {
+        for finding in findings {
+            if self.keep.as_ref().is_some_and(|keep| !keep(finding)) {
+                continue;
+            }
+            if self.last_path.as_deref() != Some(finding.path.as_str()) {
+                self.files += 1;
+                self.last_path = Some(finding.path.clone());
+            }
+            self.findings += 1;
+            match finding.level {
+                Level::Deny => self.errors += 1,
+                Level::Warn => self.warnings += 1,
+                Level::Allow => {}
+            }
+            if self.failed.is_none()
+                && let Err(error) = self.write(finding)
+            {
+                self.failed = Some(error);
+            }
         }
     }
 
@@ -86,24 +115,6 @@ impl<W: Write + Send> Printer<W> {
 
 impl<W: Write + Send> FindingSink for Printer<W> {
     fn file(&mut self, findings: Vec<Reported>) {
-        let mut any = false;
-        for finding in &findings {
-            if self.keep.as_ref().is_some_and(|keep| !keep(finding)) {
-                continue;
-            }
-            any = true;
-            self.findings += 1;
-            match finding.level {
-                Level::Deny => self.errors += 1,
-                Level::Warn => self.warnings += 1,
-                Level::Allow => {}
-            }
-            if self.failed.is_none()
-                && let Err(error) = self.write(finding)
-            {
-                self.failed = Some(error);
-            }
-        }
-        self.files += usize::from(any);
+        self.print(&findings);
     }
 }
