@@ -447,20 +447,13 @@ fn run_on_this_thread(request: &CheckRequest, settings: &RunSettings) -> CheckOu
         cwd: &cwd,
         ordered: ordered.as_ref(),
     };
-    let parts: Vec<CheckOutcome> = if ordered.is_some() {
-        // Packages taken in path order, so that few files wait for one
-        // checked before them.
-        groups
-            .into_iter()
-            .par_bridge()
-            .map(|(_, group)| check_group(&shared, &group))
-            .collect()
-    } else {
-        groups
-            .into_par_iter()
-            .map(|(_, group)| check_group(&shared, &group))
-            .collect()
-    };
+    // Packages taken in path order, each by the next free thread: when the
+    // findings are streamed, few files wait for one checked before them.
+    let parts: Vec<CheckOutcome> = groups
+        .into_iter()
+        .par_bridge()
+        .map(|(_, group)| check_group(&shared, &group))
+        .collect();
     if let Some(ordered) = &ordered {
         ordered.finish();
     }
@@ -731,12 +724,11 @@ fn check_group(shared: &Shared<'_>, candidates: &[&Candidate]) -> CheckOutcome {
             streamed.insert(candidate.path.as_path());
             continue;
         }
+        outcome.findings.extend(reported);
         if settings.render.is_some() {
-            outcome.findings.extend(reported);
             // Nothing reads the checked files when the findings are rendered.
             continue;
         }
-        outcome.findings.extend(reported);
         outcome.files.push(CheckedFile {
             path: candidate.path.clone(),
             display: shown,
