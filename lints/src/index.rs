@@ -589,11 +589,15 @@ pub(crate) fn function(at: usize, func: &ast::Fn) -> Option<Function> {
             .ret_type()
             .and_then(|ret| ret.ty())
             .map(|ty| range(ty.syntax())),
-        ret_expanded: func.ret_type().and_then(|ret| ret.ty()).and_then(|ty| {
-            let written = ty.syntax().text().to_string();
-            let expanded = context::expanded_type_text(&ty);
-            (expanded != written).then(|| expanded.split_whitespace().collect())
-        }),
+        ret_expanded: func
+            .ret_type()
+            .and_then(|ret| ret.ty())
+            .filter(|ty| ty.syntax().text().contains_char(':'))
+            .and_then(|ty| {
+                let expanded = context::expanded_type_text(&ty);
+                (expanded != ty.syntax().text().to_string())
+                    .then(|| expanded.split_whitespace().collect())
+            }),
         params_end: usize::from(params.syntax().text_range().end()),
         body: func.body().map(|body| range(body.syntax())),
     })
@@ -1000,6 +1004,19 @@ fn result_alias(alias: &ast::TypeAlias) -> Option<(String, String)> {
     Some((name, error))
 }
 
+/// The `Result` a `poll` function's `Poll<Result<..>>` or
+/// `Poll<Option<Result<..>>>` holds (`ty` whitespace removed), which `?`
+/// propagates into as into a `Result`; `ty` itself when it is no `Poll`.
+pub fn poll_output(ty: &str) -> &str {
+    let Some(inner) = ty.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) else {
+        return ty;
+    };
+    inner
+        .strip_prefix("Option<")
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(inner)
+}
+
 /// The second argument of a two-argument `Result<T, E>` (whitespace removed).
 pub fn error_of(ty: &str) -> Option<String> {
     let start = ty.find("Result<")? + "Result<".len();
@@ -1061,7 +1078,6 @@ fn parse_expr(text: &str, edition: Edition) -> Option<ast::Expr> {
         .initializer()
 }
 
-/// `Name`: an uppercase identifier.
 /// The name a method call on a value of type `ty` (nominal, see
 /// [`nominal`]) is looked up under: the type's own, or through the smart
 /// pointer holding it (`Arc<Hook<T>>` calls `Hook`'s methods; a crate
@@ -1081,24 +1097,12 @@ fn type_head(ty: &str) -> Option<String> {
             | "RwLockWriteGuard"
             | "ManuallyDrop"
     ) {
-        let inner = ty.get(ty.find('<')? + 1..ty.len().checked_sub(1)?)?;
-        let mut depth = 0usize;
-        let end = inner
-            .char_indices()
-            .find(|&(_, c)| {
-                match c {
-                    '<' | '(' | '[' => depth += 1,
-                    '>' | ')' | ']' => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-                c == ',' && depth == 0
-            })
-            .map_or(inner.len(), |(at, _)| at);
-        return type_head(&inner[..end]);
+        return type_head(first_type_arg(ty)?);
     }
     is_type_name(head).then(|| head.to_string())
 }
 
+/// `Name`: an uppercase identifier.
 fn is_type_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_uppercase())
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -1111,17 +1115,22 @@ fn unwrapped(ty: &str) -> Option<String> {
     if head != "Result" && head != "Option" {
         return None;
     }
+    first_type_arg(ty).map(str::to_string)
+}
+
+/// `A` of `Name<A, ..>` (whitespace removed).
+fn first_type_arg(ty: &str) -> Option<&str> {
     let inner = ty.get(ty.find('<')? + 1..ty.len().checked_sub(1)?)?;
     let mut depth = 0usize;
     for (at, c) in inner.char_indices() {
         match c {
             '<' | '(' | '[' => depth += 1,
             '>' | ')' | ']' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => return Some(inner[..at].to_string()),
+            ',' if depth == 0 => return Some(&inner[..at]),
             _ => {}
         }
     }
-    Some(inner.to_string())
+    Some(inner)
 }
 
 /// `ret` with the word `Self` replaced by `ty`.
@@ -1376,10 +1385,7 @@ impl CrateIndex {
     /// `E` of `Result<T, E>`, through the crate's aliases; `io::Error` for
     /// `io::Result<T>`.
     pub fn error_type(&self, ret: &str) -> Option<String> {
-        let ret = ret
-            .strip_prefix("Poll<")
-            .and_then(|r| r.strip_suffix('>'))
-            .unwrap_or(ret);
+        let ret = poll_output(ret);
         if ret.starts_with("io::Result<") || ret.starts_with("std::io::Result<") {
             return Some("std::io::Error".to_string());
         }

@@ -527,23 +527,31 @@ fn holds_option_or_result(name: &str) -> bool {
     name.ends_with("Option") || name.ends_with("Result")
 }
 
-/// `m.lock()`, `rw.read()`, `rw.write()`, `m.try_lock()` with no arguments,
-/// and `Condvar`'s `wait(guard)`, `wait_while(guard, f)`,
-/// `wait_timeout(guard, d)`, `wait_timeout_while(guard, d, f)`.
+/// `m.lock()`, `rw.read()`, `rw.write()`, `m.try_lock()`, a `Condvar`'s
+/// waits: a call whose `unwrap` answers a poisoned lock.
 fn is_lock_call(receiver: ast::Expr) -> bool {
     let ast::Expr::MethodCallExpr(call) = context::peel(receiver) else {
         return false;
     };
     let args = call.arg_list().map_or(0, |args| args.args().count());
-    call.name_ref().is_some_and(|name| {
-        matches!(
-            (name.text(), args),
-            ("lock" | "read" | "write" | "try_lock", 0)
-                | ("wait", 1)
-                | ("wait_while" | "wait_timeout", 2)
-                | ("wait_timeout_while", 3)
-        )
-    })
+    call.name_ref()
+        .is_some_and(|name| returns_lock_result(name.text(), args))
+}
+
+/// A method, by name and argument count, that returns a `LockResult` or
+/// `TryLockResult`: a lock's `lock()`, `read()`, `write()` and their `try_`
+/// forms, and `Condvar`'s `wait(guard)`, `wait_while(guard, f)`,
+/// `wait_timeout(guard, d)`, `wait_timeout_while(guard, d, f)`.
+pub(super) fn returns_lock_result(name: &str, args: usize) -> bool {
+    matches!(
+        (name, args),
+        (
+            "lock" | "read" | "write" | "try_lock" | "try_read" | "try_write",
+            0
+        ) | ("wait", 1)
+            | ("wait_while" | "wait_timeout", 2)
+            | ("wait_timeout_while", 3)
+    )
 }
 
 /// Whether `expr` can be the `&str` message of `expect`, rather than a token
@@ -633,13 +641,9 @@ fn finding(
     }
     // A `None` returned with `?` is the function's ordinary "nothing" to its
     // callers, and carries no message.
-    let returns_option = match context::enclosing_body(tree, &site.node) {
-        Some(Enclosing::Fn(func)) => func.ret_type(),
-        Some(Enclosing::Closure(closure)) => closure.ret_type(),
-        _ => None,
-    }
-    .and_then(|ret| ret.ty())
-    .and_then(|ty| fallible(&ty))
+    let returns_option = fix::enclosing_ret(tree, site)
+        .and_then(|ret| ret.ty())
+        .and_then(|ty| fallible(&ty))
         == Some(Fallible::Option);
     if returns_option {
         let lost = if site.method.takes_message() {

@@ -566,6 +566,9 @@ fn converted(site: &Site<'_>) -> bool {
     }
 }
 
+/// What a poisoned lock's `unwrap` becomes.
+const RECOVER_POISON: &str = "unwrap_or_else(std::sync::PoisonError::into_inner)";
+
 /// `m.lock().unwrap()` becomes `m.lock().unwrap_or_else(PoisonError::into_inner)`:
 /// the guard is recovered from a poisoned lock instead of panicking. That
 /// changes behaviour (the code goes on with data a panicking thread may have
@@ -581,11 +584,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
         return None;
     };
     // `try_lock` fails with `WouldBlock` too, which has no guard to recover.
-    let name = lock.name_ref()?;
-    if !matches!(
-        name.text(),
-        "lock" | "read" | "write" | "wait" | "wait_while" | "wait_timeout" | "wait_timeout_while"
-    ) {
+    if lock.name_ref()?.text().starts_with("try_") {
         return None;
     }
     let name_start = call.name_ref()?.syntax().text_range().start();
@@ -598,7 +597,7 @@ fn recover_poison(tree: &Tree, site: &Site<'_>, kind: Kind) -> Option<Plan> {
             applicability: Applicability::Unsafe,
             edits: vec![Edit::replace(
                 tree.file_range(range),
-                "unwrap_or_else(std::sync::PoisonError::into_inner)",
+                RECOVER_POISON,
             )],
         }),
         note: Some(format!(
@@ -621,7 +620,7 @@ fn returns(tree: &Tree, site: &Site<'_>, input: &LintInput<'_>) -> Option<Return
 
 /// The declared return type of the function or closure whose body `?` at
 /// `site` would leave.
-fn enclosing_ret(tree: &Tree, site: &Site<'_>) -> Option<ast::RetType> {
+pub(super) fn enclosing_ret(tree: &Tree, site: &Site<'_>) -> Option<ast::RetType> {
     match context::enclosing_body(tree, &site.node)? {
         Enclosing::Fn(func) => func.ret_type(),
         // A closure with a declared fallible return type is a function for
@@ -655,14 +654,8 @@ pub(super) fn returns_for(ret: Option<ast::RetType>, input: &LintInput<'_>) -> O
     {
         return None;
     }
-    let mut text = squeeze(&context::expanded_type_text(&ty)).replace(' ', "");
-    if let Some(inner) = text.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) {
-        text = inner
-            .strip_prefix("Option<")
-            .and_then(|t| t.strip_suffix('>'))
-            .unwrap_or(inner)
-            .to_string();
-    }
+    let expanded = squeeze(&context::expanded_type_text(&ty)).replace(' ', "");
+    let text = crate::index::poll_output(&expanded);
     let mut out = Returns::default();
     match fallible {
         super::Fallible::Option => out.option = true,
@@ -758,8 +751,6 @@ pub(super) fn decide(
         (true, facts) if facts.uses_eyre => Some(Library::Eyre),
         _ => None,
     };
-    // A poisoned lock's error borrows the guard: neither `?` nor `.context`
-    // turns it into an owned error type.
     // `()` and `Box<dyn Any + Send>` take no other error with `?`; an
     // `Option` has no `?` into a `Result` at all.
     if returns.closed {
@@ -768,6 +759,8 @@ pub(super) fn decide(
                 .to_string(),
         );
     }
+    // A poisoned lock's error borrows the guard: neither `?` nor `.context`
+    // turns it into an owned error type.
     if kind == Kind::Result(ErrorKind::Lock) {
         return Err(
             "no automatic fix: a poisoned lock's error borrows the guard, so `?` cannot return it"
@@ -927,24 +920,17 @@ fn method_kind(
     };
     match (name, arity) {
         ("ok" | "err", 0) => Kind::Option,
-        ("lock" | "read" | "write" | "try_lock" | "try_read" | "try_write", 0) => {
-            // `self.lock()` in a file with its own `fn lock(&self)` calls
-            // that, which may return anything.
+        // A lock's `lock()`, and a `Condvar`'s `wait(guard)` (recovered as
+        // `lock()`'s is, or a poisoned lock recovered one line above panics
+        // there: crossbeam's `Parker`). But `self.lock()` in a file with its
+        // own `fn lock(&self)` calls that, which may return anything.
+        (name, arity) if super::returns_lock_result(name, arity) => {
             let on_self = call.receiver().is_some_and(|r| r.syntax().text() == "self");
             if on_self && declares_fn(input.source, name) {
                 Kind::Unknown
             } else {
                 Kind::Result(ErrorKind::Lock)
             }
-        }
-        // `Condvar::wait(guard)` and friends return a `LockResult` too: the
-        // lock is recovered as `lock()`'s is, or a poisoned lock recovered
-        // one line above panics here (crossbeam's `Parker`). Unless the
-        // file declares its own method of that name.
-        ("wait", 1) | ("wait_while" | "wait_timeout", 2) | ("wait_timeout_while", 3)
-            if !declares_fn(input.source, name) =>
-        {
-            Kind::Result(ErrorKind::Lock)
         }
         ("map_err" | "ok_or" | "ok_or_else" | "or" | "or_else", 1) => match inner() {
             Kind::Option if matches!(name, "or" | "or_else") => Kind::Option,
@@ -1449,18 +1435,18 @@ pub(super) fn message_is_static(arg: &ast::Expr) -> bool {
 
 /// A context for an `unwrap`, which has no message: what was expected.
 pub(super) fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
-    let mut text = squeeze(&receiver.syntax().text().to_string())
-        .replace(" .", ".")
-        // A lock recovered by an earlier fix reads as written.
-        .replace(
-            "unwrap_or_else(std::sync::PoisonError::into_inner)",
-            "unwrap()",
-        );
+    // On one line; a lock recovered by an earlier fix reads as written.
+    let shown = |text: &str| {
+        squeeze(text)
+            .replace(" .", ".")
+            .replace(RECOVER_POISON, "unwrap()")
+    };
+    let whole = receiver.syntax().text().to_string();
+    let mut text = shown(&whole);
     // A long receiver keeps its last calls, the ones nearest the failure,
     // cut where one of its chained calls starts: the message only needs to
     // locate it.
     if text.chars().count() > 60 {
-        let whole = receiver.syntax().text().to_string();
         let start = receiver.syntax().text_range().start();
         let mut dots = Vec::new();
         let mut link = receiver.clone();
@@ -1475,7 +1461,7 @@ pub(super) fn made_up_message(receiver: &ast::Expr, kind: Kind) -> String {
         }
         // Innermost first: the longest tail that fits.
         let tail = dots.iter().rev().find_map(|&at| {
-            let tail = squeeze(whole.get(at..)?).replace(" .", ".");
+            let tail = shown(whole.get(at..)?);
             (tail.chars().count() <= 57).then_some(tail)
         });
         text = match tail {

@@ -195,22 +195,6 @@ fn statement_start(text: &str, site: &CallSite) -> Option<(usize, bool)> {
 }
 
 pub(super) fn complete(finding: &mut Finding, ctx: &CrateContext<'_>) {
-    complete_request(finding, ctx);
-    // `io::Error::other` is Rust 1.74; a package that supports older
-    // compilers gets the older spelling.
-    if ctx.facts.is_some_and(|facts| !facts.supports(1, 74))
-        && let Some(fix) = &mut finding.fix
-    {
-        for edit in &mut fix.edits {
-            edit.replacement = edit.replacement.replace(
-                "std::io::Error::other(",
-                "std::io::Error::new(std::io::ErrorKind::Other, ",
-            );
-        }
-    }
-}
-
-fn complete_request(finding: &mut Finding, ctx: &CrateContext<'_>) {
     let Some(request) = finding.crate_fix.take() else {
         return;
     };
@@ -430,7 +414,7 @@ fn eligible_in(function: &Function, text: &str, outside_library: bool) -> Result
         let written = text.get(ret.clone()).unwrap_or_default();
         let text: String = written.split_whitespace().collect();
         if text == "!" || text.starts_with("implFuture") {
-            return Err(format!("`{name}` returns `{}`", compact(written)));
+            return Err(format!("`{name}` returns `{}`", super::squeeze(written)));
         }
     }
     Ok(())
@@ -554,11 +538,6 @@ fn resolves_to(
     }
 }
 
-/// A type as written, each run of whitespace one space.
-fn compact(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// A receiver written over several lines (a method chain), on one line as
 /// rustfmt would join it: no space before `.` or `?`.
 fn one_line(receiver: &str) -> String {
@@ -637,18 +616,15 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
     let mut shown = format!("`{text}`");
     // `?` works in a `poll` function returning `Poll<Result<T, E>>` or
     // `Poll<Option<Result<T, E>>>` as in one returning `Result<T, E>`.
-    if let Some(inner) = text.strip_prefix("Poll<").and_then(|t| t.strip_suffix('>')) {
-        let inner = inner
-            .strip_prefix("Option<")
-            .and_then(|t| t.strip_suffix('>'))
-            .unwrap_or(inner);
+    if text.starts_with("Poll<") {
+        let inner = index::poll_output(&text);
         if index::result_arity(inner).is_none() {
             return Returns::Incompatible(format!(
                 "returns `{text}`, which holds no `Result` to carry the error"
             ));
         }
         text = inner.to_string();
-        shown = format!("`{}` (a `{text}`)", compact(written));
+        shown = format!("`{}` (a `{text}`)", super::squeeze(written));
     }
     if text.starts_with("Option<") {
         return Returns::Incompatible(
@@ -765,6 +741,22 @@ fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, Stri
         None => {}
     }
     Ok(Strategy::NewError { root })
+}
+
+/// Whether the package's `rust-version` predates `io::Error::other` (1.74):
+/// then `io::Error::new(io::ErrorKind::Other, ..)` is written instead.
+fn before_io_error_other(ctx: &CrateContext<'_>) -> bool {
+    ctx.facts.is_some_and(|facts| !facts.supports(1, 74))
+}
+
+/// An `io::Error` carrying `message` (an expression), spelled for the
+/// package's `rust-version`.
+fn io_error(message: &str, ctx: &CrateContext<'_>) -> String {
+    if before_io_error_other(ctx) {
+        format!("std::io::Error::new(std::io::ErrorKind::Other, {message})")
+    } else {
+        format!("std::io::Error::other({message})")
+    }
 }
 
 /// Trees parsed on demand during one plan.
@@ -1388,7 +1380,7 @@ fn location(index: &CrateIndex, file: usize, offset: usize) -> String {
 /// Items the strategy adds to the crate: the variant, the trait, the type,
 /// and the bridges into callers' error types. The variant is a line inside
 /// an existing enum (a text edit); the items are synthesised with `quote`.
-fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
+fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex, plan: &mut Plan) {
     match strategy {
         Strategy::Anyhow => {}
         Strategy::CrateError { at, add_variant } => {
@@ -1444,12 +1436,17 @@ fn helper_items(strategy: &Strategy, index: &CrateIndex, plan: &mut Plan) {
                 let doc = format!(
                     " Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts"
                 );
+                let io_error = if before_io_error_other(ctx) {
+                    quote! { std::io::Error::new(std::io::ErrorKind::Other, error) }
+                } else {
+                    quote! { std::io::Error::other(error) }
+                };
                 let item = quote! {
                     #[doc = #doc]
                     #[doc = " from (written by `temper fix`)."]
                     impl From<crate::UnexpectedError> for #ty {
                         fn from(error: crate::UnexpectedError) -> Self {
-                            std::io::Error::other(error).into()
+                            #io_error.into()
                         }
                     }
                 };
@@ -1530,7 +1527,7 @@ fn finish(
     index: &CrateIndex,
     start: usize,
 ) -> Result<(Fix, Vec<String>), String> {
-    helper_items(strategy, index, &mut plan);
+    helper_items(strategy, ctx, index, &mut plan);
     let mut edits = Vec::new();
     let migrated: Vec<usize> = plan.migrated.keys().copied().collect();
     for (&file, pieces) in &mut plan.pieces {
@@ -2015,12 +2012,7 @@ fn error_value(
         } else {
             format!("the message as an `io::Error`, which `{error}` converts from")
         };
-        return Some((
-            "ok_or_else",
-            format!("std::io::Error::other({message})"),
-            how,
-            io,
-        ));
+        return Some(("ok_or_else", io_error(message, ctx), how, io));
     }
     if boxed || index.converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"], error) {
         return Some((
@@ -2113,7 +2105,7 @@ fn constructor_value(
             continue;
         }
         let param: String = function.params[0].split_whitespace().collect();
-        let Some(argument) = message_argument(&param, message) else {
+        let Some(argument) = message_argument(&param, message, ctx) else {
             continue;
         };
         let call = format!("{name}::{}", function.name);
@@ -2138,7 +2130,7 @@ fn constructor_value(
         }
     }
     if best.is_none() {
-        return newtype_value(written, name, message, file, index);
+        return newtype_value(written, name, message, (file, ctx), index);
     }
     best.map(|(_, value, how)| ("ok_or_else", value, how, false))
 }
@@ -2149,7 +2141,7 @@ fn newtype_value(
     written: &str,
     name: &str,
     message: &str,
-    file: usize,
+    (file, ctx): (usize, &CrateContext<'_>),
     index: &CrateIndex,
 ) -> Option<(&'static str, String, String, bool)> {
     let mut candidates = index.newtypes.iter().filter(|n| n.name == name);
@@ -2167,8 +2159,8 @@ fn newtype_value(
         .strip_prefix("Option<")
         .and_then(|inner| inner.strip_suffix('>'))
     {
-        Some(inner) => format!("Some({})", message_argument(inner, message)?),
-        None => message_argument(&newtype.field, message)?,
+        Some(inner) => format!("Some({})", message_argument(inner, message, ctx)?),
+        None => message_argument(&newtype.field, message, ctx)?,
     };
     Some((
         "ok_or_else",
@@ -2188,12 +2180,12 @@ fn within_module(index: &CrateIndex, own: usize, here: usize) -> bool {
 
 /// The argument of a parameter of type `ty` (whitespace removed) made from
 /// the string literal `message`.
-fn message_argument(ty: &str, message: &str) -> Option<String> {
+fn message_argument(ty: &str, message: &str, ctx: &CrateContext<'_>) -> Option<String> {
     let dyn_error = ty.starts_with("Box<dyn")
         && (ty.contains("error::Error") || ty.starts_with("Box<dynError"));
     match ty {
         _ if dyn_error => Some(format!("{message}.into()")),
-        "io::Error" | "std::io::Error" => Some(format!("std::io::Error::other({message})")),
+        "io::Error" | "std::io::Error" => Some(io_error(message, ctx)),
         "String" | "std::string::String" => Some(format!("{message}.to_string()")),
         "&str" | "&'staticstr" => Some(message.to_string()),
         _ if ty.starts_with("implInto<String>") || ty.starts_with("implToString") => {
