@@ -10,7 +10,9 @@
 use crate::Edition;
 use crate::context;
 use crate::trees;
-use ra_ap_syntax::ast::{self, AstNode, HasAttrs, HasGenericParams, HasName, HasVisibility};
+use ra_ap_syntax::ast::{
+    self, AstNode, HasAttrs, HasGenericArgs, HasGenericParams, HasName, HasVisibility,
+};
 use ra_ap_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -221,6 +223,10 @@ pub struct CrateIndex {
     pub tuple_structs: Vec<String>,
     /// How many `impl TryFrom<..> for ..` the crate has.
     pub try_from_impls: usize,
+    /// Types without generics that implement `std::error::Error`
+    /// (`impl Error for Name`, `impl std::error::Error for Name`): their
+    /// names.
+    pub std_errors: Vec<String>,
     /// How many structs and enums of the library bear each name (test
     /// code's own types, which library code cannot name, are not counted).
     pub type_names: std::collections::HashMap<String, usize>,
@@ -450,6 +456,9 @@ impl CrateIndex {
             } else if let Some(imp) = ast::Impl::cast(node) {
                 if let Some(entry) = from_impl(&imp) {
                     self.from_impls.push(entry);
+                }
+                if let Some(name) = std_error_impl(&imp) {
+                    self.std_errors.push(name);
                 }
                 if imp
                     .trait_()
@@ -1187,6 +1196,27 @@ fn from_impl(imp: &ast::Impl) -> Option<(String, String)> {
         .to_string();
     let target = type_name(&imp.self_ty()?);
     Some((source, target))
+}
+
+/// `impl Error for Name {}` (or `error::Error`, `std::error::Error`,
+/// `core::error::Error`) without generics: `Name`.
+fn std_error_impl(imp: &ast::Impl) -> Option<String> {
+    let trait_ty = squeezed(imp.trait_()?.syntax());
+    let std_trait = matches!(
+        trait_ty.as_str(),
+        "Error" | "error::Error" | "std::error::Error" | "core::error::Error"
+    );
+    if !std_trait || imp.generic_param_list().is_some() {
+        return None;
+    }
+    let ast::Type::PathType(ty) = imp.self_ty()? else {
+        return None;
+    };
+    let segment = ty.path()?.segment()?;
+    if segment.generic_arg_list().is_some() {
+        return None;
+    }
+    Some(segment.name_ref()?.text().to_string())
 }
 
 impl CrateIndex {

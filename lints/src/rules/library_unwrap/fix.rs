@@ -196,6 +196,31 @@ pub(super) enum Shape {
     OkTry,
     /// `x.context(..)?` (anyhow) or `x.wrap_err(..)?` (eyre).
     Context(Library),
+    /// `x.map_err(std::io::Error::other)?`: a standard error (`'static`,
+    /// `Send`, `Sync`) in a function returning `io::Result`, which has no
+    /// `From` for it. `old` spells it for a `rust-version` before 1.74.
+    IoOther { old: bool },
+}
+
+impl Shape {
+    /// What follows the receiver: `?`, `.ok()?`, `.map_err(..)?`.
+    fn suffix(self) -> Option<String> {
+        match self {
+            Shape::Try => Some("?".to_string()),
+            Shape::OkTry => Some(".ok()?".to_string()),
+            Shape::IoOther { old } => Some(format!(".map_err({})?", io_other(old))),
+            Shape::Context(_) => None,
+        }
+    }
+}
+
+/// The function (or closure) that wraps an error into an `io::Error`.
+pub(super) fn io_other(old: bool) -> &'static str {
+    if old {
+        "|e| std::io::Error::new(std::io::ErrorKind::Other, e)"
+    } else {
+        "std::io::Error::other"
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,9 +573,14 @@ pub(super) fn plan(
         }),
         error_conversion,
         note,
+        help: matches!(shape, Shape::IoOther { .. }).then(|| IO_OTHER_HELP.to_string()),
         ..Plan::none()
     }
 }
+
+/// The help for an error that `io::Error` does not convert from.
+pub(super) const IO_OTHER_HELP: &str =
+    "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`";
 
 /// `x.try_into().unwrap()`, `T::try_from(x).unwrap()`: the error is the
 /// conversion's (a standard one for standard types), rarely the function's
@@ -802,6 +832,14 @@ pub(super) fn decide(
                     .to_string(),
             ),
             Kind::Result(ErrorKind::Io) if returns.io => Ok((Shape::Try, Safe)),
+            // `io::Error` has no `From<ParseIntError>` (and the like): `?`
+            // alone cannot compile, `io::Error::other` takes any of them.
+            Kind::Result(ErrorKind::Std) if returns.io => Ok((
+                Shape::IoOther {
+                    old: !input.facts.supports(1, 74),
+                },
+                Safe,
+            )),
             Kind::Result(ErrorKind::Io | ErrorKind::Std) if returns.boxed => Ok((Shape::Try, Safe)),
             // The error may not convert into the function's error type.
             // An `expect` on a value the syntax cannot place asserts an
@@ -823,6 +861,13 @@ pub(super) fn fix_message(site: &Site<'_>, shape: Shape) -> String {
         }
         Shape::Try => "propagate with `?`".to_string(),
         Shape::OkTry => "propagate with `.ok()?`".to_string(),
+        Shape::IoOther { .. } if site.message.is_some() => {
+            "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?` (the `expect` message is dropped)".to_string()
+        }
+        Shape::IoOther { .. } => {
+            "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`"
+                .to_string()
+        }
         Shape::Context(library) => match &site.message {
             Some(_) if !message_arg(site).as_ref().is_some_and(message_is_static) => {
                 format!("propagate the error with `.{}(..)?`", library.lazy_method())
@@ -956,10 +1001,19 @@ fn method_kind(
             let turbofish = call
                 .generic_arg_list()
                 .map(|list| squeeze(&list.syntax().text().to_string()).replace(' ', ""));
+            // `s.parse::<u32>()`, or `let n: u32 = s.parse().unwrap();`.
+            let annotated = || {
+                let unwrap = call.syntax().parent()?;
+                let stmt = ast::LetStmt::cast(unwrap.parent()?)?;
+                let ty = stmt.ty()?;
+                Some(ty.syntax().text().to_string())
+            };
+            let std_type = |ty: &str| STD_PARSE_TYPES.contains(&ty);
             match turbofish {
                 Some(args) if STD_PARSE_TYPES.iter().any(|ty| args == format!("::<{ty}>")) => {
                     Kind::Result(ErrorKind::Std)
                 }
+                None if annotated().is_some_and(|ty| std_type(&ty)) => Kind::Result(ErrorKind::Std),
                 _ => Kind::Result(ErrorKind::Unknown),
             }
         }
@@ -1293,8 +1347,8 @@ pub(super) fn edits(
         let end = call.syntax().text_range().end();
         let name = call.name_ref()?.syntax().text_range();
         match shape {
-            Shape::Try | Shape::OkTry => {
-                let suffix = if shape == Shape::Try { "?" } else { ".ok()?" };
+            Shape::Try | Shape::OkTry | Shape::IoOther { .. } => {
+                let suffix = shape.suffix()?;
                 let dot = call.dot_token()?.text_range().start();
                 let receiver_end = receiver.syntax().text_range().end();
                 // Sliced from the call, not the file: formatting a slice of
@@ -1312,7 +1366,7 @@ pub(super) fn edits(
                 } else {
                     dot
                 };
-                replace(TextRange::new(start, end), suffix.to_string(), &mut edits);
+                replace(TextRange::new(start, end), suffix, &mut edits);
             }
             Shape::Context(library) => match &message_arg {
                 // A message that may borrow a local is turned into an owned
@@ -1343,8 +1397,9 @@ pub(super) fn edits(
     } else {
         let receiver_text = operand(&receiver);
         let text = match shape {
-            Shape::Try => format!("{receiver_text}?"),
-            Shape::OkTry => format!("{receiver_text}.ok()?"),
+            Shape::Try | Shape::OkTry | Shape::IoOther { .. } => {
+                format!("{receiver_text}{}", shape.suffix()?)
+            }
             Shape::Context(library) => match &message_arg {
                 Some(arg) if !message_is_static(arg) => format!(
                     "{receiver_text}.{}(|| {}.to_string())?",

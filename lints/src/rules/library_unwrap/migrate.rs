@@ -1959,15 +1959,59 @@ fn receiver_result(
     } || target.starts_with("Box<dyn")
         || target == "anyhow::Error"
         || target == "eyre::Report";
+    let unknown_kind = |n: &String| n.starts_with("no automatic fix: whether this is an `Option`");
     if !converts {
-        // A conversion the index does not see (a generic `From`, a macro)
-        // may still exist: only the fix guessed without it is withdrawn.
-        if finding
+        // `io::Error` takes any error of the crate that implements
+        // `std::error::Error` through `io::Error::other` (whether it is
+        // `Send + Sync` the index cannot tell: unsafe, `--verify` checks).
+        let io_target = matches!(target.as_str(), "io::Error" | "std::io::Error");
+        let own_error = index.std_errors.contains(&last(source))
+            && index.type_names.get(&last(source)).is_none_or(|&n| n <= 1);
+        let guessed = finding
             .fix
             .as_ref()
-            .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
+            .is_none_or(|fix| fix.applicability == Applicability::Unsafe);
+        if io_target
+            && own_error
+            && guessed
+            && let Some(start) = dot_before(finding, ctx, index)
         {
+            // `x\n    .expect(..)` keeps its layout: `x\n    .map_err(..)?`.
+            let text = &index.files[index.file_of(ctx.file).unwrap_or_default()].text;
+            let start = match text[start..finding.range.start].find('.') {
+                Some(dot) if text[start..start + dot].contains('\n') => start + dot,
+                _ => start,
+            };
+            finding.help = Some(super::fix::IO_OTHER_HELP.to_string());
+            finding.notes.retain(|n| !unknown_kind(n));
+            finding.notes.push(format!(
+                "the receiver is a `Result`: {shown}; `{source}` implements `std::error::Error`, and `io::Error::other` wraps it"
+            ));
+            let dropped = if finding.fix.is_none() {
+                " (the `expect` message is dropped)"
+            } else {
+                ""
+            };
+            finding.fix = Some(Fix {
+                message: format!(
+                    "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`{dropped}"
+                ),
+                applicability: Applicability::Unsafe,
+                edits: vec![Edit::replace(
+                    start..finding.range.end,
+                    format!(
+                        ".map_err({})?",
+                        super::fix::io_other(before_io_error_other(ctx))
+                    ),
+                )],
+            });
+            return;
+        }
+        // A conversion the index does not see (a generic `From`, a macro)
+        // may still exist: only the fix guessed without it is withdrawn.
+        if finding.fix.is_none() || guessed {
             finding.fix = None;
+            finding.notes.retain(|n| !unknown_kind(n));
             finding.notes.push(format!(
                 "no automatic fix: {shown}, and no `From<{source}>` for `{target}` is in the crate"
             ));
@@ -1983,9 +2027,7 @@ fn receiver_result(
     let Some(start) = dot_before(finding, ctx, index) else {
         return;
     };
-    finding
-        .notes
-        .retain(|n| !n.starts_with("no automatic fix: whether this is an `Option`"));
+    finding.notes.retain(|n| !unknown_kind(n));
     finding.notes.push(note);
     finding.fix = Some(Fix {
         message: "propagate with `?` (the `expect` message is dropped)".to_string(),
