@@ -454,6 +454,33 @@ fn migrate_chain_is_fixed_and_still_builds() {
         "{registry}"
     );
     assert!(registry.contains("registry.add(line)?;"), "{registry}");
+    // Doc examples are programs of their own: a call there keeps panicking
+    // (hidden lines too), so `cargo test` above still built them; `ignore`
+    // and `text` blocks are not compiled and stay as they were.
+    assert!(
+        registry.contains(
+            "/// let registry = Registry::load(\"a.example:80\\n\\nb.example:8080\\n\").unwrap();"
+        ),
+        "{registry}"
+    );
+    assert!(
+        registry.contains("/// assert_eq!(registry.first_port().unwrap(), 80);"),
+        "{registry}"
+    );
+    assert!(
+        registry.contains(
+            "/// # let registry = migrate_chain::Registry::load(\"c.example:443\\n\").unwrap();"
+        ),
+        "{registry}"
+    );
+    assert!(
+        registry.contains("/// let registry = Registry::load(read_config());"),
+        "{registry}"
+    );
+    assert!(
+        registry.contains("/// Registry::load(\"a:1\") reads one endpoint"),
+        "{registry}"
+    );
     assert!(
         registry.contains("pub fn load(text: &str) -> Result<Registry, crate::UnexpectedError> {"),
         "{registry}"

@@ -752,6 +752,9 @@ pub enum CallPlace {
     Macro,
     /// Outside any function body (a `const` or `static`).
     Item,
+    /// In a doc example (a doctest): a program of its own that uses the
+    /// library as a dependency, where a panic fails the example as a test.
+    Doc,
 }
 
 /// One call to a function by name, or a mention of it as a value.
@@ -876,6 +879,31 @@ fn site(
     tree: &trees::Tree,
     name_ref: &SyntaxNode,
 ) -> Option<CallSite> {
+    let shape = call_shape(tree, name_ref)?;
+    Some(CallSite {
+        file: at,
+        place: place(index, at, tree, &shape.call),
+        test: tree.ancestors(&shape.call).iter().any(test_attrs),
+        kind: shape.kind,
+        range: shape.range,
+        end: shape.end,
+        awaited: shape.awaited,
+        as_value: shape.as_value,
+    })
+}
+
+/// A call (or a mention as a value) of the name at `name_ref`, with offsets
+/// in `tree`'s text.
+struct CallShape {
+    call: SyntaxNode,
+    kind: CallKind,
+    as_value: bool,
+    range: Range<usize>,
+    end: usize,
+    awaited: bool,
+}
+
+fn call_shape(tree: &trees::Tree, name_ref: &SyntaxNode) -> Option<CallShape> {
     let parent = name_ref.parent()?;
     let (call, kind, as_value) = if let Some(method) = ast::MethodCallExpr::cast(parent.clone()) {
         let receiver = method.receiver()?.syntax().text().to_string();
@@ -926,17 +954,162 @@ fn site(
         Some(awaited) => (tree.node_range(awaited.syntax()).end, true),
         None => (call_range.end, false),
     };
-    let place = place(index, at, tree, &call);
-    Some(CallSite {
-        file: at,
+    Some(CallShape {
+        call,
         kind,
+        as_value,
         range: call_range,
         end,
         awaited,
-        place,
-        test: tree.ancestors(&call).iter().any(test_attrs),
-        as_value,
     })
+}
+
+/// Calls to `name` in the doc examples of the library's files: the code
+/// blocks of `///` and `//!` comments that rustdoc compiles as doctests
+/// (not `ignore`, `compile_fail`, `text` or another language). Offsets are
+/// the file's; hidden lines (`# let x = ..;`) count, as rustdoc compiles
+/// them.
+pub fn doc_calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
+    const WRAPPER: &str = "fn __temper_doc_example() {\n";
+    let mut out = Vec::new();
+    let edition = index.edition.unwrap_or(Edition::CURRENT);
+    let keywords = [name.to_string()];
+    for (at, file) in index.files.iter().enumerate() {
+        if file.outside_library || !file.text.contains(name) {
+            continue;
+        }
+        for block in doc_examples(&file.text) {
+            if !block.code.contains(name) || !crate::lex::shape(&block.code).within_limits() {
+                continue;
+            }
+            let wrapped = format!("{WRAPPER}{}}}", block.code);
+            let parsed = SourceFile::parse(&wrapped, edition).tree();
+            let to_file = |offset: usize| block.file_offset(offset.checked_sub(WRAPPER.len())?);
+            for tree in trees::collect(&parsed, edition, &keywords) {
+                for node in tree.root.descendants() {
+                    if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
+                        continue;
+                    }
+                    let Some(shape) = call_shape(&tree, &node) else {
+                        continue;
+                    };
+                    let (Some(start), Some(end), Some(after)) = (
+                        to_file(shape.range.start),
+                        to_file(shape.range.end),
+                        to_file(shape.end),
+                    ) else {
+                        continue;
+                    };
+                    out.push(CallSite {
+                        file: at,
+                        kind: shape.kind,
+                        range: start..end,
+                        end: after,
+                        awaited: shape.awaited,
+                        place: CallPlace::Doc,
+                        test: false,
+                        as_value: shape.as_value,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The code of one doc example, and where each of its lines is in the file.
+#[derive(Debug, Default)]
+struct DocExample {
+    code: String,
+    /// Per line: its start in `code`, its start in the file, its length.
+    lines: Vec<(usize, usize, usize)>,
+    /// Whether rustdoc compiles it as Rust.
+    rust: bool,
+}
+
+impl DocExample {
+    /// The file offset of `offset` in [`Self::code`], when it is on a line
+    /// (or at its end) rather than on a line break the file does not have
+    /// there.
+    fn file_offset(&self, offset: usize) -> Option<usize> {
+        let at = self.lines.partition_point(|&(start, _, _)| start <= offset);
+        let &(start, file_start, len) = self.lines.get(at.checked_sub(1)?)?;
+        (offset - start <= len).then_some(file_start + offset - start)
+    }
+}
+
+/// The doc examples of `text`: fenced code blocks in runs of `///` or `//!`
+/// lines.
+fn doc_examples(text: &str) -> Vec<DocExample> {
+    let mut out = Vec::new();
+    let mut open: Option<DocExample> = None;
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let at = line_start;
+        line_start += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        let rest = &body[indent..];
+        let doc = (rest.starts_with("///") && !rest.starts_with("////")) || rest.starts_with("//!");
+        if !doc {
+            // The comment ended inside a block: not an example to edit.
+            open = None;
+            continue;
+        }
+        let mut content_at = indent + 3;
+        if body[content_at..].starts_with(' ') {
+            content_at += 1;
+        }
+        let content = &body[content_at..];
+        let trimmed = content.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            match open.take() {
+                Some(block) if block.rust => out.push(block),
+                Some(_) => {}
+                None => {
+                    open = Some(DocExample {
+                        rust: rust_info(trimmed[3..].trim_start_matches(['`', '~'])),
+                        ..DocExample::default()
+                    });
+                }
+            }
+            continue;
+        }
+        let Some(block) = open.as_mut() else {
+            continue;
+        };
+        // rustdoc's hidden lines: `# code` and a lone `#` are compiled, shown
+        // without the `#`; `##` is a literal `#`.
+        let lead = content.len() - trimmed.len();
+        let (skip, code) = if trimmed == "#" {
+            (lead + 1, "")
+        } else if let Some(code) = trimmed.strip_prefix("# ") {
+            (lead + 2, code)
+        } else if trimmed.starts_with("##") {
+            (lead + 1, &trimmed[1..])
+        } else {
+            (0, content)
+        };
+        block
+            .lines
+            .push((block.code.len(), at + content_at + skip, code.len()));
+        block.code.push_str(code);
+        block.code.push('\n');
+    }
+    out
+}
+
+/// Whether a code block's info string (after the fence) is one rustdoc
+/// compiles as a doctest.
+fn rust_info(info: &str) -> bool {
+    info.split([',', ' ', '\t'])
+        .filter(|token| !token.is_empty())
+        .all(|token| {
+            matches!(
+                token,
+                "rust" | "no_run" | "should_panic" | "test_harness" | "standalone_crate"
+            ) || token.starts_with("edition")
+        })
 }
 
 fn place(index: &CrateIndex, at: usize, tree: &trees::Tree, node: &SyntaxNode) -> CallPlace {

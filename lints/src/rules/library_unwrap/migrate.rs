@@ -160,6 +160,8 @@ struct Plan {
     pieces: HashMap<usize, Vec<Piece>>,
     /// Call sites in test and binary code that get the `unwrap` back.
     unwrapped: usize,
+    /// Calls in doc examples that keep panicking with `.unwrap()`.
+    unwrapped_docs: usize,
     /// Error types of callers that get `impl From<UnexpectedError>`, by
     /// name: the file of the first caller naming it, and its spelling there.
     bridges: BTreeMap<String, (usize, String)>,
@@ -263,6 +265,21 @@ fn plan(
             .functions_named(&function.name)
             .map(|(i, _)| i)
             .collect();
+        // Doc examples are programs of their own, as tests are: the call
+        // there keeps panicking with `.unwrap()`, so `cargo test` still
+        // builds them. Only `pub` functions are theirs to call, and a call
+        // temper cannot place does not stop the chain.
+        let docs = if function.public {
+            index::doc_calls_to(index, &function.name)
+        } else {
+            Vec::new()
+        };
+        for site in &docs {
+            if !site.as_value && matches!(resolves_to(site, at, index, &same_name), Ok(true)) {
+                push(&mut plan, site.file, site.end..site.end, ".unwrap()", 1);
+                plan.unwrapped_docs += 1;
+            }
+        }
         for site in sites.iter() {
             if !resolves_to(site, at, index, &same_name)? {
                 continue;
@@ -309,7 +326,8 @@ fn plan(
                         function.display()
                     ));
                 }
-                CallPlace::Item => {
+                // Not among `calls_to`'s sites: doc examples are visited above.
+                CallPlace::Item | CallPlace::Doc => {
                     return Err(format!(
                         "`{}` is called outside a function body at {shown}",
                         function.display()
@@ -447,7 +465,7 @@ fn resolves_to(
             {
                 return Ok(false);
             }
-            if !qualifier.is_empty() && !is_crate_path(qualifier, index, site.file) {
+            if !qualifier.is_empty() && !is_crate_path(qualifier, index, site) {
                 return Ok(false);
             }
             let free: Vec<usize> = same_name
@@ -476,7 +494,7 @@ fn resolves_to(
         (Owner::Inherent(ty), CallKind::Method(receiver)) => {
             // Tests, examples and binaries are crates of their own: only
             // the library's `pub` methods are theirs to call.
-            let external = index.files[site.file].outside_library;
+            let external = external(site, index);
             let methods: Vec<usize> = same_name
                 .iter()
                 .copied()
@@ -504,7 +522,8 @@ fn resolves_to(
             }
             // A local whose `let` names its type.
             // (inside a closure or `async` block too: the `let` may be there).
-            if let Some(caller) = index.function_at(site.file, site.range.start)
+            if site.place != CallPlace::Doc
+                && let Some(caller) = index.function_at(site.file, site.range.start)
                 && let Some(local) = index.receiver_type(caller, receiver, site.range.start)
             {
                 return Ok(local == *ty);
@@ -580,7 +599,7 @@ fn tuple_struct_built<'a>(receiver: &'a str, index: &CrateIndex) -> Option<&'a s
 
 /// A qualifier that names a module of this crate (or the crate itself, from
 /// test and binary code).
-fn is_crate_path(qualifier: &[String], index: &CrateIndex, file: usize) -> bool {
+fn is_crate_path(qualifier: &[String], index: &CrateIndex, site: &CallSite) -> bool {
     let first = qualifier[0].as_str();
     if matches!(first, "crate" | "self" | "super") {
         return true;
@@ -589,7 +608,14 @@ fn is_crate_path(qualifier: &[String], index: &CrateIndex, file: usize) -> bool 
         .files
         .iter()
         .any(|f| f.module.split("::").any(|segment| segment == first));
-    module_named || index.files[file].outside_library
+    module_named || (external(site, index) && !matches!(first, "std" | "core" | "alloc"))
+}
+
+/// Whether the call is in a crate of its own that uses the library (a test,
+/// an example, a binary, a doc example): it names the library by its crate
+/// name and reaches only its `pub` items.
+fn external(site: &CallSite, index: &CrateIndex) -> bool {
+    site.place == CallPlace::Doc || index.files[site.file].outside_library
 }
 
 enum Returns {
@@ -1642,6 +1668,14 @@ fn finish(
             if plan.dropped.len() == 1 { "" } else { "s" },
             plan.dropped.join(", "),
             if plan.dropped.len() == 1 { "s" } else { "" }
+        ));
+    }
+    if plan.unwrapped_docs > 0 {
+        notes.push(format!(
+            "{} call{} in doc examples keep{} panicking with `.unwrap()`; the examples may rather show `?`",
+            plan.unwrapped_docs,
+            if plan.unwrapped_docs == 1 { "" } else { "s" },
+            if plan.unwrapped_docs == 1 { "s" } else { "" }
         ));
     }
     if plan.unwrapped > 0 {
