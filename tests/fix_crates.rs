@@ -454,6 +454,17 @@ fn migrate_chain_is_fixed_and_still_builds() {
         "{registry}"
     );
     assert!(registry.contains("registry.add(line)?;"), "{registry}");
+    // A caller returning `io::Result` takes the new error through one impl
+    // the crate root gets.
+    let net = read("src/net.rs");
+    assert!(
+        net.contains("out.push(crate::parse::parse_endpoint(line)?);"),
+        "{net}"
+    );
+    assert!(
+        lib.contains("impl From<crate::UnexpectedError> for std::io::Error {\n    fn from(error: crate::UnexpectedError) -> Self {\n        std::io::Error::other(error)\n    }\n}"),
+        "{lib}"
+    );
     // Doc examples are programs of their own: a call there keeps panicking
     // (hidden lines too), so `cargo test` above still built them; `ignore`
     // and `text` blocks are not compiled and stay as they were.

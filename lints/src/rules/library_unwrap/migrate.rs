@@ -360,7 +360,11 @@ fn plan(
             match returns(caller_fn, index, &strategy) {
                 Returns::Compatible => {}
                 Returns::Bridge(error) => {
-                    let name = error.rsplit("::").next().unwrap_or(&error).to_string();
+                    let name = if error == IO_ERROR {
+                        error.clone()
+                    } else {
+                        error.rsplit("::").next().unwrap_or(&error).to_string()
+                    };
                     plan.bridges.entry(name).or_insert((caller_fn.file, error));
                 }
                 Returns::Incompatible(why) => {
@@ -685,7 +689,13 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
         }
         Strategy::NewError { .. } => boxed || anyhow || eyre || text.contains("UnexpectedError"),
     };
+    let io = text.starts_with("io::Result<")
+        || text.starts_with("std::io::Result<")
+        || index::error_of(&text).is_some_and(|e| e == "io::Error" || e == "std::io::Error");
     let bridge = match strategy {
+        // The crate may implement `From<Local>` for `io::Error`: one impl
+        // carries the new error into every `io::Result` caller.
+        Strategy::NewError { .. } if io => Some(IO_ERROR.to_string()),
         Strategy::NewError { .. } if arity == 2 => index::error_of(&text).filter(|error| {
             !error.contains('<') && index.converts(&["io::Error", "std::io::Error"], error)
         }),
@@ -1403,6 +1413,44 @@ fn location(index: &CrateIndex, file: usize, offset: usize) -> String {
     format!("{}:{line}:{column}", index.files[file].path.display())
 }
 
+/// The bridge key of callers returning `io::Result`.
+const IO_ERROR: &str = "std::io::Error";
+
+/// `impl From<UnexpectedError> for std::io::Error` in the crate root, next to
+/// the new error type: `?` then carries the new error into every function
+/// returning `io::Result`, as `io::Error::other` (an impl the orphan rule
+/// allows, as the new error is the crate's own).
+fn io_bridge(ctx: &CrateContext<'_>, index: &CrateIndex, root: usize, plan: &mut Plan) {
+    // An item, not a mention in a comment.
+    let bridged = index.files.iter().any(|f| {
+        f.text.lines().any(|line| {
+            line.trim_start().starts_with("impl From<")
+                && line.contains("UnexpectedError> for std::io::Error")
+        })
+    });
+    if bridged {
+        return;
+    }
+    let io_error = if before_io_error_other(ctx) {
+        quote! { std::io::Error::new(std::io::ErrorKind::Other, error) }
+    } else {
+        quote! { std::io::Error::other(error) }
+    };
+    let item = quote! {
+        #[doc = " Carries an `UnexpectedError` into functions returning `io::Result`"]
+        #[doc = " (written by `temper fix`)."]
+        impl From<crate::UnexpectedError> for std::io::Error {
+            fn from(error: crate::UnexpectedError) -> Self {
+                #io_error
+            }
+        }
+    };
+    if let Some(text) = crate::synth::items(item, "") {
+        let end = index.files[root].text.trim_end().len();
+        push(plan, root, end..end, format!("\n\n{text}"), 3);
+    }
+}
+
 /// Items the strategy adds to the crate: the variant, the trait, the type,
 /// and the bridges into callers' error types. The variant is a line inside
 /// an existing enum (a text edit); the items are synthesised with `quote`.
@@ -1450,6 +1498,10 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
         }
         Strategy::NewError { root } => {
             for (name, (file, error)) in &plan.bridges.clone() {
+                if error == IO_ERROR {
+                    io_bridge(ctx, index, *root, plan);
+                    continue;
+                }
                 let bridged = index.files.iter().any(|f| {
                     f.text
                         .contains(&format!("From<crate::UnexpectedError> for {name}"))
@@ -1655,8 +1707,18 @@ fn finish(
             public.join(", ")
         ));
     }
-    if !plan.bridges.is_empty() {
-        let names: Vec<String> = plan.bridges.keys().map(|n| format!("`{n}`")).collect();
+    if plan.bridges.contains_key(IO_ERROR) {
+        notes.push(
+            "callers returning `io::Result` get the new error as `io::Error::other(..)`, through `impl From<UnexpectedError> for std::io::Error`".to_string(),
+        );
+    }
+    if plan.bridges.keys().any(|n| n != IO_ERROR) {
+        let names: Vec<String> = plan
+            .bridges
+            .keys()
+            .filter(|n| *n != IO_ERROR)
+            .map(|n| format!("`{n}`"))
+            .collect();
         notes.push(format!(
             "callers returning {} get `impl From<UnexpectedError>`, through the `From<io::Error>` they already have",
             names.join(", ")
