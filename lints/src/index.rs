@@ -132,6 +132,36 @@ impl Function {
         .then_some(last)
     }
 
+    /// Whether parameter `name` is declared with a type no crate can add
+    /// methods to by an inherent `impl`: a slice, an array, a tuple, or a
+    /// primitive (`payload: &[u8]`, `n: usize`, `s: &str`).
+    pub fn param_is_builtin(&self, name: &str) -> bool {
+        let Some(at) = self.param_names.iter().position(|n| n == name) else {
+            return false;
+        };
+        let ty = dereferenced(&self.params[at]);
+        ty.starts_with(['[', '('])
+            || matches!(
+                ty,
+                "u8" | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+                    | "bool"
+                    | "char"
+                    | "str"
+            )
+    }
+
     /// `Type::name` or `name`, as the diagnostic shows it.
     pub fn display(&self) -> String {
         match &self.owner {

@@ -524,6 +524,14 @@ fn resolves_to(
             if let Some(param_type) = param_type {
                 return Ok(param_type == ty.as_str());
             }
+            // A slice, a tuple or a primitive: an inherent method of the
+            // crate's type is not one of theirs (a trait's could be, but
+            // trait methods are not migrated).
+            if let CallPlace::Function(caller) = site.place
+                && index.functions[caller].param_is_builtin(receiver)
+            {
+                return Ok(false);
+            }
             // A local whose `let` names its type.
             // (inside a closure or `async` block too: the `let` may be there).
             if site.place != CallPlace::Doc
