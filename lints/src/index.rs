@@ -818,6 +818,7 @@ pub(crate) const STD_MACROS: &[&str] = &[
     "eprintln",
     "format",
     "format_args",
+    "matches",
     "panic",
     "print",
     "println",

@@ -282,6 +282,9 @@ const CRATE_MACROS: &[&str] = &[
     "info",
     "info_span",
     "json",
+    // `std::task::ready!` and `futures::ready!`: `match` in place, returning
+    // `Poll::Pending` early; a crate may define its own `ready!`.
+    "ready",
     "span",
     "trace",
     "trace_span",

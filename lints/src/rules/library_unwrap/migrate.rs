@@ -1793,6 +1793,24 @@ fn apply(text: &str, range: Range<usize>, pieces: &[Piece]) -> Result<String, St
 /// `opt.unwrap()` in a function returning `Result<_, E>`: `.ok_or(..)?` with
 /// the message, when the crate evidently makes an `E` (or something `?`
 /// converts into one) from a message.
+/// The return type `ret` as written, or, when it names an associated type
+/// (`Poll<Self::Output>`), as the impl defines it (`Poll<Result<u16, E>>`).
+fn expanded_ret(
+    ret: &str,
+    finding: &Finding,
+    ctx: &CrateContext<'_>,
+    index: &CrateIndex,
+) -> String {
+    if !ret.contains("Self::") {
+        return ret.to_string();
+    }
+    index
+        .file_of(ctx.file)
+        .and_then(|file| index.function_at(file, finding.range.start))
+        .and_then(|at| index.functions[at].ret_expanded.clone())
+        .unwrap_or_else(|| ret.to_string())
+}
+
 fn option_error(
     finding: &mut Finding,
     data: &[String],
@@ -1811,7 +1829,8 @@ fn option_error(
     if message.is_empty() {
         return;
     }
-    let Some(error) = index.error_type(ret) else {
+    let ret = expanded_ret(ret, finding, ctx, index);
+    let Some(error) = index.error_type(&ret) else {
         return;
     };
     let Some((method, value, how, exact)) =
@@ -1858,6 +1877,7 @@ fn receiver_kind(
     let [_, ret, message, method_call, what, name, on_self] = data else {
         return;
     };
+    let ret = &expanded_ret(ret, finding, ctx, index);
     // `self.m()`: only the methods of the type whose method holds the call.
     let own_type = (on_self == "true")
         .then(|| {
