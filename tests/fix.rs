@@ -821,6 +821,46 @@ fn verify_reverts_fixes_in_files_this_host_does_not_compile() {
 }
 
 #[test]
+fn verify_builds_with_the_features_it_is_given() {
+    // A module behind a feature is compiled (and its fix kept) only when
+    // `--verify` builds with that feature, as `cargo check --features` does.
+    let dir = crate_with(&format!(
+        "#[cfg(feature = \"extra\")]\nmod other;\n\n{FALLIBLE}"
+    ));
+    let manifest = dir.path().join("Cargo.toml");
+    let text_of = fs::read_to_string(&manifest).expect("manifest");
+    fs::write(&manifest, format!("{text_of}\n[features]\nextra = []\n")).expect("features");
+    fs::write(dir.path().join("src/other.rs"), FALLIBLE).expect("other.rs");
+    let output = temper(dir.path())
+        .args(["fix", "--verify", "--features", "extra"])
+        .output()
+        .expect("runs");
+    let stdout = text(&output.stdout);
+    assert!(lib(dir.path()).ends_with(FIXED), "{stdout}");
+    assert!(
+        fs::read_to_string(dir.path().join("src/other.rs"))
+            .expect("read")
+            .ends_with(FIXED),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("2 fixed, 0 left"), "{stdout}");
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+
+    // The flags are `--verify`'s: alone they are a usage error.
+    let alone = temper(dir.path())
+        .args(["fix", "--all-features"])
+        .output()
+        .expect("runs");
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(
+        text(&alone.stderr).contains("--verify"),
+        "{}",
+        text(&alone.stderr)
+    );
+}
+
+#[test]
 fn verify_reverts_a_fix_that_breaks_the_build() {
     // `?` on a `Result` inside a function returning `Option` does not
     // compile; without types the lint cannot know, so --verify must. The

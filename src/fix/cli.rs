@@ -38,6 +38,16 @@ pub struct FixArgs {
     /// every fix that introduced a compile error.
     #[arg(long, conflicts_with = "diff")]
     pub verify: bool,
+    /// With --verify: features to build with, as cargo takes them
+    /// (comma- or space-separated, repeatable).
+    #[arg(long, short = 'F', value_name = "FEATURES", requires = "verify")]
+    pub features: Vec<String>,
+    /// With --verify: build with every feature of the package.
+    #[arg(long, requires = "verify")]
+    pub all_features: bool,
+    /// With --verify: build without the package's default features.
+    #[arg(long, requires = "verify")]
+    pub no_default_features: bool,
     #[command(flatten)]
     pub levels: config::LevelFlags,
     /// Read configuration from this `temper.toml` (or Cargo.toml) instead of
@@ -112,6 +122,11 @@ pub fn run(args: &FixArgs) -> ExitCode {
         unsafe_fixes: args.unsafe_fixes,
         mode: if args.diff { Mode::Diff } else { Mode::Write },
         verify: args.verify,
+        features: super::verify::Features {
+            features: args.features.clone(),
+            all: args.all_features,
+            no_default: args.no_default_features,
+        },
         ..FixRequest::default()
     };
     let outcome = super::run(&request);

@@ -45,6 +45,8 @@ pub struct FixRequest {
     pub mode: Mode,
     /// Build with `cargo check` before and after; revert what broke.
     pub verify: bool,
+    /// The features `--verify` builds with.
+    pub features: verify::Features,
     pub max_rounds: usize,
 }
 
@@ -56,6 +58,7 @@ impl Default for FixRequest {
             unsafe_fixes: false,
             mode: Mode::Write,
             verify: false,
+            features: verify::Features::default(),
             max_rounds: engine::MAX_ROUNDS,
         }
     }
@@ -193,7 +196,8 @@ fn run_on_this_thread(request: &FixRequest, hooks: &Hooks<'_>) -> FixOutcome {
             return finish(outcome, fixpoint, &disk, &failed);
         }
         (Mode::Write, true) => {
-            let (fixpoint, disk, failed) = verified(&engine, sources, hooks, &mut outcome);
+            let (fixpoint, disk, failed) =
+                verified(&engine, sources, &request.features, hooks, &mut outcome);
             return finish(outcome, fixpoint, &disk, &failed);
         }
     };
@@ -382,6 +386,7 @@ const MAX_VERIFY_ROUNDS: usize = 8;
 fn verified(
     engine: &Engine<'_>,
     sources: Vec<SourceFile>,
+    features: &verify::Features,
     hooks: &Hooks<'_>,
     outcome: &mut FixOutcome,
 ) -> (Fixpoint, Disk, HashMap<PathBuf, WriteError>) {
@@ -413,7 +418,7 @@ fn verified(
             "verifying: cargo check {} (before fixing)",
             display(&manifest)
         );
-        match verify::cargo_check(&manifest, &display(&manifest)) {
+        match verify::cargo_check(&manifest, &display(&manifest), features) {
             Ok(checked) => {
                 let errors = &checked.errors;
                 if !errors.is_empty() {
@@ -517,7 +522,7 @@ fn verified(
                 "verifying: cargo check {} (after fixing)",
                 display(manifest)
             );
-            let after = match verify::cargo_check(manifest, &display(manifest)) {
+            let after = match verify::cargo_check(manifest, &display(manifest), features) {
                 Ok(after) => after.errors,
                 Err(error) => {
                     // The build broke so badly that cargo has no errors to

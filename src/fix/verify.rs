@@ -110,12 +110,43 @@ pub struct Checked {
     pub sources: BTreeSet<PathBuf>,
 }
 
+/// The features `cargo check` builds with (`--features`, `--all-features`,
+/// `--no-default-features`, passed on as given).
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub features: Vec<String>,
+    pub all: bool,
+    pub no_default: bool,
+}
+
+impl Features {
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for features in &self.features {
+            args.push("--features".to_string());
+            args.push(features.clone());
+        }
+        if self.all {
+            args.push("--all-features".to_string());
+        }
+        if self.no_default {
+            args.push("--no-default-features".to_string());
+        }
+        args
+    }
+}
+
 /// Runs `cargo check` for the package of `manifest` and returns its errors
 /// and the files it compiled.
-pub fn cargo_check(manifest: &Path, display: &str) -> Result<Checked, VerifyError> {
+pub fn cargo_check(
+    manifest: &Path,
+    display: &str,
+    features: &Features,
+) -> Result<Checked, VerifyError> {
     let dir = manifest.parent().unwrap_or_else(|| Path::new("."));
     let output = Command::new(cargo())
         .arg("check")
+        .args(features.args())
         .arg("--message-format=json")
         .arg("--all-targets")
         // Every target's errors, not only the first failing target's:
