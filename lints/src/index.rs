@@ -140,26 +140,7 @@ impl Function {
             return false;
         };
         let ty = dereferenced(&self.params[at]);
-        ty.starts_with(['[', '('])
-            || matches!(
-                ty,
-                "u8" | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-                    | "i8"
-                    | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "f32"
-                    | "f64"
-                    | "bool"
-                    | "char"
-                    | "str"
-            )
+        ty.starts_with(['[', '(']) || ty == "str" || context::PRIMITIVES.contains(&ty)
     }
 
     /// `Type::name` or `name`, as the diagnostic shows it.

@@ -803,26 +803,7 @@ fn is_copy_type(ty: &ast::Type) -> bool {
         ast::Type::PathType(path) => path
             .path()
             .and_then(|p| p.as_single_name_ref())
-            .is_some_and(|name| {
-                matches!(
-                    name.text(),
-                    "u8" | "u16"
-                        | "u32"
-                        | "u64"
-                        | "u128"
-                        | "usize"
-                        | "i8"
-                        | "i16"
-                        | "i32"
-                        | "i64"
-                        | "i128"
-                        | "isize"
-                        | "f32"
-                        | "f64"
-                        | "bool"
-                        | "char"
-                )
-            }),
+            .is_some_and(|name| crate::context::PRIMITIVES.contains(&&*name.text())),
         _ => false,
     }
 }

@@ -264,6 +264,22 @@ pub(super) struct Returns {
     /// The error converts from no other type with `?`: `()`, or
     /// `thread::Result`'s `Box<dyn Any + Send>`.
     closed: bool,
+    /// An error type no guessed `?` converts into.
+    target: Target,
+}
+
+/// What the function's error type says about a `?` on an error of unknown
+/// type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Target {
+    #[default]
+    Open,
+    /// A type parameter (`E`) with no `From` bound in sight: `?` converts
+    /// into it only through one.
+    TypeParameter,
+    /// A generic type that is not an error (`Response<B>` as the early
+    /// answer of a `Result<(), Response<B>>`).
+    NotAnError,
 }
 
 /// Logging and error macros of other crates that also evaluate their arguments
@@ -299,6 +315,8 @@ const CRATE_MACROS: &[&str] = &[
 /// turbofish (`config::Config::get::<T>` does too), `peek` with an argument
 /// (`TcpStream::peek`), `max` / `min` with one (`Ord::max`).
 const OPTION_METHODS: &[(&str, usize)] = &[
+    ("as_pin_mut", 0),
+    ("as_pin_ref", 0),
     ("back", 0),
     ("checked_add", 1),
     ("checked_div", 1),
@@ -508,6 +526,14 @@ pub(super) fn plan(
         }
     }
     let (shape, applicability) = match decide(site.method, kind, returns, input) {
+        // `Type::from_bytes(..)`, `Type::try_new(..)`: constructors by those
+        // names return a `Result` far more often than an `Option`, so a
+        // function returning `Option` takes it with `.ok()?` (a guess).
+        Ok((Shape::Try, _))
+            if returns.option && kind == Kind::Unknown && fallible_constructor(site) =>
+        {
+            (Shape::OkTry, Applicability::Unsafe)
+        }
         Ok(decision) => decision,
         Err(note) if kind == Kind::Result(ErrorKind::Lock) => {
             return Plan {
@@ -584,6 +610,22 @@ pub(super) fn plan(
 /// The help for an error that `io::Error` does not convert from.
 pub(super) const IO_OTHER_HELP: &str =
     "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`";
+
+/// `Type::from_bytes(..).unwrap()`, `Type::try_new(..).unwrap()`: a path
+/// call to an associated function named `from_*` or `try_*`.
+fn fallible_constructor(site: &Site<'_>) -> bool {
+    let Some(ast::Expr::CallExpr(call)) = receiver_expr(site) else {
+        return false;
+    };
+    context::callee_path(&call).is_some_and(|path| {
+        let segments = context::path_segments(&path);
+        let [.., ty, name] = segments.as_slice() else {
+            return false;
+        };
+        ty.starts_with(char::is_uppercase)
+            && (name.starts_with("from_") || name.starts_with("try_"))
+    })
+}
 
 /// `x.try_into().unwrap()`, `T::try_from(x).unwrap()`: the error is the
 /// conversion's (a standard one for standard types), rarely the function's
@@ -712,9 +754,55 @@ pub(super) fn returns_for(ret: Option<ast::RetType>, input: &LintInput<'_>) -> O
                 || text.starts_with("thread::Result<")
                 || text.starts_with("std::thread::Result<")
                 || text.contains(",Box<dynAny");
+            out.target =
+                crate::index::error_of(text).map_or(Target::Open, |error| target(&error, &ty));
         }
     }
     Some(out)
+}
+
+/// Whether `error` (the function's error type, whitespace removed) can take
+/// an error of unknown type with `?`, as far as the signature shows.
+fn target(error: &str, ret: &ast::Type) -> Target {
+    let head = error.split('<').next().unwrap_or(error);
+    let last = head.rsplit("::").next().unwrap_or(head);
+    // `Response<B>`, `Request<B>`: a value returned early, not an error.
+    let error_like = ["Error", "Err", "Report", "Status", "Rejection", "Problem"]
+        .iter()
+        .any(|word| last.ends_with(word));
+    if error.contains('<') && !error_like && !matches!(last, "Box" | "Arc") {
+        return Target::NotAnError;
+    }
+    // `E` declared by the function or its `impl`, with no `From` bound.
+    let mut params = Vec::new();
+    let mut bounds = String::new();
+    for node in ret.syntax().ancestors() {
+        let (list, clause) = if let Some(func) = ast::Fn::cast(node.clone()) {
+            (func.generic_param_list(), func.where_clause())
+        } else if let Some(imp) = ast::Impl::cast(node.clone()) {
+            (imp.generic_param_list(), imp.where_clause())
+        } else {
+            continue;
+        };
+        if let Some(list) = list {
+            bounds.push_str(&list.syntax().text().to_string());
+            params.extend(
+                list.generic_params()
+                    .filter_map(|p| match p {
+                        ast::GenericParam::TypeParam(p) => p.name(),
+                        _ => None,
+                    })
+                    .map(|n| n.text().to_string()),
+            );
+        }
+        if let Some(clause) = clause {
+            bounds.push_str(&clause.syntax().text().to_string());
+        }
+    }
+    if params.iter().any(|p| p == error) && !bounds.contains("From<") && !bounds.contains("Into<") {
+        return Target::TypeParameter;
+    }
+    Target::Open
 }
 
 /// Whether a `use` item of the file imports `Result` from one of `crates`.
@@ -850,6 +938,15 @@ pub(super) fn decide(
             // converts into the function's own error type. Not guessed.
             Kind::Unknown if expect => Err(
                 "no automatic fix: whether this is an `Option` or a `Result`, and whether its error converts into the function's, is unknown without types"
+                    .to_string(),
+            ),
+            // A guess needs an error type that can take it.
+            Kind::Result(_) | Kind::Unknown if returns.target == Target::TypeParameter => Err(
+                "no automatic fix: the function's error type is a type parameter, which `?` converts into only through a `From` bound it does not have"
+                    .to_string(),
+            ),
+            Kind::Result(_) | Kind::Unknown if returns.target == Target::NotAnError => Err(
+                "no automatic fix: the function's `Err` is a value returned early (not an error type), which `?` does not convert this error into"
                     .to_string(),
             ),
             Kind::Result(_) | Kind::Unknown => Ok((Shape::Try, Unsafe)),

@@ -1740,21 +1740,18 @@ fn finish(
             if plan.dropped.len() == 1 { "s" } else { "" }
         ));
     }
+    let still_panicking = |count: usize, place: &str| {
+        let (s, verb) = if count == 1 { ("", "s") } else { ("s", "") };
+        format!("{count} call{s} in {place} keep{verb} panicking with `.unwrap()`")
+    };
     if plan.unwrapped_docs > 0 {
         notes.push(format!(
-            "{} call{} in doc examples keep{} panicking with `.unwrap()`; the examples may rather show `?`",
-            plan.unwrapped_docs,
-            if plan.unwrapped_docs == 1 { "" } else { "s" },
-            if plan.unwrapped_docs == 1 { "s" } else { "" }
+            "{}; the examples may rather show `?`",
+            still_panicking(plan.unwrapped_docs, "doc examples")
         ));
     }
     if plan.unwrapped > 0 {
-        notes.push(format!(
-            "{} call{} in test or binary code keep{} panicking with `.unwrap()`",
-            plan.unwrapped,
-            if plan.unwrapped == 1 { "" } else { "s" },
-            if plan.unwrapped == 1 { "s" } else { "" }
-        ));
+        notes.push(still_panicking(plan.unwrapped, "test or binary code"));
     }
     Ok((
         Fix {
