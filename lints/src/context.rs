@@ -299,6 +299,12 @@ pub fn expanded_type_text(ty: &ast::Type) -> String {
     text
 }
 
+/// The primitive scalar types (not `str`, which is unsized).
+pub const PRIMITIVES: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+    "f64", "bool", "char",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,9 +319,3 @@ mod tests {
         assert_eq!(path_segments("read"), ["read"]);
     }
 }
-
-/// The primitive scalar types (not `str`, which is unsized).
-pub const PRIMITIVES: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
-    "f64", "bool", "char",
-];

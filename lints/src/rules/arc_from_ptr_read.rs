@@ -803,7 +803,7 @@ fn is_copy_type(ty: &ast::Type) -> bool {
         ast::Type::PathType(path) => path
             .path()
             .and_then(|p| p.as_single_name_ref())
-            .is_some_and(|name| crate::context::PRIMITIVES.contains(&&*name.text())),
+            .is_some_and(|name| crate::context::PRIMITIVES.contains(&name.text())),
         _ => false,
     }
 }
