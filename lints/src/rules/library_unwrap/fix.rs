@@ -799,7 +799,8 @@ fn target(error: &str, ret: &ast::Type) -> Target {
             bounds.push_str(&clause.syntax().text().to_string());
         }
     }
-    if params.iter().any(|p| p == error) && !bounds.contains("From<") && !bounds.contains("Into<") {
+    // `E: Into<X>` is no help: `?` calls `From::from` into `E`.
+    if params.iter().any(|p| p == error) && !bounds.contains("From<") {
         return Target::TypeParameter;
     }
     Target::Open
