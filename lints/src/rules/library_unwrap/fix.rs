@@ -490,6 +490,13 @@ pub(super) fn plan(
             ..Plan::none()
         };
     };
+    // `slot.take().unwrap()`, `this.io.as_mut().unwrap()` on a receiver the
+    // file cannot place: `Option::take` / `Option::as_mut` far more often
+    // than a `Result`'s (whose `as_mut` error is a reference `?` cannot
+    // convert anyway). In a function returning `Result`, a guessed `?`
+    // on an `Option` cannot compile; the `Option`'s error value can.
+    let guessed = kind == Kind::Unknown && !returns.option && option_shaped(site);
+    let kind = if guessed { Kind::Option } else { kind };
     if let Some(Enclosing::Fn(func)) = context::enclosing_body(tree, &site.node)
         && func.const_token().is_some()
     {
@@ -548,7 +555,12 @@ pub(super) fn plan(
         // crate-wide pass looks for a conversion from a message.
         Err(note) if kind == Kind::Option && !returns.option => {
             return Plan {
-                option_error: option_error_request(tree, site),
+                option_error: option_error_request(tree, site).map(|mut request| {
+                    if guessed {
+                        request.push(super::migrate::GUESSED.to_string());
+                    }
+                    request
+                }),
                 ..Plan::because(note)
             };
         }
@@ -610,6 +622,23 @@ pub(super) fn plan(
 /// The help for an error that `io::Error` does not convert from.
 pub(super) const IO_OTHER_HELP: &str =
     "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`";
+
+/// `x.take().unwrap()`, `x.as_mut().unwrap()` and the like (no arguments).
+fn option_shaped(site: &Site<'_>) -> bool {
+    let Some(ast::Expr::MethodCallExpr(call)) = receiver_expr(site) else {
+        return false;
+    };
+    let no_args = call
+        .arg_list()
+        .is_some_and(|args| args.args().next().is_none());
+    no_args
+        && call.name_ref().is_some_and(|name| {
+            matches!(
+                &*name.text(),
+                "take" | "as_mut" | "as_ref" | "as_deref" | "as_deref_mut"
+            )
+        })
+}
 
 /// `Type::from_bytes(..).unwrap()`, `Type::try_new(..).unwrap()`: a path
 /// call to an associated function named `from_*` or `try_*`.

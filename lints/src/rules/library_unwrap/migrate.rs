@@ -122,6 +122,10 @@ pub(super) const REQUEST: &str = "migrate";
 /// Payload marker for an `Option` that needs an error value of the
 /// function's error type.
 pub(super) const OPTION_REQUEST: &str = "option-error";
+
+/// The last word of an [`OPTION_REQUEST`] whose receiver is taken for an
+/// `Option` by its method's name (`x.take()`), not known to be one.
+pub(super) const GUESSED: &str = "guessed";
 /// A `?` fix on a receiver whose kind the file does not tell: the crate may
 /// declare it an `Option` (a method or field of its own).
 pub(super) const KIND_REQUEST: &str = "receiver-kind";
@@ -1814,9 +1818,12 @@ fn option_error(
     ctx: &CrateContext<'_>,
     index: &CrateIndex,
 ) {
-    let [_, ret, message, method_call] = data else {
+    // A last `guessed`: the receiver was taken for an `Option` by its
+    // method's name alone.
+    let [_, ret, message, method_call, rest @ ..] = data else {
         return;
     };
+    let guessed = rest.first().is_some_and(|flag| flag == GUESSED);
     // `Option::unwrap(x)` is rare: only method calls are rewritten.
     if method_call != "true" {
         return;
@@ -1852,7 +1859,7 @@ fn option_error(
     finding.fix = Some(Fix {
         message: format!("return {how} with `.{method}(..)?`"),
         // An error value temper picked among several is a guess: unsafe.
-        applicability: if exact {
+        applicability: if exact && !guessed {
             Applicability::Safe
         } else {
             Applicability::Unsafe
@@ -2157,6 +2164,16 @@ fn receiver_result(
     });
 }
 
+/// A type written without whitespace (`Box<dynstd::error::Error>`), as
+/// it is shown in a message (`Box<dyn std::error::Error>`).
+fn spaced(ty: &str) -> String {
+    let ty = ty.replace("<dyn", "<dyn ").replace('+', " + ");
+    match ty.strip_prefix("dyn") {
+        Some(rest) if !rest.starts_with(' ') => format!("dyn {rest}"),
+        _ => ty,
+    }
+}
+
 /// An expression of the error type `error` (or of one `?` converts into it)
 /// carrying `message` (a string literal), the `Option` method that takes it,
 /// and what it is in words.
@@ -2181,7 +2198,7 @@ fn error_value(
         return Some((
             "ok_or",
             message.to_string(),
-            format!("the message as `{error}`"),
+            format!("the message as `{}`", spaced(error)),
             true,
         ));
     }
@@ -2189,7 +2206,7 @@ fn error_value(
         return Some((
             "ok_or_else",
             format!("{message}.to_string()"),
-            format!("the message as `{error}`"),
+            format!("the message as `{}`", spaced(error)),
             true,
         ));
     }
@@ -2209,7 +2226,7 @@ fn error_value(
         return Some((
             "ok_or_else",
             format!("{krate}::{mac}!({message})"),
-            format!("the message as `{error}`"),
+            format!("the message as `{}`", spaced(error)),
             true,
         ));
     }
