@@ -633,10 +633,8 @@ fn option_shaped(site: &Site<'_>) -> bool {
         .is_some_and(|args| args.args().next().is_none());
     no_args
         && call.name_ref().is_some_and(|name| {
-            matches!(
-                &*name.text(),
-                "take" | "as_mut" | "as_ref" | "as_deref" | "as_deref_mut"
-            )
+            ["take", "as_mut", "as_ref", "as_deref", "as_deref_mut"]
+                .contains(&name.text().to_string().as_str())
         })
 }
 
