@@ -48,6 +48,9 @@ pub struct Function {
     pub foreign: bool,
     /// `#[test]` and friends, or inside `#[cfg(test)]`.
     pub test: bool,
+    /// The inline modules (`mod name { .. }`) around it in its file,
+    /// outermost first: `["bare"]`.
+    pub inline_modules: Vec<String>,
     /// `fn f(&self ..)`, `fn f(self ..)`, ...
     pub has_self: bool,
     /// The other parameters' types, each run of whitespace one space.
@@ -590,6 +593,17 @@ pub(crate) fn function(at: usize, func: &ast::Fn) -> Option<Function> {
         is_const: func.const_token().is_some(),
         foreign,
         test: in_test_code(func.syntax()),
+        inline_modules: {
+            let mut names: Vec<String> = func
+                .syntax()
+                .ancestors()
+                .filter_map(ast::Module::cast)
+                .filter_map(|m| m.name())
+                .map(|n| n.text().to_string())
+                .collect();
+            names.reverse();
+            names
+        },
         has_self: params.self_param().is_some(),
         params: params
             .params()

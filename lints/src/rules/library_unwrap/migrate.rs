@@ -484,11 +484,24 @@ fn resolves_to(
             if free.len() == 1 {
                 return Ok(true);
             }
-            // Several free functions share the name: the module decides.
+            // Several free functions share the name: the module decides,
+            // an inline `mod name { .. }` first.
             let module = &index.files[function.file].module;
+            let innermost = function
+                .inline_modules
+                .last()
+                .map_or_else(|| module.rsplit("::").next().unwrap_or(""), String::as_str);
             let matches = match qualifier.last() {
-                Some(last) => module.rsplit("::").next() == Some(last.as_str()),
-                None => function.file == site.file,
+                Some(last) => innermost == last.as_str(),
+                None => {
+                    function.file == site.file
+                        && match site.place {
+                            CallPlace::Function(caller) => {
+                                index.functions[caller].inline_modules == function.inline_modules
+                            }
+                            _ => true,
+                        }
+                }
             };
             Ok(matches)
         }
@@ -623,7 +636,11 @@ fn is_crate_path(qualifier: &[String], index: &CrateIndex, site: &CallSite) -> b
     let module_named = index
         .files
         .iter()
-        .any(|f| f.module.split("::").any(|segment| segment == first));
+        .any(|f| f.module.split("::").any(|segment| segment == first))
+        || index
+            .functions
+            .iter()
+            .any(|f| f.inline_modules.iter().any(|m| m == first));
     module_named || (external(site, index) && !matches!(first, "std" | "core" | "alloc"))
 }
 
@@ -1287,7 +1304,8 @@ fn rewrite_unwraps(
         if tail_site.as_ref() != Some(&node_range(call.syntax())) {
             push(plan, file, call_end..call_end, "?", 1);
         }
-        if let Some(import) = import(strategy, index, file, text, parsed) {
+        let at = node_range(call.syntax()).start;
+        if let Some(import) = import(strategy, index, file, text, at, parsed) {
             push(plan, file, import.0.clone(), import.1, 1);
         }
     }
@@ -1356,12 +1374,16 @@ fn result_type(ok: &str, strategy: &Strategy, index: &CrateIndex, file: usize) -
     }
 }
 
-/// The `use` the rewritten calls need in `file`, as an insertion.
+/// The `use` the rewritten call at offset `at` needs in `file`, as an
+/// insertion: at the top of the file, or of the inline `mod { .. }` around
+/// the call (hyper-util's `mod internal`), where the file's own imports do
+/// not reach.
 fn import(
     strategy: &Strategy,
     index: &CrateIndex,
     file: usize,
     text: &str,
+    at: usize,
     parsed: &mut Parsed<'_>,
 ) -> Option<(Range<usize>, String)> {
     let (path, word) = match strategy {
@@ -1378,38 +1400,62 @@ fn import(
         Strategy::NewError { root } => *root == file,
         Strategy::Anyhow => false,
     };
-    if defines_here
-        || text
-            .lines()
-            .any(|l| l.trim_start().starts_with("use ") && l.contains(word))
-    {
-        return None;
-    }
     let edition = index.edition.unwrap_or(crate::Edition::CURRENT);
     let tree = parsed
         .files
         .entry(file)
         .or_insert_with(|| SourceFile::parse(text, edition).tree());
-    // After the file's last top-level `use`, else before its first item.
-    let items: Vec<ast::Item> = tree.items().collect();
+    // The innermost inline module around the call (descendants come in
+    // source order, outer before inner).
+    let module = tree
+        .syntax()
+        .descendants()
+        .filter_map(ast::Module::cast)
+        .filter_map(|m| m.item_list())
+        .filter(|list| node_range(list.syntax()).contains(&at))
+        .last();
+    let scope = module
+        .as_ref()
+        .map_or(0..text.len(), |list| node_range(list.syntax()));
+    if (defines_here && module.is_none())
+        || text[scope]
+            .lines()
+            .any(|l| l.trim_start().starts_with("use ") && l.contains(word))
+    {
+        return None;
+    }
+    // After the scope's last `use`, else before its first item.
+    let items: Vec<ast::Item> = match &module {
+        Some(list) => list.items().collect(),
+        None => tree.items().collect(),
+    };
     let last_use = items.iter().rev().find(|i| matches!(i, ast::Item::Use(_)));
     match last_use {
         // As the local fix places it (so the two agree when both add it):
         // on the line after the last `use`, keeping a trailing comment with
         // the `use` it belongs to.
         Some(item) => {
-            let end = node_range(item.syntax()).end;
+            let range = node_range(item.syntax());
+            let end = range.end;
+            let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &text[line_start..range.start];
+            let indent = if indent.trim().is_empty() { indent } else { "" };
             let rest = &text[end..];
             let line_end = rest.find('\n').map(|at| end + at + 1);
             Some(match line_end {
-                Some(at) if is_trivia(&text[end..at]) => (at..at, format!("use {path};\n")),
-                _ => (end..end, format!("\nuse {path};")),
+                Some(at) if is_trivia(&text[end..at]) => (at..at, format!("{indent}use {path};\n")),
+                _ => (end..end, format!("\n{indent}use {path};")),
             })
         }
         None => {
             let first = items.first()?;
             let start = node_range(first.syntax()).start;
-            Some((start..start, format!("use {path};\n\n")))
+            // Inside a module, the line the first item starts on is
+            // indented; the `use` takes that indent and gives it back.
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &text[line_start..start];
+            let indent = if indent.trim().is_empty() { indent } else { "" };
+            Some((start..start, format!("use {path};\n\n{indent}")))
         }
     }
 }
