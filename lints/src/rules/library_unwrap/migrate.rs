@@ -1414,13 +1414,36 @@ fn import(
         .filter_map(|m| m.item_list())
         .filter(|list| node_range(list.syntax()).contains(&at))
         .last();
+    // The trait's own file, outside inline modules: in scope everywhere.
+    if defines_here && module.is_none() {
+        return None;
+    }
+    // A call under `#[cfg(..)]` inside its function (hyper-util's
+    // `set_interface`, whose `expect` is in a block for other OSes): a `use`
+    // outside that block would be unused, and warned about, where the block
+    // is compiled out; it goes into the block.
+    if let Some(block) = cfg_block(tree, at) {
+        let list = block.stmt_list()?;
+        if text[node_range(list.syntax())].contains(&format!("use {path};")) {
+            return None;
+        }
+        let first = list
+            .statements()
+            .map(|s| s.syntax().clone())
+            .next()
+            .or_else(|| list.tail_expr().map(|e| e.syntax().clone()))?;
+        let start = node_range(&first).start;
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &text[line_start..start];
+        let indent = if indent.trim().is_empty() { indent } else { "" };
+        return Some((start..start, format!("use {path};\n{indent}")));
+    }
     let scope = module
         .as_ref()
         .map_or(0..text.len(), |list| node_range(list.syntax()));
-    if (defines_here && module.is_none())
-        || text[scope]
-            .lines()
-            .any(|l| l.trim_start().starts_with("use ") && l.contains(word))
+    if text[scope]
+        .lines()
+        .any(|l| l.trim_start().starts_with("use ") && l.contains(word))
     {
         return None;
     }
@@ -1458,6 +1481,31 @@ fn import(
             Some((start..start, format!("use {path};\n\n{indent}")))
         }
     }
+}
+
+/// The block a `use` for the call at `at` belongs in when the call sits
+/// under a `#[cfg(..)]` inside its function (or the function itself has
+/// one): the block nearest that attribute on the way down to the call.
+fn cfg_block(tree: &SourceFile, at: usize) -> Option<ast::BlockExpr> {
+    let offset = ra_ap_syntax::TextSize::try_from(at).ok()?;
+    let token = tree.syntax().token_at_offset(offset).right_biased()?;
+    let mut blocks: Vec<ast::BlockExpr> = Vec::new();
+    for node in token.parent_ancestors() {
+        let cfg = ast::AnyHasAttrs::cast(node.clone()).is_some_and(|item| {
+            ast::HasAttrs::attrs(&item)
+                .any(|attr| crate::context::attr_text(&attr).starts_with("cfg("))
+        });
+        if let Some(block) = ast::BlockExpr::cast(node.clone()) {
+            blocks.push(block);
+        }
+        if let Some(func) = ast::Fn::cast(node.clone()) {
+            return cfg.then(|| func.body()).flatten();
+        }
+        if cfg {
+            return blocks.last().cloned();
+        }
+    }
+    None
 }
 
 /// `file:line:column` of an offset, for the diagnostic.
