@@ -1304,6 +1304,8 @@ fn type_head(ty: &str) -> Option<String> {
             | "RwLockReadGuard"
             | "RwLockWriteGuard"
             | "ManuallyDrop"
+            | "LockResult"
+            | "TryLockResult"
     ) {
         return type_head(first_type_arg(ty)?);
     }
@@ -1320,10 +1322,29 @@ fn is_type_name(name: &str) -> bool {
 /// `Result<T>`.
 fn unwrapped(ty: &str) -> Option<String> {
     let head = ty.split('<').next()?.rsplit("::").next()?;
-    if head != "Result" && head != "Option" {
+    if !matches!(head, "Result" | "Option" | "LockResult" | "TryLockResult") {
         return None;
     }
     first_type_arg(ty).map(str::to_string)
+}
+
+/// What `lock()` / `read()` / `write()` (and their `try_` forms) return on a
+/// `Mutex<T>` / `RwLock<T>` behind `Arc`, `Rc` or `Box`: a `LockResult` of
+/// the guard (which [`type_head`] looks through, for locks without
+/// poisoning too).
+fn lock_guard(receiver: &str, method: &str) -> Option<String> {
+    let head = receiver.split('<').next()?.rsplit("::").next()?;
+    if matches!(head, "Arc" | "Rc" | "Box") {
+        return lock_guard(first_type_arg(receiver)?, method);
+    }
+    let inner = first_type_arg(receiver)?;
+    let guard = match (head, method.trim_start_matches("try_")) {
+        ("Mutex", "lock") => "MutexGuard",
+        ("RwLock", "read") => "RwLockReadGuard",
+        ("RwLock", "write") => "RwLockWriteGuard",
+        _ => return None,
+    };
+    Some(format!("LockResult<{guard}<{inner}>>"))
 }
 
 /// `A` of `Name<A, ..>` (whitespace removed).
@@ -1380,6 +1401,38 @@ fn initializer(value: &str) -> Option<&str> {
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.checked_sub(1)?,
             ';' if depth == 0 => return Some(value[..at].trim()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The rest after `Some(name)` (also `Some(ref name)`, `Some(mut name)`,
+/// `Some(ref mut name)`) at the start of `pattern`.
+fn some_binding<'a>(pattern: &'a str, name: &str) -> Option<&'a str> {
+    let inner = pattern.strip_prefix("Some(")?;
+    let close = inner.find(')')?;
+    let mut binding = inner[..close].trim();
+    for prefix in ["ref ", "mut "] {
+        binding = binding
+            .strip_prefix(prefix)
+            .map_or(binding, str::trim_start);
+    }
+    (binding == name).then(|| &inner[close + 1..])
+}
+
+/// The scrutinee of `if let` / `while let` / `let .. else`: `value` up to
+/// the block that follows it (or `else`, or the `;` of a plain `let`).
+fn scrutinee(value: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    for (at, c) in value.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.checked_sub(1)?,
+            '{' | ';' if depth == 0 => {
+                let expr = value[..at].trim();
+                return Some(expr.strip_suffix("else").map_or(expr, str::trim_end));
+            }
             _ => {}
         }
     }
@@ -1453,7 +1506,8 @@ impl CrateIndex {
         let body = function.body.clone()?;
         let text = &self.files[function.file].text;
         let before = text.get(body.start..at.min(body.end))?;
-        // The last `let name` / `let mut name` before the call.
+        // The last `let name` / `let mut name` before the call, or the last
+        // `let Some(name) = ..` (`if let`, `while let`, `let .. else`).
         let mut found = None;
         for (offset, _) in before.match_indices("let ") {
             if before[..offset]
@@ -1464,22 +1518,36 @@ impl CrateIndex {
                 continue;
             }
             let rest = before[offset + 4..].trim_start();
+            if let Some(after) = some_binding(rest, name) {
+                found = Some((body.start + offset, after, true));
+                continue;
+            }
             let rest = rest.strip_prefix("mut ").map_or(rest, str::trim_start);
             if let Some(after) = rest.strip_prefix(name)
                 && after.starts_with([' ', ':', '='])
             {
-                found = Some((body.start + offset, after));
+                found = Some((body.start + offset, after, false));
             }
         }
-        let (let_at, after) = found?;
+        let (let_at, after, some) = found?;
         let after = after.trim_start();
         if let Some(annotated) = after.strip_prefix(':') {
             return Some(nominal(annotated.split('=').next()?));
         }
         let value = after.strip_prefix('=')?;
-        let init = initializer(value)?;
+        let init = if some {
+            scrutinee(value)?
+        } else {
+            initializer(value)?
+        };
         let expr = parse_expr(init, self.edition.unwrap_or(Edition::CURRENT))?;
-        self.expr_type(&expr, caller, let_at, depth + 1)
+        let ty = self.expr_type(&expr, caller, let_at, depth + 1)?;
+        if some {
+            // `Some(ref x)` of an `Option<T>` binds a `&T`: the same name.
+            ty.starts_with("Option<").then(|| unwrapped(&ty)).flatten()
+        } else {
+            Some(ty)
+        }
     }
 
     /// The type (whitespace removed, `Self` resolved) of `expr`, written in
@@ -1534,12 +1602,47 @@ impl CrateIndex {
                 }
                 self.returns_of(&ty, &f)
             }
+            // `self.field`, `x.field`: the field's declared type.
+            ast::Expr::FieldExpr(field) => {
+                let owner = match field.expr()? {
+                    ast::Expr::PathExpr(path) if path.syntax().text() == "self" => {
+                        match &self.functions[caller].owner {
+                            Owner::Inherent(ty) | Owner::TraitImpl { self_ty: ty, .. } => {
+                                ty.clone()
+                            }
+                            _ => return None,
+                        }
+                    }
+                    other => type_head(&self.expr_type(&other, caller, at, depth)?)?,
+                };
+                let name = field.name_ref()?.text().to_string();
+                let mut structs = self.structs.iter().filter(|(n, _)| *n == owner);
+                let (_, fields) = structs.next()?;
+                if structs.next().is_some() {
+                    return None;
+                }
+                let ty = &fields.iter().find(|(n, _)| *n == name)?.1;
+                Some(nominal(ty))
+            }
             ast::Expr::MethodCallExpr(call) => {
                 let receiver = self.expr_type(&call.receiver()?, caller, at, depth)?;
                 let method = call.name_ref()?.text().to_string();
                 match method.as_str() {
-                    "unwrap" | "expect" => unwrapped(&receiver),
+                    "unwrap" | "expect" | "unwrap_or_else" | "unwrap_or_default" | "unwrap_or" => {
+                        unwrapped(&receiver)
+                    }
                     "clone" => Some(receiver),
+                    // `Option::as_ref` and friends keep the `Option` (the
+                    // reference is not part of a nominal type).
+                    "as_ref" | "as_mut" | "as_deref" | "as_deref_mut" | "take"
+                        if receiver.starts_with("Option<") =>
+                    {
+                        Some(receiver)
+                    }
+                    // A std lock behind `Arc`/`Rc`/`Box`: its guard.
+                    "lock" | "read" | "write" | "try_lock" | "try_read" | "try_write" => {
+                        lock_guard(&receiver, &method)
+                    }
                     // `Result<T, E>::ok()` is `Option<T>`.
                     "ok" if receiver
                         .split('<')
