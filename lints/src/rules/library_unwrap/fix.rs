@@ -797,7 +797,10 @@ fn target(error: &str, ret: &ast::Type) -> Target {
     let error_like = ["Error", "Err", "Report", "Status", "Rejection", "Problem"]
         .iter()
         .any(|word| last.ends_with(word));
-    if error.contains('<') && !error_like && !matches!(last, "Box" | "Arc") {
+    // `Box<dyn Error + ..>` takes any error; `Box<Self>` (a value handed
+    // back, as `try_downcast` does) takes none.
+    let boxed_error = matches!(last, "Box" | "Arc") && error.contains("Error");
+    if error.contains('<') && !error_like && !boxed_error {
         return Target::NotAnError;
     }
     // `E` declared by the function or its `impl`, with no `From` bound.
