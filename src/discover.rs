@@ -484,17 +484,30 @@ fn workspace_root_of(package: &toml::Table, dir: &Path) -> Option<(PathBuf, Work
 }
 
 fn facts(table: &toml::Table, rust_version: Option<(u32, u32)>) -> CrateFacts {
+    // What library code may name: `[dependencies]` (and those under
+    // `[target.'cfg(..)'.dependencies]`) that are not optional. A
+    // dev-dependency (axum's anyhow) or an optional one is not there for
+    // every build of the library, so a fix must not reach for it.
     let mut deps = BTreeSet::new();
-    for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
-        if let Some(t) = table.get(key).and_then(toml::Value::as_table) {
-            deps.extend(t.keys().cloned());
-        }
+    let mut add = |t: &toml::Table| {
+        deps.extend(
+            t.iter()
+                .filter(|(_, spec)| {
+                    !spec
+                        .get("optional")
+                        .and_then(toml::Value::as_bool)
+                        .unwrap_or(false)
+                })
+                .map(|(name, _)| name.clone()),
+        );
+    };
+    if let Some(t) = table.get("dependencies").and_then(toml::Value::as_table) {
+        add(t);
     }
-    // Dependencies under `[target.'cfg(..)'.dependencies]` count too.
     if let Some(targets) = table.get("target").and_then(toml::Value::as_table) {
         for target in targets.values().filter_map(toml::Value::as_table) {
             if let Some(t) = target.get("dependencies").and_then(toml::Value::as_table) {
-                deps.extend(t.keys().cloned());
+                add(t);
             }
         }
     }

@@ -821,6 +821,32 @@ fn verify_reverts_fixes_in_files_this_host_does_not_compile() {
 }
 
 #[test]
+fn library_fixes_use_only_the_dependencies_every_build_has() {
+    // anyhow only as a dev-dependency (axum 0.8) and tracing only as an
+    // optional one: library code cannot name either, so the migration
+    // writes its own error type and no `anyhow::` or `tracing::`.
+    let dir =
+        crate_with("pub fn port(text: &str) -> u16 {\n    text.parse().expect(\"a port\")\n}\n");
+    let manifest = dir.path().join("Cargo.toml");
+    let written = fs::read_to_string(&manifest).expect("manifest");
+    fs::write(
+        &manifest,
+        format!(
+            "{written}\n[dependencies]\ntracing = {{ version = \"0.1\", optional = true }}\n\n[dev-dependencies]\nanyhow = \"1\"\n"
+        ),
+    )
+    .expect("dependencies");
+    let output = temper(dir.path())
+        .args(["fix", "--unsafe-fixes", "--diff"])
+        .output()
+        .expect("runs");
+    let diff = text(&output.stdout);
+    assert!(diff.contains("pub struct UnexpectedError"), "{diff}");
+    assert!(!diff.contains("anyhow"), "{diff}");
+    assert!(!diff.contains("tracing"), "{diff}");
+}
+
+#[test]
 fn verify_builds_with_the_features_it_is_given() {
     // A module behind a feature is compiled (and its fix kept) only when
     // `--verify` builds with that feature, as `cargo check --features` does.
