@@ -1410,7 +1410,9 @@ fn initializer(value: &str) -> Option<&str> {
 /// The rest after `Some(name)` (also `Some(ref name)`, `Some(mut name)`,
 /// `Some(ref mut name)`) at the start of `pattern`.
 fn some_binding<'a>(pattern: &'a str, name: &str) -> Option<&'a str> {
-    let inner = pattern.strip_prefix("Some(")?;
+    let inner = pattern
+        .strip_prefix("Some(")
+        .or_else(|| pattern.strip_prefix("Ok("))?;
     let close = inner.find(')')?;
     let mut binding = inner[..close].trim();
     for prefix in ["ref ", "mut "] {
@@ -1419,6 +1421,13 @@ fn some_binding<'a>(pattern: &'a str, name: &str) -> Option<&'a str> {
             .map_or(binding, str::trim_start);
     }
     (binding == name).then(|| &inner[close + 1..])
+}
+
+/// Whether the `let` at `offset` of `text` binds through `Some(..)` (else
+/// through `Ok(..)`).
+fn after_some(text: &str, offset: usize) -> bool {
+    text.get(offset + 4..)
+        .is_some_and(|rest| rest.trim_start().starts_with("Some("))
 }
 
 /// The scrutinee of `if let` / `while let` / `let .. else`: `value` up to
@@ -1522,11 +1531,22 @@ impl CrateIndex {
                 found = Some((body.start + offset, after, true));
                 continue;
             }
-            let rest = rest.strip_prefix("mut ").map_or(rest, str::trim_start);
-            if let Some(after) = rest.strip_prefix(name)
+            let plain = rest.strip_prefix("mut ").map_or(rest, str::trim_start);
+            if let Some(after) = plain.strip_prefix(name)
                 && after.starts_with([' ', ':', '='])
             {
                 found = Some((body.start + offset, after, false));
+                continue;
+            }
+            // Another pattern that binds the name (`if let Ok(mut name) =`,
+            // `let (name, _) =`): what it binds is not known, and it
+            // shadows every binding before it.
+            let pattern = rest.split('=').next().unwrap_or(rest);
+            if pattern
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| w == name)
+            {
+                found = None;
             }
         }
         let (let_at, after, some) = found?;
@@ -1543,8 +1563,15 @@ impl CrateIndex {
         let expr = parse_expr(init, self.edition.unwrap_or(Edition::CURRENT))?;
         let ty = self.expr_type(&expr, caller, let_at, depth + 1)?;
         if some {
-            // `Some(ref x)` of an `Option<T>` binds a `&T`: the same name.
-            ty.starts_with("Option<").then(|| unwrapped(&ty)).flatten()
+            // `Some(ref x)` of an `Option<T>` binds a `&T`: the same name;
+            // `Ok(x)` of a `Result<T, E>` (or a lock's `LockResult`) a `T`.
+            let head = ty.split('<').next().unwrap_or_default();
+            let expected = if after_some(before, let_at - body.start) {
+                "Option"
+            } else {
+                "Result"
+            };
+            head.ends_with(expected).then(|| unwrapped(&ty)).flatten()
         } else {
             Some(ty)
         }
