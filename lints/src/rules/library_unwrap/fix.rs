@@ -639,8 +639,14 @@ fn option_shaped(site: &Site<'_>) -> bool {
 }
 
 /// `Type::from_bytes(..).unwrap()`, `Type::try_new(..).unwrap()`: a path
-/// call to an associated function named `from_*` or `try_*`.
+/// call to an associated function named `from_*` or `try_*`; or an
+/// awaited future.
 fn fallible_constructor(site: &Site<'_>) -> bool {
+    // `x.chunk().await.unwrap()`: what a future yields is a `Result` far
+    // more often than an `Option` (axum's test client).
+    if let Some(ast::Expr::AwaitExpr(_)) = receiver_expr(site) {
+        return true;
+    }
     let Some(ast::Expr::CallExpr(call)) = receiver_expr(site) else {
         return false;
     };
