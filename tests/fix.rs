@@ -574,6 +574,14 @@ fn crate_with(lib: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Appends `tables` (`[features]`, `[dependencies]`, ..) to the manifest of
+/// a crate made by [`crate_with`].
+fn append_to_manifest(dir: &Path, tables: &str) {
+    let manifest = dir.join("Cargo.toml");
+    let written = fs::read_to_string(&manifest).expect("manifest");
+    fs::write(&manifest, format!("{written}\n{tables}")).expect("manifest");
+}
+
 fn temper(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("temper").expect("the temper binary is built for tests");
     cmd.current_dir(dir)
@@ -760,9 +768,7 @@ fn verify_compares_every_target_of_a_crate_that_fails_before() {
     let dir = crate_with(
         "#[cfg(feature = \"full\")]\npub mod codec {}\n\npub fn first(v: &mut Vec<u32>) -> Option<u32> {\n    let x = v.pop().unwrap();\n    Some(x)\n}\n",
     );
-    let manifest = dir.path().join("Cargo.toml");
-    let written = fs::read_to_string(&manifest).expect("manifest");
-    fs::write(&manifest, format!("{written}\n[features]\nfull = []\n")).expect("manifest");
+    append_to_manifest(dir.path(), "[features]\nfull = []\n");
     fs::create_dir(dir.path().join("tests")).expect("tests");
     fs::write(
         dir.path().join("tests/require_full.rs"),
@@ -827,15 +833,10 @@ fn library_fixes_use_only_the_dependencies_every_build_has() {
     // writes its own error type and no `anyhow::` or `tracing::`.
     let dir =
         crate_with("pub fn port(text: &str) -> u16 {\n    text.parse().expect(\"a port\")\n}\n");
-    let manifest = dir.path().join("Cargo.toml");
-    let written = fs::read_to_string(&manifest).expect("manifest");
-    fs::write(
-        &manifest,
-        format!(
-            "{written}\n[dependencies]\ntracing = {{ version = \"0.1\", optional = true }}\n\n[dev-dependencies]\nanyhow = \"1\"\n"
-        ),
-    )
-    .expect("dependencies");
+    append_to_manifest(
+        dir.path(),
+        "[dependencies]\ntracing = { version = \"0.1\", optional = true }\n\n[dev-dependencies]\nanyhow = \"1\"\n",
+    );
     let output = temper(dir.path())
         .args(["fix", "--unsafe-fixes", "--diff"])
         .output()
@@ -853,9 +854,7 @@ fn verify_builds_with_the_features_it_is_given() {
     let dir = crate_with(&format!(
         "#[cfg(feature = \"extra\")]\nmod other;\n\n{FALLIBLE}"
     ));
-    let manifest = dir.path().join("Cargo.toml");
-    let text_of = fs::read_to_string(&manifest).expect("manifest");
-    fs::write(&manifest, format!("{text_of}\n[features]\nextra = []\n")).expect("features");
+    append_to_manifest(dir.path(), "[features]\nextra = []\n");
     fs::write(dir.path().join("src/other.rs"), FALLIBLE).expect("other.rs");
     let output = temper(dir.path())
         .args(["fix", "--verify", "--features", "extra"])

@@ -237,6 +237,8 @@ pub struct CrateIndex {
     pub tuple_structs: Vec<String>,
     /// How many `impl TryFrom<..> for ..` the crate has.
     pub try_from_impls: usize,
+    /// The names of the inline modules (`mod name { .. }`) of the crate.
+    pub inline_modules: std::collections::HashSet<String>,
     /// Types without generics that implement `std::error::Error`
     /// (`impl Error for Name`, `impl std::error::Error for Name`): their
     /// names.
@@ -273,6 +275,8 @@ pub struct CallsCache {
     /// file is beyond [`crate::lex`]'s limits.
     trees: std::sync::Mutex<std::collections::HashMap<usize, Option<ra_ap_syntax::GreenNode>>>,
     sites: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
+    /// [`doc_calls_to`]'s answers by name.
+    doc_sites: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
     /// Which files mention each identifier-like word, built on first use.
     words: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
 }
@@ -413,6 +417,12 @@ impl CrateIndex {
                 && let Some(name) = item.name()
             {
                 self.test_modules.push(format!("{module}::{}", name.text()));
+            }
+            if let Some(item) = ast::Module::cast(node.clone())
+                && item.item_list().is_some()
+                && let Some(name) = item.name()
+            {
+                self.inline_modules.insert(name.text().to_string());
             }
             if let Some(func) = ast::Fn::cast(node.clone()) {
                 if let Some(function) = function(at, &func) {
@@ -995,13 +1005,24 @@ fn call_shape(tree: &trees::Tree, name_ref: &SyntaxNode) -> Option<CallShape> {
 /// (not `ignore`, `compile_fail`, `text` or another language). Offsets are
 /// the file's; hidden lines (`# let x = ..;`) count, as rustdoc compiles
 /// them.
-pub fn doc_calls_to(index: &CrateIndex, name: &str) -> Vec<CallSite> {
+pub fn doc_calls_to(index: &CrateIndex, name: &str) -> Arc<Vec<CallSite>> {
+    if let Some(sites) = lock(&index.calls.doc_sites).get(name) {
+        return Arc::clone(sites);
+    }
+    let sites = Arc::new(find_doc_calls(index, name));
+    lock(&index.calls.doc_sites).insert(name.to_string(), Arc::clone(&sites));
+    sites
+}
+
+fn find_doc_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
     const WRAPPER: &str = "fn __temper_doc_example() {\n";
     let mut out = Vec::new();
     let edition = index.edition.unwrap_or(Edition::CURRENT);
     let keywords = [name.to_string()];
-    for (at, file) in index.files.iter().enumerate() {
-        if file.outside_library || !file.text.contains(name) {
+    let words = index.calls.words.get_or_init(|| word_files(&index.files));
+    for &at in words.get(name).map_or(&[][..], Vec::as_slice) {
+        let file = &index.files[at];
+        if file.outside_library {
             continue;
         }
         for block in doc_examples(&file.text) {
@@ -1407,12 +1428,14 @@ fn initializer(value: &str) -> Option<&str> {
     None
 }
 
-/// The rest after `Some(name)` (also `Some(ref name)`, `Some(mut name)`,
-/// `Some(ref mut name)`) at the start of `pattern`.
-fn some_binding<'a>(pattern: &'a str, name: &str) -> Option<&'a str> {
-    let inner = pattern
-        .strip_prefix("Some(")
-        .or_else(|| pattern.strip_prefix("Ok("))?;
+/// For `Some(name)` / `Ok(name)` (also `ref name`, `mut name`,
+/// `ref mut name`) at the start of `pattern`: the type the wrapper unwraps
+/// (`"Option"` or `"Result"`) and the rest of the text after the pattern.
+fn some_binding<'a>(pattern: &'a str, name: &str) -> Option<(&'static str, &'a str)> {
+    let (wrapper, inner) = match pattern.strip_prefix("Some(") {
+        Some(inner) => ("Option", inner),
+        None => ("Result", pattern.strip_prefix("Ok(")?),
+    };
     let close = inner.find(')')?;
     let mut binding = inner[..close].trim();
     for prefix in ["ref ", "mut "] {
@@ -1420,14 +1443,7 @@ fn some_binding<'a>(pattern: &'a str, name: &str) -> Option<&'a str> {
             .strip_prefix(prefix)
             .map_or(binding, str::trim_start);
     }
-    (binding == name).then(|| &inner[close + 1..])
-}
-
-/// Whether the `let` at `offset` of `text` binds through `Some(..)` (else
-/// through `Ok(..)`).
-fn after_some(text: &str, offset: usize) -> bool {
-    text.get(offset + 4..)
-        .is_some_and(|rest| rest.trim_start().starts_with("Some("))
+    (binding == name).then(|| (wrapper, &inner[close + 1..]))
 }
 
 /// The scrutinee of `if let` / `while let` / `let .. else`: `value` up to
@@ -1527,15 +1543,15 @@ impl CrateIndex {
                 continue;
             }
             let rest = before[offset + 4..].trim_start();
-            if let Some(after) = some_binding(rest, name) {
-                found = Some((body.start + offset, after, true));
+            if let Some((wrapper, after)) = some_binding(rest, name) {
+                found = Some((body.start + offset, after, Some(wrapper)));
                 continue;
             }
             let plain = rest.strip_prefix("mut ").map_or(rest, str::trim_start);
             if let Some(after) = plain.strip_prefix(name)
                 && after.starts_with([' ', ':', '='])
             {
-                found = Some((body.start + offset, after, false));
+                found = Some((body.start + offset, after, None));
                 continue;
             }
             // Another pattern that binds the name (`if let Ok(mut name) =`,
@@ -1549,31 +1565,27 @@ impl CrateIndex {
                 found = None;
             }
         }
-        let (let_at, after, some) = found?;
+        let (let_at, after, wrapper) = found?;
         let after = after.trim_start();
         if let Some(annotated) = after.strip_prefix(':') {
             return Some(nominal(annotated.split('=').next()?));
         }
         let value = after.strip_prefix('=')?;
-        let init = if some {
+        let init = if wrapper.is_some() {
             scrutinee(value)?
         } else {
             initializer(value)?
         };
         let expr = parse_expr(init, self.edition.unwrap_or(Edition::CURRENT))?;
         let ty = self.expr_type(&expr, caller, let_at, depth + 1)?;
-        if some {
+        match wrapper {
             // `Some(ref x)` of an `Option<T>` binds a `&T`: the same name;
             // `Ok(x)` of a `Result<T, E>` (or a lock's `LockResult`) a `T`.
-            let head = ty.split('<').next().unwrap_or_default();
-            let expected = if after_some(before, let_at - body.start) {
-                "Option"
-            } else {
-                "Result"
-            };
-            head.ends_with(expected).then(|| unwrapped(&ty)).flatten()
-        } else {
-            Some(ty)
+            Some(expected) => {
+                let head = ty.split('<').next().unwrap_or_default();
+                head.ends_with(expected).then(|| unwrapped(&ty)).flatten()
+            }
+            None => Some(ty),
         }
     }
 
@@ -1643,13 +1655,7 @@ impl CrateIndex {
                     other => type_head(&self.expr_type(&other, caller, at, depth)?)?,
                 };
                 let name = field.name_ref()?.text().to_string();
-                let mut structs = self.structs.iter().filter(|(n, _)| *n == owner);
-                let (_, fields) = structs.next()?;
-                if structs.next().is_some() {
-                    return None;
-                }
-                let ty = &fields.iter().find(|(n, _)| *n == name)?.1;
-                Some(nominal(ty))
+                Some(nominal(self.field_type(&owner, &name)?))
             }
             ast::Expr::MethodCallExpr(call) => {
                 let receiver = self.expr_type(&call.receiver()?, caller, at, depth)?;
@@ -1711,6 +1717,17 @@ impl CrateIndex {
         rets.all(|r| r == first).then_some(first)
     }
 
+    /// The declared type of field `field` of the crate's one struct named
+    /// `owner` (`None` when no struct, or two, have that name).
+    fn field_type(&self, owner: &str, field: &str) -> Option<&str> {
+        let mut structs = self.structs.iter().filter(|(name, _)| name == owner);
+        let (_, fields) = structs.next()?;
+        if structs.next().is_some() {
+            return None;
+        }
+        Some(&fields.iter().find(|(name, _)| name == field)?.1)
+    }
+
     /// The type named by `receiver` (`self.conn`, `self.conn.as_ref().unwrap()`)
     /// in a method of `self_ty`: the field's type, through an `Option` the
     /// receiver unwraps. `None` when the struct, the field or the shape is
@@ -1724,13 +1741,7 @@ impl CrateIndex {
             "as_ref().unwrap()" | "as_mut().unwrap()" | "take().unwrap()" | "unwrap()" => true,
             _ => return None,
         };
-        let mut candidates = self.structs.iter().filter(|(name, _)| name == self_ty);
-        let (_, fields) = candidates.next()?;
-        if candidates.next().is_some() {
-            return None;
-        }
-        let ty = &fields.iter().find(|(name, _)| name == field)?.1;
-        let ty = dereferenced(ty);
+        let ty = dereferenced(self.field_type(self_ty, field)?);
         let ty = if unwraps {
             ty.strip_prefix("Option<")?.strip_suffix('>')?
         } else {

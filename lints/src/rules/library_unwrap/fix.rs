@@ -418,31 +418,15 @@ const STD_RESULT_METHODS: &[(&str, usize)] = &[("duration_since", 1), ("elapsed"
 /// semaphore.
 const AWAITED_STD_RESULT_METHODS: &[&str] = &["acquire", "acquire_many", "acquire_owned"];
 
-/// Types whose `FromStr` / `TryFrom` errors are standard error types.
-const STD_PARSE_TYPES: &[&str] = &[
-    "bool",
-    "char",
-    "f32",
-    "f64",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "i128",
-    "isize",
-    "u8",
-    "u16",
-    "u32",
-    "u64",
-    "u128",
-    "usize",
-    "IpAddr",
-    "Ipv4Addr",
-    "Ipv6Addr",
-    "SocketAddr",
-    "SocketAddrV4",
-    "SocketAddrV6",
-];
+/// Types whose `FromStr` / `TryFrom` errors are standard error types: the
+/// primitives and the network addresses.
+fn std_parse_type(ty: &str) -> bool {
+    context::PRIMITIVES.contains(&ty)
+        || matches!(
+            ty,
+            "IpAddr" | "Ipv4Addr" | "Ipv6Addr" | "SocketAddr" | "SocketAddrV4" | "SocketAddrV6"
+        )
+}
 
 /// The fix for `site`, found in `tree`: only computed for a finding.
 pub(super) fn plan(
@@ -536,9 +520,7 @@ pub(super) fn plan(
         // `Type::from_bytes(..)`, `Type::try_new(..)`: constructors by those
         // names return a `Result` far more often than an `Option`, so a
         // function returning `Option` takes it with `.ok()?` (a guess).
-        Ok((Shape::Try, _))
-            if returns.option && kind == Kind::Unknown && fallible_constructor(site) =>
-        {
+        Ok((Shape::Try, _)) if returns.option && kind == Kind::Unknown && likely_result(site) => {
             (Shape::OkTry, Applicability::Unsafe)
         }
         Ok(decision) => decision,
@@ -619,9 +601,13 @@ pub(super) fn plan(
     }
 }
 
-/// The help for an error that `io::Error` does not convert from.
+/// The help, and the fix, for an error that `io::Error` does not convert
+/// from.
 pub(super) const IO_OTHER_HELP: &str =
     "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`";
+
+/// Said of a fix that replaces an `expect` without keeping its message.
+pub(super) const MESSAGE_DROPPED: &str = "(the `expect` message is dropped)";
 
 /// `x.take().unwrap()`, `x.as_mut().unwrap()` and the like (no arguments).
 fn option_shaped(site: &Site<'_>) -> bool {
@@ -641,7 +627,7 @@ fn option_shaped(site: &Site<'_>) -> bool {
 /// `Type::from_bytes(..).unwrap()`, `Type::try_new(..).unwrap()`: a path
 /// call to an associated function named `from_*` or `try_*`; or an
 /// awaited future.
-fn fallible_constructor(site: &Site<'_>) -> bool {
+fn likely_result(site: &Site<'_>) -> bool {
     // `x.chunk().await.unwrap()`: what a future yields is a `Result` far
     // more often than an `Option` (axum's test client).
     if let Some(ast::Expr::AwaitExpr(_)) = receiver_expr(site) {
@@ -994,17 +980,14 @@ pub(super) fn decide(
 pub(super) fn fix_message(site: &Site<'_>, shape: Shape) -> String {
     match shape {
         Shape::Try if site.message.is_some() => {
-            "propagate with `?` (the `expect` message is dropped)".to_string()
+            format!("propagate with `?` {MESSAGE_DROPPED}")
         }
         Shape::Try => "propagate with `?`".to_string(),
         Shape::OkTry => "propagate with `.ok()?`".to_string(),
         Shape::IoOther { .. } if site.message.is_some() => {
-            "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?` (the `expect` message is dropped)".to_string()
+            format!("{IO_OTHER_HELP} {MESSAGE_DROPPED}")
         }
-        Shape::IoOther { .. } => {
-            "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`"
-                .to_string()
-        }
+        Shape::IoOther { .. } => IO_OTHER_HELP.to_string(),
         Shape::Context(library) => match &site.message {
             Some(_) if !message_arg(site).as_ref().is_some_and(message_is_static) => {
                 format!("propagate the error with `.{}(..)?`", library.lazy_method())
@@ -1135,23 +1118,25 @@ fn method_kind(
             _ => Kind::Unknown,
         },
         ("parse", 0) => {
-            let turbofish = call
-                .generic_arg_list()
-                .map(|list| squeeze(&list.syntax().text().to_string()).replace(' ', ""));
             // `s.parse::<u32>()`, or `let n: u32 = s.parse().unwrap();`.
-            let annotated = || {
-                let unwrap = call.syntax().parent()?;
-                let stmt = ast::LetStmt::cast(unwrap.parent()?)?;
-                let ty = stmt.ty()?;
-                Some(ty.syntax().text().to_string())
-            };
-            let std_type = |ty: &str| STD_PARSE_TYPES.contains(&ty);
-            match turbofish {
-                Some(args) if STD_PARSE_TYPES.iter().any(|ty| args == format!("::<{ty}>")) => {
-                    Kind::Result(ErrorKind::Std)
+            let parsed = match call.generic_arg_list() {
+                Some(list) => {
+                    let args = squeeze(&list.syntax().text().to_string()).replace(' ', "");
+                    args.strip_prefix("::<")
+                        .and_then(|a| a.strip_suffix('>'))
+                        .map(str::to_string)
                 }
-                None if annotated().is_some_and(|ty| std_type(&ty)) => Kind::Result(ErrorKind::Std),
-                _ => Kind::Result(ErrorKind::Unknown),
+                None => call
+                    .syntax()
+                    .parent()
+                    .and_then(|unwrap| ast::LetStmt::cast(unwrap.parent()?))
+                    .and_then(|stmt| stmt.ty())
+                    .map(|ty| ty.syntax().text().to_string()),
+            };
+            if parsed.is_some_and(|ty| std_parse_type(&ty)) {
+                Kind::Result(ErrorKind::Std)
+            } else {
+                Kind::Result(ErrorKind::Unknown)
             }
         }
         ("try_into", 0) => Kind::Result(ErrorKind::Unknown),
@@ -1196,7 +1181,7 @@ fn path_call_kind(call: &ast::CallExpr) -> Kind {
         | [.., "runtime", "Runtime", "new"] => Kind::Result(ErrorKind::Io),
         [.., "env", "var"] => Kind::Result(ErrorKind::Std),
         [.., "String" | "str", "from_utf8"] => Kind::Result(ErrorKind::Std),
-        [.., ty, "try_from" | "from_str" | "from_str_radix"] if STD_PARSE_TYPES.contains(ty) => {
+        [.., ty, "try_from" | "from_str" | "from_str_radix"] if std_parse_type(ty) => {
             Kind::Result(ErrorKind::Std)
         }
         [.., "char", "from_u32" | "from_digit"] => Kind::Option,

@@ -276,9 +276,9 @@ fn plan(
         let docs = if function.public {
             index::doc_calls_to(index, &function.name)
         } else {
-            Vec::new()
+            Default::default()
         };
-        for site in &docs {
+        for site in docs.iter() {
             if !site.as_value && matches!(resolves_to(site, at, index, &same_name), Ok(true)) {
                 push(&mut plan, site.file, site.end..site.end, ".unwrap()", 1);
                 plan.unwrapped_docs += 1;
@@ -637,10 +637,7 @@ fn is_crate_path(qualifier: &[String], index: &CrateIndex, site: &CallSite) -> b
         .files
         .iter()
         .any(|f| f.module.split("::").any(|segment| segment == first))
-        || index
-            .functions
-            .iter()
-            .any(|f| f.inline_modules.iter().any(|m| m == first));
+        || index.inline_modules.contains(first);
     module_named || (external(site, index) && !matches!(first, "std" | "core" | "alloc"))
 }
 
@@ -1405,15 +1402,16 @@ fn import(
         .files
         .entry(file)
         .or_insert_with(|| SourceFile::parse(text, edition).tree());
-    // The innermost inline module around the call (descendants come in
-    // source order, outer before inner).
-    let module = tree
+    // The innermost inline module around the call.
+    let call = tree
         .syntax()
-        .descendants()
+        .token_at_offset(ra_ap_syntax::TextSize::try_from(at).ok()?)
+        .right_biased()?
+        .parent()?;
+    let module = call
+        .ancestors()
         .filter_map(ast::Module::cast)
-        .filter_map(|m| m.item_list())
-        .filter(|list| node_range(list.syntax()).contains(&at))
-        .last();
+        .find_map(|m| m.item_list());
     // The trait's own file, outside inline modules: in scope everywhere.
     if defines_here && module.is_none() {
         return None;
@@ -1422,7 +1420,7 @@ fn import(
     // `set_interface`, whose `expect` is in a block for other OSes): a `use`
     // outside that block would be unused, and warned about, where the block
     // is compiled out; it goes into the block.
-    if let Some(block) = cfg_block(tree, at) {
+    if let Some(block) = cfg_block(&call) {
         let list = block.stmt_list()?;
         if text[node_range(list.syntax())].contains(&format!("use {path};")) {
             return None;
@@ -1483,14 +1481,12 @@ fn import(
     }
 }
 
-/// The block a `use` for the call at `at` belongs in when the call sits
+/// The block a `use` for the call (a node at it) belongs in when it sits
 /// under a `#[cfg(..)]` inside its function (or the function itself has
 /// one): the block nearest that attribute on the way down to the call.
-fn cfg_block(tree: &SourceFile, at: usize) -> Option<ast::BlockExpr> {
-    let offset = ra_ap_syntax::TextSize::try_from(at).ok()?;
-    let token = tree.syntax().token_at_offset(offset).right_biased()?;
+fn cfg_block(call: &ra_ap_syntax::SyntaxNode) -> Option<ast::BlockExpr> {
     let mut blocks: Vec<ast::BlockExpr> = Vec::new();
-    for node in token.parent_ancestors() {
+    for node in call.ancestors() {
         let cfg = ast::AnyHasAttrs::cast(node.clone()).is_some_and(|item| {
             ast::HasAttrs::attrs(&item)
                 .any(|attr| crate::context::attr_text(&attr).starts_with("cfg("))
@@ -1537,10 +1533,8 @@ fn io_bridge(ctx: &CrateContext<'_>, index: &CrateIndex, root: usize, plan: &mut
     if bridged {
         return;
     }
-    let io_error = if before_io_error_other(ctx) {
-        quote! { std::io::Error::new(std::io::ErrorKind::Other, error) }
-    } else {
-        quote! { std::io::Error::other(error) }
+    let Ok(io_error) = syn::parse_str::<syn::Expr>(&io_error("error", ctx)) else {
+        return;
     };
     let item = quote! {
         #[doc = " Carries an `UnexpectedError` into functions returning `io::Result`"]
@@ -1620,10 +1614,8 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
                 let doc = format!(
                     " Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts"
                 );
-                let io_error = if before_io_error_other(ctx) {
-                    quote! { std::io::Error::new(std::io::ErrorKind::Other, error) }
-                } else {
-                    quote! { std::io::Error::other(error) }
+                let Ok(io_error) = syn::parse_str::<syn::Expr>(&io_error("error", ctx)) else {
+                    continue;
                 };
                 let item = quote! {
                     #[doc = #doc]
@@ -1885,9 +1877,6 @@ fn apply(text: &str, range: Range<usize>, pieces: &[Piece]) -> Result<String, St
     Ok(out)
 }
 
-/// `opt.unwrap()` in a function returning `Result<_, E>`: `.ok_or(..)?` with
-/// the message, when the crate evidently makes an `E` (or something `?`
-/// converts into one) from a message.
 /// The return type `ret` as written, or, when it names an associated type
 /// (`Poll<Self::Output>`), as the impl defines it (`Poll<Result<u16, E>>`).
 fn expanded_ret(
@@ -1906,6 +1895,9 @@ fn expanded_ret(
         .unwrap_or_else(|| ret.to_string())
 }
 
+/// `opt.unwrap()` in a function returning `Result<_, E>`: `.ok_or(..)?` with
+/// the message, when the crate evidently makes an `E` (or something `?`
+/// converts into one) from a message.
 fn option_error(
     finding: &mut Finding,
     data: &[String],
@@ -2196,10 +2188,11 @@ fn receiver_result(
         if io_target
             && own_error
             && guessed
+            && let Some(file) = index.file_of(ctx.file)
             && let Some(start) = dot_before(finding, ctx, index)
         {
             // `x\n    .expect(..)` keeps its layout: `x\n    .map_err(..)?`.
-            let text = &index.files[index.file_of(ctx.file).unwrap_or_default()].text;
+            let text = &index.files[file].text;
             let start = match text[start..finding.range.start].find('.') {
                 Some(dot) if text[start..start + dot].contains('\n') => start + dot,
                 _ => start,
@@ -2209,15 +2202,17 @@ fn receiver_result(
             finding.notes.push(format!(
                 "the receiver is a `Result`: {shown}; `{source}` implements `std::error::Error`, and `io::Error::other` wraps it"
             ));
-            let dropped = if finding.fix.is_none() {
-                " (the `expect` message is dropped)"
-            } else {
-                ""
+            // No fix yet: an `expect`, which was not guessed.
+            let message = match finding.fix {
+                None => format!(
+                    "{} {}",
+                    super::fix::IO_OTHER_HELP,
+                    super::fix::MESSAGE_DROPPED
+                ),
+                Some(_) => super::fix::IO_OTHER_HELP.to_string(),
             };
             finding.fix = Some(Fix {
-                message: format!(
-                    "wrap the error in an `io::Error` and propagate it with `.map_err(io::Error::other)?`{dropped}"
-                ),
+                message,
                 applicability: Applicability::Unsafe,
                 edits: vec![Edit::replace(
                     start..finding.range.end,
@@ -2252,7 +2247,7 @@ fn receiver_result(
     finding.notes.retain(|n| !unknown_kind(n));
     finding.notes.push(note);
     finding.fix = Some(Fix {
-        message: "propagate with `?` (the `expect` message is dropped)".to_string(),
+        message: format!("propagate with `?` {}", super::fix::MESSAGE_DROPPED),
         applicability: Applicability::Unsafe,
         edits: vec![Edit::replace(start..finding.range.end, "?")],
     });
