@@ -517,6 +517,17 @@ fn migrate_chain_is_fixed_and_still_builds() {
         net.contains("impl From<crate::UnexpectedError> for NetError {\n    fn from(error: crate::UnexpectedError) -> Self {\n        std::io::Error::other(error).into()\n    }\n}"),
         "{net}"
     );
+    // One whose error type has no `From<io::Error>` but a constructor from
+    // one: the `From<UnexpectedError>` goes through that constructor.
+    let wire = read("src/wire.rs");
+    assert!(
+        wire.contains("Ok(crate::parse::parse_endpoint(body)?)"),
+        "{wire}"
+    );
+    assert!(
+        wire.contains("impl From<crate::UnexpectedError> for WireError {\n    fn from(error: crate::UnexpectedError) -> Self {\n        Self::from_io(std::io::Error::other(error))\n    }\n}"),
+        "{wire}"
+    );
     // The integration test is outside the library: `.unwrap()` there.
     let tests = read("tests/registry.rs");
     assert!(

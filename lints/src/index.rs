@@ -18,6 +18,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod resolve;
+pub use resolve::{TypeDecl, UseEntry};
+
 /// What a function belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
@@ -202,6 +205,20 @@ fn word_files(files: &[IndexedFile]) -> std::collections::HashMap<String, Vec<us
     words
 }
 
+/// `impl From<Source> for Target` (or a `#[from]` field of an error enum).
+#[derive(Debug, Clone)]
+pub struct FromImpl {
+    /// The source's text, whitespace removed.
+    pub source: String,
+    /// The target's last path segment.
+    pub target: String,
+    /// The target as written, whitespace and generics removed
+    /// (`crate::Error`, `Error`).
+    pub written: String,
+    /// The module the impl is written in, for [`CrateIndex::resolve_type`].
+    pub module: String,
+}
+
 /// `struct Name(Field);` of the crate.
 #[derive(Debug, Clone)]
 pub struct Newtype {
@@ -224,9 +241,8 @@ pub struct CrateIndex {
     pub error_enums: Vec<ErrorEnum>,
     /// `type Name<..> = ..Result<.., E>;`: the alias's name and `E`'s text.
     pub result_aliases: Vec<(String, String)>,
-    /// `impl From<Source> for Target`: the source's text (whitespace
-    /// removed) and the target's last path segment.
-    pub from_impls: Vec<(String, String)>,
+    /// `impl From<Source> for Target`, and thiserror's `#[from]`.
+    pub from_impls: Vec<FromImpl>,
     /// Structs with named fields: the name and each field's name and type
     /// (each run of whitespace one space).
     pub structs: Vec<(String, Vec<(String, String)>)>,
@@ -246,9 +262,11 @@ pub struct CrateIndex {
     /// How many structs and enums of the library bear each name (test
     /// code's own types, which library code cannot name, are not counted).
     pub type_names: std::collections::HashMap<String, usize>,
-    /// Structs and enums as found, before [`Self::type_names`] is counted:
-    /// the name, the file, and whether it is inside `#[cfg(test)]` code.
-    type_decls: Vec<(String, usize, bool)>,
+    /// The crate's structs and enums.
+    pub decls: Vec<TypeDecl>,
+    /// Per module of the library (`crate::proto`, an inline module too):
+    /// the names its `use` items bring in.
+    pub uses: std::collections::HashMap<String, Vec<UseEntry>>,
     /// Modules declared `#[cfg(test)] mod name;` (`crate::test`).
     test_modules: Vec<String>,
     /// The crate root (`src/lib.rs`), when it is one of the files.
@@ -379,9 +397,9 @@ impl CrateIndex {
                     file.module == *test || file.module.starts_with(&format!("{test}::"))
                 })
         };
-        for (name, file, test) in std::mem::take(&mut index.type_decls) {
-            if !test && !test_file(&index.files[file]) {
-                *index.type_names.entry(name).or_default() += 1;
+        for decl in &index.decls {
+            if !decl.test && !test_file(&index.files[decl.file]) {
+                *index.type_names.entry(decl.name.clone()).or_default() += 1;
             }
         }
         index.by_start = index
@@ -410,6 +428,13 @@ impl CrateIndex {
 
     fn collect(&mut self, at: usize, file: &SourceFile) {
         let module = self.files[at].module.clone();
+        // Test, bench and example files are crates of their own: their
+        // `crate::` is not the library's.
+        if !self.files[at].outside_library {
+            for (in_module, entry) in resolve::file_uses(&module, file) {
+                self.uses.entry(in_module).or_default().push(entry);
+            }
+        }
         for node in file.syntax().descendants() {
             if let Some(item) = ast::Module::cast(node.clone())
                 && item.item_list().is_none()
@@ -429,18 +454,37 @@ impl CrateIndex {
                     self.functions.push(function);
                 }
             } else if let Some(item) = ast::Enum::cast(node.clone()) {
-                self.from_impls.extend(derived_froms(&item));
+                let item_module = resolve::item_module(&module, item.syntax());
+                self.from_impls
+                    .extend(
+                        derived_froms(&item)
+                            .into_iter()
+                            .map(|(source, target)| FromImpl {
+                                written: target.clone(),
+                                source,
+                                target,
+                                module: item_module.clone(),
+                            }),
+                    );
                 if let Some(name) = item.name() {
-                    let test = in_test_code(item.syntax());
-                    self.type_decls.push((name.text().to_string(), at, test));
+                    self.decls.push(TypeDecl {
+                        name: name.text().to_string(),
+                        file: at,
+                        module: item_module,
+                        test: in_test_code(item.syntax()),
+                    });
                 }
                 if let Some(error) = error_enum(at, &module, file, &item) {
                     self.error_enums.push(error);
                 }
             } else if let Some(item) = ast::Struct::cast(node.clone()) {
                 if let Some(name) = item.name() {
-                    let test = in_test_code(item.syntax());
-                    self.type_decls.push((name.text().to_string(), at, test));
+                    self.decls.push(TypeDecl {
+                        name: name.text().to_string(),
+                        file: at,
+                        module: resolve::item_module(&module, item.syntax()),
+                        test: in_test_code(item.syntax()),
+                    });
                 }
                 if let (Some(name), Some(ast::FieldList::TupleFieldList(list))) =
                     (item.name(), item.field_list())
@@ -478,8 +522,17 @@ impl CrateIndex {
                     self.result_aliases.push(entry);
                 }
             } else if let Some(imp) = ast::Impl::cast(node) {
-                if let Some(entry) = from_impl(&imp) {
-                    self.from_impls.push(entry);
+                if let Some((source, target)) = from_impl(&imp) {
+                    let written = imp
+                        .self_ty()
+                        .map(|t| squeezed(t.syntax()))
+                        .unwrap_or_default();
+                    self.from_impls.push(FromImpl {
+                        source,
+                        target,
+                        written: written.split('<').next().unwrap_or_default().to_string(),
+                        module: resolve::item_module(&module, imp.syntax()),
+                    });
                 }
                 if let Some(name) = std_error_impl(&imp) {
                     self.std_errors.push(name);
@@ -1791,19 +1844,59 @@ impl CrateIndex {
             .map(|(_, error)| error.clone())
     }
 
-    /// Whether the crate converts `source` into the error named `target`.
-    pub fn converts(&self, source: &[&str], target: &str) -> bool {
-        let target = target.split('<').next().unwrap_or(target);
-        let target = target.rsplit("::").next().unwrap_or(target);
-        // Conversions are keyed by the target's name: with two crate types of
-        // that name (h2's `crate::Error` and `proto::Error`), which one a
-        // `From` is for is unknown, so no conversion is taken for granted.
-        if self.type_names.get(target).is_some_and(|&n| n > 1) {
-            return false;
+    /// Whether the crate converts `source` into the error `target`, written
+    /// in module `module`.
+    pub fn converts(&self, source: &[&str], target: &str, module: &str) -> bool {
+        let written = target.split('<').next().unwrap_or(target);
+        let name = written.rsplit("::").next().unwrap_or(written);
+        // With two crate types of that name (h2's `crate::Error` and
+        // `proto::Error`), each `From` counts for the one its target
+        // resolves to; when the target does not resolve, no conversion is
+        // taken for granted.
+        let ambiguous = self.type_names.get(name).is_some_and(|&n| n > 1);
+        let wanted = if ambiguous {
+            match self.resolve_type(module, written) {
+                Some(decl) => Some(decl),
+                None => return false,
+            }
+        } else {
+            None
+        };
+        self.from_impls.iter().any(|from| {
+            from.target == name
+                && source.contains(&from.source.as_str())
+                && wanted
+                    .is_none_or(|decl| self.resolve_type(&from.module, &from.written) == Some(decl))
+        })
+    }
+
+    /// Whether the crate has a `From` conversion from crate type `from` into
+    /// crate type `to` (indices into [`Self::decls`]).
+    pub fn converts_decl(&self, from: usize, to: usize) -> bool {
+        self.from_impls.iter().any(|imp| {
+            imp.target == self.decls[to].name
+                && self.resolve_type(&imp.module, &imp.written) == Some(to)
+                && self.resolve_type(&imp.module, &imp.source) == Some(from)
+        })
+    }
+
+    /// The module of the code at `offset` of file `file`: the file's, or an
+    /// inline module's inside it.
+    pub fn module_at(&self, file: usize, offset: usize) -> String {
+        let module = self.files.get(file).map_or("crate", |f| f.module.as_str());
+        let Some(tree) = self.tree(file) else {
+            return module.to_string();
+        };
+        let Ok(at) = u32::try_from(offset) else {
+            return module.to_string();
+        };
+        match tree.syntax().token_at_offset(at.into()).right_biased() {
+            Some(token) => match token.parent() {
+                Some(parent) => resolve::item_module(module, &parent),
+                None => module.to_string(),
+            },
+            None => module.to_string(),
         }
-        self.from_impls
-            .iter()
-            .any(|(from, to)| to == target && source.contains(&from.as_str()))
     }
 }
 
@@ -1966,5 +2059,71 @@ mod tests {
         assert_eq!(error("Result<u8,MyError>").as_deref(), Some("MyError"));
         assert_eq!(error("Result<u8>").as_deref(), Some("crate::Error"));
         assert_eq!(error("Vec<u8>"), None);
+    }
+
+    /// h2's layout: `crate::Error` (re-exported from `error`) and
+    /// `proto::Error` (re-exported from `proto::error`), each named by
+    /// paths, `use`s, globs and inline modules.
+    #[test]
+    fn two_types_of_one_name_resolve_by_path() {
+        let file = |path: &str, text: &str| (PathBuf::from(format!("/p/{path}")), Arc::from(text));
+        let files = vec![
+            file(
+                "src/lib.rs",
+                "mod error;\nmod proto;\npub use crate::error::{Error, Reason as R};\n\
+                 mod inner { use crate::proto::*; }\n",
+            ),
+            file(
+                "src/error.rs",
+                "use crate::proto::{self, Initiator};\npub struct Error;\npub struct Reason;\n\
+                 impl From<proto::Error> for Error { fn from(_: proto::Error) -> Self { Error } }\n",
+            ),
+            file(
+                "src/proto/mod.rs",
+                "mod error;\npub use self::error::Error;\n",
+            ),
+            file(
+                "src/proto/error.rs",
+                "pub struct Error;\npub struct Initiator;\n\
+                 impl From<std::io::Error> for Error { fn from(_: std::io::Error) -> Self { Error } }\n",
+            ),
+            file("tests/t.rs", "pub struct Error;\n"),
+        ];
+        let index = CrateIndex::build(&files, Edition::Edition2021);
+        let decl = |module: &str, written: &str| {
+            index
+                .resolve_type(module, written)
+                .map(|d| format!("{}::{}", index.decls[d].module, index.decls[d].name))
+        };
+        let top = Some("crate::error::Error".to_string());
+        let proto = Some("crate::proto::error::Error".to_string());
+        assert_eq!(decl("crate", "Error"), top);
+        assert_eq!(decl("crate::proto", "Error"), proto);
+        assert_eq!(decl("crate::proto::streams", "crate::Error"), top);
+        assert_eq!(decl("crate::proto::streams", "super::Error"), proto);
+        assert_eq!(decl("crate::error", "proto::Error"), proto);
+        assert_eq!(decl("crate::error", "Error"), top);
+        assert_eq!(decl("crate::client", "crate::proto::Error<T>"), proto);
+        assert_eq!(decl("crate::inner", "Error"), proto);
+        assert_eq!(decl("crate", "R"), Some("crate::error::Reason".to_string()));
+        // Not the crate's, or not a path this follows.
+        assert_eq!(decl("crate::error", "std::io::Error"), None);
+        assert_eq!(decl("crate::client", "Error"), None);
+        // A conversion counts for the type its target resolves to.
+        assert!(index.converts(&["io::Error", "std::io::Error"], "Error", "crate::proto"));
+        assert!(!index.converts(
+            &["io::Error", "std::io::Error"],
+            "crate::Error",
+            "crate::proto"
+        ));
+        assert!(!index.converts(&["io::Error", "std::io::Error"], "Error", "crate::client"));
+        let (top, proto) = (
+            index.resolve_type("crate", "Error").expect("resolves"),
+            index
+                .resolve_type("crate::proto", "Error")
+                .expect("resolves"),
+        );
+        assert!(index.converts_decl(proto, top));
+        assert!(!index.converts_decl(top, proto));
     }
 }

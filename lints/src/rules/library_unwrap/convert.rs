@@ -131,7 +131,7 @@ fn unconvertible(index: &CrateIndex, ret: &str, conversion: bool) -> Option<Stri
     if index
         .from_impls
         .iter()
-        .any(|(source, to)| to == &name && takes(source))
+        .any(|from| from.target == name && takes(&from.source))
     {
         return None;
     }

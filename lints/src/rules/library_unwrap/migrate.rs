@@ -168,7 +168,7 @@ struct Plan {
     unwrapped_docs: usize,
     /// Error types of callers that get `impl From<UnexpectedError>`, by
     /// name: the file of the first caller naming it, and its spelling there.
-    bridges: BTreeMap<String, (usize, String)>,
+    bridges: BTreeMap<String, (usize, Bridge)>,
     /// The finding's file and offset.
     start: Option<(usize, usize)>,
     /// Calls in `Drop::drop` that ignore the new error, by location.
@@ -363,13 +363,10 @@ fn plan(
             }
             match returns(caller_fn, index, &strategy) {
                 Returns::Compatible => {}
-                Returns::Bridge(error) => {
-                    let name = if error == IO_ERROR {
-                        error.clone()
-                    } else {
-                        error.rsplit("::").next().unwrap_or(&error).to_string()
-                    };
-                    plan.bridges.entry(name).or_insert((caller_fn.file, error));
+                Returns::Bridge(bridge) => {
+                    plan.bridges
+                        .entry(bridge.key.clone())
+                        .or_insert((caller_fn.file, bridge));
                 }
                 Returns::Incompatible(why) => {
                     return Err(format!(
@@ -654,9 +651,9 @@ enum Returns {
     Incompatible(String),
     /// A plain value: the caller becomes fallible too.
     Plain,
-    /// The caller's own error type (as written), which converts from
-    /// `io::Error`: an `impl From<UnexpectedError>` through one bridges it.
-    Bridge(String),
+    /// The caller's own error type, which an `io::Error` converts into: an
+    /// `impl From<UnexpectedError>` through one bridges it.
+    Bridge(Bridge),
 }
 
 fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Returns {
@@ -721,21 +718,78 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
     let bridge = match strategy {
         // The crate may implement `From<Local>` for `io::Error`: one impl
         // carries the new error into every `io::Result` caller.
-        Strategy::NewError { .. } if io => Some(IO_ERROR.to_string()),
-        Strategy::NewError { .. } if arity == 2 => index::error_of(&text).filter(|error| {
-            !error.contains('<') && index.converts(&["io::Error", "std::io::Error"], error)
+        Strategy::NewError { .. } if io => Some(Bridge {
+            key: IO_ERROR.to_string(),
+            error: IO_ERROR.to_string(),
+            constructor: None,
         }),
+        Strategy::NewError { .. } if arity == 2 => index::error_of(&text)
+            .filter(|error| !error.contains('<'))
+            .and_then(|error| bridge(&error, caller, index)),
         _ => None,
     };
     if compatible {
         Returns::Compatible
-    } else if let Some(error) = bridge {
-        Returns::Bridge(error)
+    } else if let Some(bridge) = bridge {
+        Returns::Bridge(bridge)
     } else {
         Returns::Incompatible(format!(
             "returns {shown}, which the new error does not convert into with `?`"
         ))
     }
+}
+
+/// An `impl From<UnexpectedError>` for a caller's error type `E`, through
+/// an `io::Error`.
+#[derive(Debug, Clone)]
+struct Bridge {
+    /// One per type: its name, or where it is declared when two crate
+    /// types share the name (`crate::proto::error::Error`).
+    key: String,
+    /// `E` as the caller's file writes it.
+    error: String,
+    /// `E::name(io::Error)` makes an `E` (h2's `Error::from_io`), when no
+    /// `From<io::Error>` does.
+    constructor: Option<String>,
+}
+
+/// How the new error reaches `error`, the error type of `caller`'s
+/// `Result`: a `From<io::Error>` the crate has, or a constructor of the
+/// type that takes an `io::Error` and that `caller`'s file can call.
+fn bridge(error: &str, caller: &Function, index: &CrateIndex) -> Option<Bridge> {
+    let module = index.module_at(caller.file, caller.range.start);
+    let name = error.rsplit("::").next()?;
+    let key = if index.type_names.get(name).is_some_and(|&n| n > 1) {
+        let decl = &index.decls[index.resolve_type(&module, error)?];
+        format!("{}::{}", decl.module, decl.name)
+    } else {
+        name.to_string()
+    };
+    let with = |constructor| {
+        Some(Bridge {
+            key: key.clone(),
+            error: error.to_string(),
+            constructor,
+        })
+    };
+    if index.converts(&["io::Error", "std::io::Error"], error, &module) {
+        return with(None);
+    }
+    let decl = index.resolve_type(&module, error);
+    let constructor = index.functions.iter().find(|f| {
+        !f.has_self
+            && !f.test
+            && f.owner == Owner::Inherent(name.to_string())
+            && matches!(f.params.as_slice(), [p] if matches!(super::squeeze(p).as_str(), "io::Error" | "std::io::Error"))
+            && f.ret.as_ref().is_some_and(|r| {
+                let ret = super::squeeze(&index.files[f.file].text[r.clone()]);
+                ret == "Self" || ret == name
+            })
+            && (f.crate_visible || within_module(index, f.file, caller.file))
+            && (decl.is_none()
+                || index.resolve_type(&index.module_at(f.file, f.range.start), name) == decl)
+    })?;
+    with(Some(constructor.name.clone()))
 }
 
 fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, String> {
@@ -1597,32 +1651,52 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
             }
         }
         Strategy::NewError { root } => {
-            for (name, (file, error)) in &plan.bridges.clone() {
-                if error == IO_ERROR {
+            for (key, (file, bridge)) in &plan.bridges.clone() {
+                if key == IO_ERROR {
                     io_bridge(ctx, index, *root, plan);
                     continue;
                 }
+                let error = &bridge.error;
+                let name = error.rsplit("::").next().unwrap_or(error);
                 let bridged = index.files.iter().any(|f| {
                     f.text
-                        .contains(&format!("From<crate::UnexpectedError> for {name}"))
+                        .contains(&format!("From<crate::UnexpectedError> for {key}"))
                         || f.text
                             .contains(&format!("From<crate::UnexpectedError> for {error}"))
                 });
                 let Some(ty) = crate::synth::type_tokens(error) else {
                     continue;
                 };
-                let doc = format!(
-                    " Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts"
-                );
                 let Ok(io_error) = syn::parse_str::<syn::Expr>(&io_error("error", ctx)) else {
                     continue;
                 };
+                let (doc, body) = match &bridge.constructor {
+                    Some(constructor) => {
+                        let call = quote::format_ident!("{}", constructor);
+                        (
+                            format!(
+                                " Carries an `UnexpectedError` as an `io::Error`, which `{name}::{constructor}`"
+                            ),
+                            quote! { Self::#call(#io_error) },
+                        )
+                    }
+                    None => (
+                        format!(
+                            " Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts"
+                        ),
+                        quote! { #io_error.into() },
+                    ),
+                };
+                let second = match &bridge.constructor {
+                    Some(_) => " takes (written by `temper fix`).",
+                    None => " from (written by `temper fix`).",
+                };
                 let item = quote! {
                     #[doc = #doc]
-                    #[doc = " from (written by `temper fix`)."]
+                    #[doc = #second]
                     impl From<crate::UnexpectedError> for #ty {
                         fn from(error: crate::UnexpectedError) -> Self {
-                            #io_error.into()
+                            #body
                         }
                     }
                 };
@@ -1810,16 +1884,27 @@ fn finish(
             "callers returning `io::Result` get the new error as `io::Error::other(..)`, through `impl From<UnexpectedError> for std::io::Error`".to_string(),
         );
     }
-    if plan.bridges.keys().any(|n| n != IO_ERROR) {
-        let names: Vec<String> = plan
-            .bridges
-            .keys()
-            .filter(|n| *n != IO_ERROR)
-            .map(|n| format!("`{n}`"))
-            .collect();
+    let through = |constructor: bool| -> Vec<String> {
+        plan.bridges
+            .iter()
+            .filter(|(key, (_, b))| *key != IO_ERROR && b.constructor.is_some() == constructor)
+            .map(|(key, (_, b))| match &b.constructor {
+                Some(f) => format!("`{key}` (through `{}::{f}`)", b.error),
+                None => format!("`{key}`"),
+            })
+            .collect()
+    };
+    let (converted, constructed) = (through(false), through(true));
+    if !converted.is_empty() {
         notes.push(format!(
             "callers returning {} get `impl From<UnexpectedError>`, through the `From<io::Error>` they already have",
-            names.join(", ")
+            converted.join(", ")
+        ));
+    }
+    if !constructed.is_empty() {
+        notes.push(format!(
+            "callers returning {} get `impl From<UnexpectedError>`, through the constructor from `io::Error` they already have",
+            constructed.join(", ")
         ));
     }
     if !plan.dropped.is_empty() {
@@ -1987,15 +2072,19 @@ fn receiver_kind(
         });
     let options = match what.as_str() {
         "method" => {
-            let rets: Vec<String> = index
+            let methods: Vec<&Function> = index
                 .functions_named(name)
-                .filter(|(_, f)| f.has_self && !f.test)
-                .filter(|(_, f)| {
+                .map(|(_, f)| f)
+                .filter(|f| f.has_self && !f.test)
+                .filter(|f| {
                     own_type.as_ref().is_none_or(|ty| {
                         matches!(&f.owner, Owner::Inherent(t) | Owner::TraitImpl { self_ty: t, .. } if t == ty)
                     })
                 })
-                .map(|(_, f)| {
+                .collect();
+            let rets: Vec<String> = methods
+                .iter()
+                .map(|f| {
                     f.ret.as_ref().map_or(String::new(), |r| {
                         index.files[f.file].text[r.clone()]
                             .split_whitespace()
@@ -2015,7 +2104,11 @@ fn receiver_kind(
                 return;
             }
             if !rets.is_empty() && !rets.iter().any(|r| r.starts_with("Option<")) {
-                receiver_result(finding, ret, name, &rets, ctx, index);
+                let modules: Vec<String> = methods
+                    .iter()
+                    .map(|f| index.module_at(f.file, f.range.start))
+                    .collect();
+                receiver_result(finding, ret, name, (&rets, &modules), ctx, index);
                 return;
             }
             !rets.is_empty() && rets.iter().all(|r| r.starts_with("Option<"))
@@ -2119,21 +2212,23 @@ fn receiver_result(
     finding: &mut Finding,
     ret: &str,
     name: &str,
-    rets: &[String],
+    (rets, modules): (&[String], &[String]),
     ctx: &CrateContext<'_>,
     index: &CrateIndex,
 ) {
-    let sources: Vec<Option<String>> = rets
+    // Each method's error type, and the module it is written in.
+    let sources: Vec<Option<(String, &str)>> = rets
         .iter()
-        .map(|r| {
+        .zip(modules)
+        .map(|(r, module)| {
             if is_result(r, index) {
-                index.error_type(r)
+                Some((index.error_type(r)?, module.as_str()))
             } else {
                 None
             }
         })
         .collect();
-    let Some(Some(source)) = sources.first() else {
+    let Some(Some((source, _))) = sources.first() else {
         return;
     };
     let last = |ty: &str| -> String {
@@ -2142,24 +2237,43 @@ fn receiver_result(
     };
     if sources
         .iter()
-        .any(|s| s.as_deref().is_none_or(|s| last(s) != last(source)))
+        .any(|s| s.as_ref().is_none_or(|(s, _)| last(s) != last(source)))
     {
         return;
     }
     let Some(target) = index.error_type(ret) else {
         return;
     };
+    let Some(file) = index.file_of(ctx.file) else {
+        return;
+    };
+    let here = index.module_at(file, finding.range.start);
     let shown = format!("every `{name}` method of the crate returns `Result<_, {source}>`");
     // `io::Error` and the like are not the crate's: a crate `Error` of the
     // same last name says nothing about them.
     let foreign = ["std::", "core::", "io::", "fmt::"]
         .iter()
         .any(|p| target.starts_with(p));
-    // Two types of the crate share the name: which one the function means
-    // is a question of its `use`s, which the index does not follow.
-    if !foreign && index.type_names.get(&last(&target)).is_some_and(|&n| n > 1) {
-        return;
-    }
+    // Two types of the crate share the name (h2's `crate::Error` and
+    // `proto::Error`): the paths, followed through each module's `use`s,
+    // tell which one each signature means, or nothing is taken for granted.
+    let ambiguous = |ty: &str| index.type_names.get(&last(ty)).is_some_and(|&n| n > 1);
+    let resolved = if !foreign && (ambiguous(&target) || ambiguous(source)) {
+        let Some(wanted) = index.resolve_type(&here, &target) else {
+            return;
+        };
+        let decls: Option<Vec<usize>> = sources
+            .iter()
+            .flatten()
+            .map(|(s, module)| index.resolve_type(module, s))
+            .collect();
+        match decls.as_deref() {
+            Some([first, rest @ ..]) if rest.iter().all(|d| d == first) => Some((*first, wanted)),
+            _ => return,
+        }
+    } else {
+        None
+    };
     let converts = if foreign {
         let plain = |ty: &str| {
             ty.trim_start_matches("std::")
@@ -2167,9 +2281,11 @@ fn receiver_result(
                 .to_string()
         };
         plain(&target) == plain(source)
+    } else if let Some((from, to)) = resolved {
+        from == to || index.converts_decl(from, to)
     } else {
         last(&target) == last(source)
-            || index.converts(&[source.as_str(), last(source).as_str()], &target)
+            || index.converts(&[source.as_str(), last(source).as_str()], &target, &here)
     } || target.starts_with("Box<dyn")
         || target == "anyhow::Error"
         || target == "eyre::Report";
@@ -2178,7 +2294,9 @@ fn receiver_result(
         // `io::Error` takes any error of the crate that implements
         // `std::error::Error` through `io::Error::other` (whether it is
         // `Send + Sync` the index cannot tell: unsafe, `--verify` checks).
-        let io_target = matches!(target.as_str(), "io::Error" | "std::io::Error");
+        // Or an error of the crate that `?` makes from an `io::Error`.
+        let io_target = matches!(target.as_str(), "io::Error" | "std::io::Error")
+            || (!foreign && index.converts(&["io::Error", "std::io::Error"], &target, &here));
         let own_error = index.std_errors.contains(&last(source))
             && index.type_names.get(&last(source)).is_none_or(|&n| n <= 1);
         let guessed = finding
@@ -2199,8 +2317,13 @@ fn receiver_result(
             };
             finding.help = Some(super::fix::IO_OTHER_HELP.to_string());
             finding.notes.retain(|n| !unknown_kind(n));
+            let into = if foreign {
+                String::new()
+            } else {
+                format!(", which `?` converts into `{target}`")
+            };
             finding.notes.push(format!(
-                "the receiver is a `Result`: {shown}; `{source}` implements `std::error::Error`, and `io::Error::other` wraps it"
+                "the receiver is a `Result`: {shown}; `{source}` implements `std::error::Error`, and `io::Error::other` wraps it{into}"
             ));
             // No fix yet: an `expect`, which was not guessed.
             let message = match finding.fix {
@@ -2275,7 +2398,11 @@ fn error_value(
 ) -> Option<(&'static str, String, String, bool)> {
     let boxed = error.starts_with("Box<dyn") && error.contains("Error");
     let io = matches!(error, "io::Error" | "std::io::Error");
-    if io || index.converts(&["io::Error", "std::io::Error"], error) {
+    let module = index
+        .file_of(ctx.file)
+        .map_or_else(|| "crate".to_string(), |file| index.module_at(file, offset));
+    let converts = |sources: &[&str]| index.converts(sources, error, &module);
+    if io || converts(&["io::Error", "std::io::Error"]) {
         let how = if io {
             "the message as an `io::Error`".to_string()
         } else {
@@ -2283,7 +2410,7 @@ fn error_value(
         };
         return Some(("ok_or_else", io_error(message, ctx), how, io));
     }
-    if boxed || index.converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"], error) {
+    if boxed || converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"]) {
         return Some((
             "ok_or",
             message.to_string(),
@@ -2291,7 +2418,7 @@ fn error_value(
             true,
         ));
     }
-    if index.converts(&["String", "std::string::String"], error) {
+    if converts(&["String", "std::string::String"]) {
         return Some((
             "ok_or_else",
             format!("{message}.to_string()"),
@@ -2341,13 +2468,15 @@ fn constructor_value(
         return None;
     }
     let name = written.rsplit("::").next()?;
-    // Constructors are found by the type's name: with two crate types of
-    // that name (h2's `crate::Error` and `proto::Error`), whose they are is
-    // unknown.
-    if index.type_names.get(name).is_some_and(|&n| n > 1) {
-        return None;
-    }
     let file = index.file_of(ctx.file)?;
+    // Constructors are found by the type's name: with two crate types of
+    // that name (h2's `crate::Error` and `proto::Error`), the one the path
+    // resolves to, and the `impl` blocks whose type resolves to it.
+    let decl = if index.type_names.get(name).is_some_and(|&n| n > 1) {
+        Some(index.resolve_type(&index.module_at(file, offset), written)?)
+    } else {
+        None
+    };
     let body = index
         .function_at(file, offset)
         .and_then(|at| index.functions[at].body.clone())
@@ -2359,6 +2488,10 @@ fn constructor_value(
             || function.test
             || function.owner != Owner::Inherent(name.to_string())
             || function.params.len() != 1
+            || decl.is_some_and(|decl| {
+                let module = index.module_at(function.file, function.range.start);
+                index.resolve_type(&module, name) != Some(decl)
+            })
         {
             continue;
         }
