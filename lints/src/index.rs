@@ -264,6 +264,9 @@ pub struct CrateIndex {
     pub type_names: std::collections::HashMap<String, usize>,
     /// The crate's structs and enums.
     pub decls: Vec<TypeDecl>,
+    /// `type Name = Target;` without generics of its own: the target
+    /// (whitespace removed); empty when two aliases share the name.
+    pub type_aliases: std::collections::HashMap<String, String>,
     /// Per module of the library (`crate::proto`, an inline module too):
     /// the names its `use` items bring in.
     pub uses: std::collections::HashMap<String, Vec<UseEntry>>,
@@ -520,6 +523,18 @@ impl CrateIndex {
             } else if let Some(alias) = ast::TypeAlias::cast(node.clone()) {
                 if let Some(entry) = result_alias(&alias) {
                     self.result_aliases.push(entry);
+                }
+                // `type AnyMap = HashMap<..>;` (no generics of its own): what
+                // a receiver of that type is. Two aliases of one name: none.
+                if !self.files[at].outside_library
+                    && alias.generic_param_list().is_none()
+                    && let (Some(name), Some(ty)) = (alias.name(), alias.ty())
+                {
+                    let target = nominal(&squeezed(ty.syntax()));
+                    self.type_aliases
+                        .entry(name.text().to_string())
+                        .and_modify(|seen| seen.clear())
+                        .or_insert(target);
                 }
             } else if let Some(imp) = ast::Impl::cast(node) {
                 if let Some((source, target)) = from_impl(&imp) {
@@ -1383,6 +1398,15 @@ fn type_head(ty: &str) -> Option<String> {
     ) {
         return type_head(first_type_arg(ty)?);
     }
+    // A std type keeps its path: `std::collections::hash_map::Entry` is not
+    // the crate's `Entry`.
+    let path = ty.split('<').next()?;
+    if ["std::", "core::", "alloc::"]
+        .iter()
+        .any(|p| path.starts_with(p))
+    {
+        return is_type_name(head).then(|| path.to_string());
+    }
     is_type_name(head).then(|| head.to_string())
 }
 
@@ -1434,6 +1458,32 @@ fn first_type_arg(ty: &str) -> Option<&str> {
         }
     }
     Some(inner)
+}
+
+/// The type arguments of `ty` (whitespace removed): `[K, V, S]` of
+/// `HashMap<K, V, S>`; none without `<..>`.
+fn type_args(ty: &str) -> Vec<&str> {
+    let Some(inner) = ty
+        .find('<')
+        .and_then(|open| ty.get(open + 1..ty.len().checked_sub(1)?))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (at, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&inner[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&inner[start..]);
+    out
 }
 
 /// `ret` with the word `Self` replaced by `ty`.
@@ -1557,7 +1607,7 @@ impl CrateIndex {
     /// the crate's own signatures). The type's name, without generics.
     pub fn local_type(&self, caller: usize, name: &str, at: usize) -> Option<String> {
         let full = self.local_full_type(caller, name, at, 0)?;
-        type_head(&full)
+        type_head(&self.peeled(&full))
     }
 
     /// The type's name (without generics) of the receiver expression
@@ -1567,7 +1617,70 @@ impl CrateIndex {
     pub fn receiver_type(&self, caller: usize, receiver: &str, at: usize) -> Option<String> {
         let expr = parse_expr(receiver, self.edition.unwrap_or(Edition::CURRENT))?;
         let full = self.expr_type(&expr, caller, at, 0)?;
-        type_head(&full)
+        type_head(&self.peeled(&full))
+    }
+
+    /// `ty` without the smart pointers a method call sees through (`Arc`,
+    /// `Rc`, `Box`) and with the crate's aliases replaced by what they name:
+    /// `Box<AnyMap>` is `HashMap<TypeId, ..>`.
+    fn peeled(&self, ty: &str) -> String {
+        let mut ty = dereferenced(ty).to_string();
+        for _ in 0..8 {
+            let head = ty.split('<').next().unwrap_or_default();
+            let last = head.rsplit("::").next().unwrap_or(head);
+            let next = match last {
+                "Arc" | "Rc" | "Box" => first_type_arg(&ty).map(str::to_string),
+                _ if head == last && !ty.contains('<') => self
+                    .type_aliases
+                    .get(last)
+                    .filter(|t| !t.is_empty())
+                    .cloned(),
+                _ => None,
+            };
+            match next {
+                Some(next) => ty = dereferenced(&next).to_string(),
+                None => break,
+            }
+        }
+        ty
+    }
+
+    /// What a method of a std collection returns, for the few whose answer
+    /// is a type of the collection's own arguments (`HashMap<K, V>::get` is
+    /// `Option<V>`, `::entry` a std `Entry<K, V>`); `None` for the rest and
+    /// for a crate type that shares the collection's name.
+    fn std_method(&self, receiver: &str, method: &str) -> Option<String> {
+        let head = receiver.split('<').next()?;
+        let last = head.rsplit("::").next()?;
+        let std_path = head.starts_with("std::collections::");
+        if !std_path && self.type_names.contains_key(last) {
+            return None;
+        }
+        let args = type_args(receiver);
+        match (last, method, args.as_slice()) {
+            ("HashMap" | "BTreeMap", "entry", [k, v, ..]) => {
+                let module = if last == "HashMap" {
+                    "hash_map"
+                } else {
+                    "btree_map"
+                };
+                Some(format!("std::collections::{module}::Entry<{k},{v}>"))
+            }
+            ("HashMap" | "BTreeMap", "get" | "get_mut" | "remove" | "insert", [_, v, ..]) => {
+                Some(format!("Option<{v}>"))
+            }
+            (
+                "Entry",
+                "or_insert" | "or_insert_with" | "or_insert_with_key" | "or_default",
+                [_, v],
+            ) if std_path => Some((*v).to_string()),
+            (
+                "Vec" | "VecDeque",
+                "pop" | "pop_front" | "pop_back" | "first" | "last" | "get" | "get_mut",
+                [t],
+            ) => Some(format!("Option<{t}>")),
+            _ => None,
+        }
     }
 
     fn local_full_type(
@@ -1725,6 +1838,12 @@ impl CrateIndex {
                     {
                         Some(receiver)
                     }
+                    // `Option::get_or_insert_with` and friends: the value.
+                    "get_or_insert_with" | "get_or_insert" | "insert"
+                        if receiver.starts_with("Option<") =>
+                    {
+                        unwrapped(&receiver)
+                    }
                     // A std lock behind `Arc`/`Rc`/`Box`: its guard.
                     "lock" | "read" | "write" | "try_lock" | "try_read" | "try_write" => {
                         lock_guard(&receiver, &method)
@@ -1738,6 +1857,10 @@ impl CrateIndex {
                         Some(format!("Option<{}>", unwrapped(&receiver)?))
                     }
                     _ => {
+                        let receiver = self.peeled(&receiver);
+                        if let Some(ty) = self.std_method(&receiver, &method) {
+                            return Some(ty);
+                        }
                         let head = receiver.split('<').next()?.rsplit("::").next()?.to_string();
                         self.returns_of(&head, &method)
                     }
@@ -2125,5 +2248,39 @@ mod tests {
         );
         assert!(index.converts_decl(proto, top));
         assert!(!index.converts_decl(top, proto));
+    }
+
+    /// http's `Extensions`: a field `Option<Box<AnyMap>>`, where `AnyMap` is
+    /// an alias of a std `HashMap`; neither the map's `entry` nor its
+    /// `Entry`'s `or_insert_with` is the crate's `HeaderMap::entry` or
+    /// `Entry::or_insert_with`.
+    #[test]
+    fn std_collections_behind_aliases_are_not_crate_types() {
+        let index = index(
+            "use std::collections::HashMap;\n\
+             type AnyMap = HashMap<TypeId, Box<dyn Any>>;\n\
+             pub struct Entry;\n\
+             pub struct Item;\n\
+             pub struct Extensions { map: Option<Box<AnyMap>>, items: Vec<Item>, named: HashMap<String, Item> }\n\
+             impl Extensions { fn get(&mut self) {\n\
+                 let a = self.map.get_or_insert_with(Box::default);\n\
+                 let b = self.map.get_or_insert_with(Box::default).entry(1);\n\
+                 let c = self.items.pop().unwrap();\n\
+                 let d = self.named.get(\"x\").unwrap();\n\
+                 let e = self.named.entry(String::new()).or_default();\n\
+                 a.x(); b.x(); c.x(); d.x(); e.x();\n\
+             } }\n",
+        );
+        let (caller, f) = index.functions_named("get").next().expect("indexed");
+        let at = f.body.clone().expect("a body").end - 2;
+        let ty = |name: &str| index.local_type(caller, name, at);
+        assert_eq!(ty("a").as_deref(), Some("HashMap"));
+        assert_eq!(
+            ty("b").as_deref(),
+            Some("std::collections::hash_map::Entry")
+        );
+        assert_eq!(ty("c").as_deref(), Some("Item"));
+        assert_eq!(ty("d").as_deref(), Some("Item"));
+        assert_eq!(ty("e").as_deref(), Some("Item"));
     }
 }
