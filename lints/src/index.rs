@@ -2211,6 +2211,9 @@ mod tests {
                  impl From<std::io::Error> for Error { fn from(_: std::io::Error) -> Self { Error } }\n",
             ),
             file("tests/t.rs", "pub struct Error;\n"),
+            // Globs both ways: each (module, path) is visited once.
+            file("src/a.rs", "use crate::*;\nuse crate::b::*;\n"),
+            file("src/b.rs", "use super::*;\nuse crate::a::*;\n"),
         ];
         let index = CrateIndex::build(&files, Edition::Edition2021);
         let decl = |module: &str, written: &str| {
@@ -2229,6 +2232,8 @@ mod tests {
         assert_eq!(decl("crate::client", "crate::proto::Error<T>"), proto);
         assert_eq!(decl("crate::inner", "Error"), proto);
         assert_eq!(decl("crate", "R"), Some("crate::error::Reason".to_string()));
+        assert_eq!(decl("crate::a", "Error"), top);
+        assert_eq!(decl("crate::b", "Missing"), None);
         // Not the crate's, or not a path this follows.
         assert_eq!(decl("crate::error", "std::io::Error"), None);
         assert_eq!(decl("crate::client", "Error"), None);

@@ -124,8 +124,11 @@ pub(super) fn item_module(module: &str, node: &ra_ap_syntax::SyntaxNode) -> Stri
     out
 }
 
-/// How deep a path is followed through `use` items and re-exports.
-const MAX_STEPS: usize = 8;
+/// How many (module, path) pairs one resolution visits at most: each is
+/// visited once, so cycles of globs (`use super::*;` both ways) end.
+const MAX_VISITS: usize = 64;
+
+type Seen = std::collections::HashSet<(String, String)>;
 
 impl CrateIndex {
     /// The crate type (an index into [`Self::decls`]) that `written` names in
@@ -135,7 +138,7 @@ impl CrateIndex {
     pub fn resolve_type(&self, module: &str, written: &str) -> Option<usize> {
         let written: String = written.split_whitespace().collect();
         let path = written.split('<').next()?.trim_start_matches("::");
-        self.resolve_in(module, path, 0)
+        self.resolve_in(module, path, &mut Seen::new())
     }
 
     /// [`Self::resolve_type`] for a path written at top level in file
@@ -150,14 +153,17 @@ impl CrateIndex {
         Some(self.resolve_type(in_a, a)? == self.resolve_type(in_b, b)?)
     }
 
-    fn resolve_in(&self, module: &str, path: &str, steps: usize) -> Option<usize> {
-        if steps > MAX_STEPS || path.is_empty() {
+    fn resolve_in(&self, module: &str, path: &str, seen: &mut Seen) -> Option<usize> {
+        if path.is_empty()
+            || seen.len() >= MAX_VISITS
+            || !seen.insert((module.to_string(), path.to_string()))
+        {
             return None;
         }
         let segments: Vec<&str> = path.split("::").collect();
         let (first, rest) = segments.split_first()?;
         if rest.is_empty() {
-            return self.resolve_name(module, first, steps);
+            return self.resolve_name(module, first, seen);
         }
         let mut base = match *first {
             "crate" => "crate".to_string(),
@@ -167,7 +173,7 @@ impl CrateIndex {
             name => match self.use_of(module, name) {
                 Some(target) => {
                     let path = format!("{target}::{}", rest.join("::"));
-                    return self.resolve_in(module, &path, steps + 1);
+                    return self.resolve_in(module, &path, seen);
                 }
                 // A child module (`mod proto;` then `proto::Error`); an
                 // external crate's path finds no type of the crate.
@@ -181,18 +187,18 @@ impl CrateIndex {
                 name => match self.use_of(&base, name) {
                     Some(target) => {
                         let path = format!("{target}::{}", rest[at + 1..].join("::"));
-                        return self.resolve_in(&base, &path, steps + 1);
+                        return self.resolve_in(&base, &path, seen);
                     }
                     None => base = format!("{base}::{name}"),
                 },
             }
         }
-        self.resolve_name(&base, last, steps + 1)
+        self.resolve_name(&base, last, seen)
     }
 
     /// `name` as module `module` sees it: declared there, or brought in by a
     /// `use` of the module's file (or by one of its globs).
-    fn resolve_name(&self, module: &str, name: &str, steps: usize) -> Option<usize> {
+    fn resolve_name(&self, module: &str, name: &str, seen: &mut Seen) -> Option<usize> {
         let mut declared = self.decls.iter().enumerate().filter(|(_, d)| {
             d.name == name && d.module == module && !self.files[d.file].outside_library
         });
@@ -200,13 +206,13 @@ impl CrateIndex {
             return declared.next().is_none().then_some(first);
         }
         if let Some(target) = self.use_of(module, name) {
-            return self.resolve_in(module, &target, steps + 1);
+            return self.resolve_in(module, &target, seen);
         }
         let globbed: Vec<usize> = self
             .module_uses(module)
             .iter()
             .filter(|u| u.name == "*")
-            .filter_map(|u| self.resolve_in(module, &format!("{}::{name}", u.path), steps + 1))
+            .filter_map(|u| self.resolve_in(module, &format!("{}::{name}", u.path), seen))
             .collect();
         match globbed.as_slice() {
             [one] => Some(*one),
