@@ -433,11 +433,7 @@ impl CrateIndex {
         let module = self.files[at].module.clone();
         // Test, bench and example files are crates of their own: their
         // `crate::` is not the library's.
-        if !self.files[at].outside_library {
-            for (in_module, entry) in resolve::file_uses(&module, file) {
-                self.uses.entry(in_module).or_default().push(entry);
-            }
-        }
+        let library = !self.files[at].outside_library;
         for node in file.syntax().descendants() {
             if let Some(item) = ast::Module::cast(node.clone())
                 && item.item_list().is_none()
@@ -451,6 +447,12 @@ impl CrateIndex {
                 && let Some(name) = item.name()
             {
                 self.inline_modules.insert(name.text().to_string());
+            }
+            if library
+                && let Some(item) = ast::Use::cast(node.clone())
+                && let Some((in_module, entries)) = resolve::use_entries(&module, &item)
+            {
+                self.uses.entry(in_module).or_default().extend(entries);
             }
             if let Some(func) = ast::Fn::cast(node.clone()) {
                 if let Some(function) = function(at, &func) {

@@ -8,7 +8,7 @@
 
 use super::CrateIndex;
 use ra_ap_syntax::ast::{self, HasName};
-use ra_ap_syntax::{AstNode, SourceFile, SyntaxKind};
+use ra_ap_syntax::{AstNode, SyntaxKind};
 
 /// A struct or enum of the crate.
 #[derive(Debug, Clone)]
@@ -32,35 +32,22 @@ pub struct UseEntry {
     pub path: String,
 }
 
-/// The names the `use` items of `file` (a file of module `module`) bring
-/// in, by the module they are written in: the file's own, or an inline
-/// `mod name { .. }`'s. `use`s inside function bodies are not items of a
-/// module and are left out.
-pub(super) fn file_uses(module: &str, file: &SourceFile) -> Vec<(String, UseEntry)> {
-    let mut out = Vec::new();
-    for node in file.syntax().descendants() {
-        let Some(item) = ast::Use::cast(node) else {
-            continue;
-        };
-        let in_module = item.syntax().parent().is_some_and(|parent| {
-            parent.kind() == SyntaxKind::SOURCE_FILE
-                || (parent.kind() == SyntaxKind::ITEM_LIST
-                    && parent
-                        .parent()
-                        .is_some_and(|p| p.kind() == SyntaxKind::MODULE))
-        });
-        if !in_module {
-            continue;
-        }
-        let Some(tree) = item.use_tree() else {
-            continue;
-        };
-        let mut entries = Vec::new();
-        flatten(&tree, "", &mut entries);
-        let here = item_module(module, item.syntax());
-        out.extend(entries.into_iter().map(|entry| (here.clone(), entry)));
+/// What a `use` item of a file of module `module` brings in, and the
+/// module it is written in (the file's own, or an inline `mod name { .. }`'s);
+/// `None` for a `use` inside a function body, which is not a module's item.
+pub(super) fn use_entries(module: &str, item: &ast::Use) -> Option<(String, Vec<UseEntry>)> {
+    let parent = item.syntax().parent()?;
+    let in_module = parent.kind() == SyntaxKind::SOURCE_FILE
+        || (parent.kind() == SyntaxKind::ITEM_LIST
+            && parent
+                .parent()
+                .is_some_and(|p| p.kind() == SyntaxKind::MODULE));
+    if !in_module {
+        return None;
     }
-    out
+    let mut entries = Vec::new();
+    flatten(&item.use_tree()?, "", &mut entries);
+    Some((item_module(module, item.syntax()), entries))
 }
 
 fn flatten(tree: &ast::UseTree, prefix: &str, out: &mut Vec<UseEntry>) {
