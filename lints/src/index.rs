@@ -295,9 +295,9 @@ pub struct CallsCache {
     /// A file's tree by its index in [`CrateIndex::files`]; `None` when the
     /// file is beyond [`crate::lex`]'s limits.
     trees: std::sync::Mutex<std::collections::HashMap<usize, Option<ra_ap_syntax::GreenNode>>>,
-    sites: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
+    sites: SitesByName,
     /// [`doc_calls_to`]'s answers by name.
-    doc_sites: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>,
+    doc_sites: SitesByName,
     /// Which files mention each identifier-like word, built on first use.
     words: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
 }
@@ -909,11 +909,22 @@ pub(crate) const STD_MACROS: &[&str] = &[
 /// `name` in the crate's files. Only files whose text mentions the name are
 /// parsed.
 pub fn calls_to(index: &CrateIndex, name: &str) -> Arc<Vec<CallSite>> {
-    if let Some(sites) = lock(&index.calls.sites).get(name) {
+    memoized(&index.calls.sites, name, || find_calls(index, name))
+}
+
+type SitesByName = std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<CallSite>>>>;
+
+/// `cache`'s answer for `name`, found with `find` the first time.
+fn memoized(
+    cache: &SitesByName,
+    name: &str,
+    find: impl FnOnce() -> Vec<CallSite>,
+) -> Arc<Vec<CallSite>> {
+    if let Some(sites) = lock(cache).get(name) {
         return Arc::clone(sites);
     }
-    let sites = Arc::new(find_calls(index, name));
-    lock(&index.calls.sites).insert(name.to_string(), Arc::clone(&sites));
+    let sites = Arc::new(find());
+    lock(cache).insert(name.to_string(), Arc::clone(&sites));
     sites
 }
 
@@ -1076,12 +1087,7 @@ fn call_shape(tree: &trees::Tree, name_ref: &SyntaxNode) -> Option<CallShape> {
 /// the file's; hidden lines (`# let x = ..;`) count, as rustdoc compiles
 /// them.
 pub fn doc_calls_to(index: &CrateIndex, name: &str) -> Arc<Vec<CallSite>> {
-    if let Some(sites) = lock(&index.calls.doc_sites).get(name) {
-        return Arc::clone(sites);
-    }
-    let sites = Arc::new(find_doc_calls(index, name));
-    lock(&index.calls.doc_sites).insert(name.to_string(), Arc::clone(&sites));
-    sites
+    memoized(&index.calls.doc_sites, name, || find_doc_calls(index, name))
 }
 
 fn find_doc_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
