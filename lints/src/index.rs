@@ -264,9 +264,10 @@ pub struct CrateIndex {
     pub type_names: std::collections::HashMap<String, usize>,
     /// The crate's structs and enums.
     pub decls: Vec<TypeDecl>,
-    /// `type Name = Target;` without generics of its own: the target
-    /// (whitespace removed); empty when two aliases share the name.
-    pub type_aliases: std::collections::HashMap<String, String>,
+    /// `type Name = Target;` (a module's item, without generics of its own):
+    /// the module that declares it and the target, whitespace removed (empty
+    /// when two aliases share the name).
+    pub type_aliases: std::collections::HashMap<String, (String, String)>,
     /// Per module of the library (`crate::proto`, an inline module too):
     /// the names its `use` items bring in.
     pub uses: std::collections::HashMap<String, Vec<UseEntry>>,
@@ -528,15 +529,22 @@ impl CrateIndex {
                 }
                 // `type AnyMap = HashMap<..>;` (no generics of its own): what
                 // a receiver of that type is. Two aliases of one name: none.
+                // Module items only: an `impl`'s `type Error = ..;` is an
+                // associated type, not an alias.
+                let module_item = alias.syntax().parent().is_some_and(|p| {
+                    p.kind() == SyntaxKind::SOURCE_FILE || p.kind() == SyntaxKind::ITEM_LIST
+                });
                 if !self.files[at].outside_library
+                    && module_item
                     && alias.generic_param_list().is_none()
                     && let (Some(name), Some(ty)) = (alias.name(), alias.ty())
                 {
-                    let target = nominal(&squeezed(ty.syntax()));
+                    let target = squeezed(ty.syntax());
+                    let in_module = resolve::item_module(&module, alias.syntax());
                     self.type_aliases
                         .entry(name.text().to_string())
-                        .and_modify(|seen| seen.clear())
-                        .or_insert(target);
+                        .and_modify(|seen| seen.1.clear())
+                        .or_insert((in_module, target));
                 }
             } else if let Some(imp) = ast::Impl::cast(node) {
                 if let Some((source, target)) = from_impl(&imp) {
@@ -1638,11 +1646,9 @@ impl CrateIndex {
             let last = head.rsplit("::").next().unwrap_or(head);
             let next = match last {
                 "Arc" | "Rc" | "Box" => first_type_arg(&ty).map(str::to_string),
-                _ if head == last && !ty.contains('<') => self
-                    .type_aliases
-                    .get(last)
-                    .filter(|t| !t.is_empty())
-                    .cloned(),
+                _ if head == last && !ty.contains('<') => {
+                    self.alias(last).map(|(_, target)| nominal(target))
+                }
                 _ => None,
             };
             match next {
@@ -1651,6 +1657,15 @@ impl CrateIndex {
             }
         }
         ty
+    }
+
+    /// What the crate's one alias named `name` stands for (whitespace
+    /// removed), and the module that declares it.
+    pub fn alias(&self, name: &str) -> Option<(&str, &str)> {
+        self.type_aliases
+            .get(name)
+            .filter(|(_, target)| !target.is_empty())
+            .map(|(module, target)| (module.as_str(), target.as_str()))
     }
 
     /// What a method of a std collection returns, for the few whose answer

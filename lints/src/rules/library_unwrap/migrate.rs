@@ -2396,11 +2396,28 @@ fn error_value(
     ctx: &CrateContext<'_>,
     index: &CrateIndex,
 ) -> Option<(&'static str, String, String, bool)> {
-    let boxed = error.starts_with("Box<dyn") && error.contains("Error");
-    let io = matches!(error, "io::Error" | "std::io::Error");
     let module = index
         .file_of(ctx.file)
         .map_or_else(|| "crate".to_string(), |file| index.module_at(file, offset));
+    // `type Error = Box<dyn std::error::Error + Send + Sync>;` declared in
+    // the module of the call (hyper-util): what the alias names. (The same
+    // name elsewhere may be another type: a `use`d one, or the crate's.)
+    let error = match index.alias(error) {
+        Some((declared, target)) if declared == module => target,
+        _ => error,
+    };
+    let boxed = error.starts_with("Box<dyn") && error.contains("Error");
+    let io = matches!(error, "io::Error" | "std::io::Error");
+    // std converts a `&'static str` into these with `?`.
+    let from_str = matches!(
+        error,
+        "String"
+            | "std::string::String"
+            | "&'staticstr"
+            | "Cow<'static,str>"
+            | "std::borrow::Cow<'static,str>"
+            | "borrow::Cow<'static,str>"
+    );
     let converts = |sources: &[&str]| index.converts(sources, error, &module);
     if io || converts(&["io::Error", "std::io::Error"]) {
         let how = if io {
@@ -2410,7 +2427,7 @@ fn error_value(
         };
         return Some(("ok_or_else", io_error(message, ctx), how, io));
     }
-    if boxed || converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"]) {
+    if boxed || from_str || converts(&["&str", "&\'staticstr", "&'staticstr", "&'astr"]) {
         return Some((
             "ok_or",
             message.to_string(),
