@@ -722,9 +722,10 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
             key: IO_ERROR.to_string(),
             error: IO_ERROR.to_string(),
             constructor: None,
+            message: false,
         }),
         Strategy::NewError { .. } if arity == 2 => index::error_of(&text)
-            .filter(|error| !error.contains('<'))
+            .filter(|error| !error.contains('<') || MESSAGE_ERRORS.contains(&error.as_str()))
             .and_then(|error| bridge(&error, caller, index)),
         _ => None,
     };
@@ -751,12 +752,39 @@ struct Bridge {
     /// `E::name(io::Error)` makes an `E` (h2's `Error::from_io`), when no
     /// `From<io::Error>` does.
     constructor: Option<String>,
+    /// `E` is a std type made from the message (`String`, `Cow<'static,
+    /// str>`): the impl hands over the error's text.
+    message: bool,
 }
+
+/// Error types (whitespace removed) std makes from a `String`, so the new
+/// error reaches them as its message (axum's `Result<(), Cow<'static, str>>`).
+const MESSAGE_ERRORS: [&str; 5] = [
+    "String",
+    "std::string::String",
+    "Cow<'static,str>",
+    "std::borrow::Cow<'static,str>",
+    "borrow::Cow<'static,str>",
+];
 
 /// How the new error reaches `error`, the error type of `caller`'s
 /// `Result`: a `From<io::Error>` the crate has, or a constructor of the
 /// type that takes an `io::Error` and that `caller`'s file can call.
 fn bridge(error: &str, caller: &Function, index: &CrateIndex) -> Option<Bridge> {
+    if MESSAGE_ERRORS.contains(&error) {
+        // One impl per std type, whichever way it is written.
+        let key = if error.ends_with("String") {
+            "String"
+        } else {
+            "Cow<'static, str>"
+        };
+        return Some(Bridge {
+            key: key.to_string(),
+            error: error.to_string(),
+            constructor: None,
+            message: true,
+        });
+    }
     let module = index.module_at(caller.file, caller.range.start);
     let name = error.rsplit("::").next()?;
     let key = if index.type_names.get(name).is_some_and(|&n| n > 1) {
@@ -770,6 +798,7 @@ fn bridge(error: &str, caller: &Function, index: &CrateIndex) -> Option<Bridge> 
             key: key.clone(),
             error: error.to_string(),
             constructor,
+            message: false,
         })
     };
     if index.converts(&["io::Error", "std::io::Error"], error, &module) {
@@ -1671,6 +1700,14 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
                     continue;
                 };
                 let (doc, body) = match &bridge.constructor {
+                    _ if bridge.message => (
+                        format!(" Carries an `UnexpectedError` as its message, a `{key}`"),
+                        if key == "String" {
+                            quote! { error.to_string() }
+                        } else {
+                            quote! { error.to_string().into() }
+                        },
+                    ),
                     Some(constructor) => {
                         let call = quote::format_ident!("{}", constructor);
                         (
@@ -1688,6 +1725,7 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
                     ),
                 };
                 let second = match &bridge.constructor {
+                    _ if bridge.message => " (written by `temper fix`).",
                     Some(_) => " takes (written by `temper fix`).",
                     None => " from (written by `temper fix`).",
                 };
@@ -1887,7 +1925,9 @@ fn finish(
     let through = |constructor: bool| -> Vec<String> {
         plan.bridges
             .iter()
-            .filter(|(key, (_, b))| *key != IO_ERROR && b.constructor.is_some() == constructor)
+            .filter(|(key, (_, b))| {
+                *key != IO_ERROR && !b.message && b.constructor.is_some() == constructor
+            })
             .map(|(key, (_, b))| match &b.constructor {
                 Some(f) => format!("`{key}` (through `{}::{f}`)", b.error),
                 None => format!("`{key}`"),
@@ -1899,6 +1939,18 @@ fn finish(
         notes.push(format!(
             "callers returning {} get `impl From<UnexpectedError>`, through the `From<io::Error>` they already have",
             converted.join(", ")
+        ));
+    }
+    let messages: Vec<String> = plan
+        .bridges
+        .iter()
+        .filter(|(_, (_, b))| b.message)
+        .map(|(key, _)| format!("`{key}`"))
+        .collect();
+    if !messages.is_empty() {
+        notes.push(format!(
+            "callers returning {} get `impl From<UnexpectedError>`, which hands over the error's message",
+            messages.join(", ")
         ));
     }
     if !constructed.is_empty() {
