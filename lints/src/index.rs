@@ -951,16 +951,84 @@ fn find_calls(index: &CrateIndex, name: &str) -> Vec<CallSite> {
             out.extend(names.iter().filter_map(|node| site(index, at, &tree, node)));
             continue;
         }
+        let mut seen = std::collections::HashSet::new();
         for tree in trees::collect(&parsed, edition, &keywords) {
             for node in tree.root.descendants() {
                 if node.kind() != SyntaxKind::NAME_REF || node.text() != name {
                     continue;
                 }
+                seen.insert(tree.node_range(&node).start);
                 if let Some(site) = site(index, at, &tree, &node) {
                     out.push(site);
                 }
             }
         }
+        out.extend(unparsed_macro_calls(at, &parsed, name, &seen));
+    }
+    out
+}
+
+/// Calls of `name` in the arguments of macros whose arguments temper does
+/// not parse (`tap_inner!(self, mut this => { this.f(..) })` in axum): the
+/// chain cannot be carried in there, so each such call is a site in a
+/// macro. `seen` holds the offsets of the name references found in the
+/// trees that were parsed.
+fn unparsed_macro_calls(
+    at: usize,
+    file: &SourceFile,
+    name: &str,
+    seen: &std::collections::HashSet<usize>,
+) -> Vec<CallSite> {
+    let mut out = Vec::new();
+    for token in file
+        .syntax()
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        if token.kind() != SyntaxKind::IDENT
+            || token.text() != name
+            || token
+                .parent()
+                .is_none_or(|p| p.kind() != SyntaxKind::TOKEN_TREE)
+        {
+            continue;
+        }
+        let start = usize::from(token.text_range().start());
+        if seen.contains(&start) {
+            continue;
+        }
+        let significant = |t: Option<ra_ap_syntax::SyntaxToken>, forward: bool| {
+            let mut t = t;
+            while let Some(token) = &t {
+                if !token.kind().is_trivia() {
+                    break;
+                }
+                t = if forward {
+                    token.next_token()
+                } else {
+                    token.prev_token()
+                };
+            }
+            t.map(|t| t.kind())
+        };
+        let called = significant(token.next_token(), true) == Some(SyntaxKind::L_PAREN);
+        let kind = match significant(token.prev_token(), false) {
+            Some(SyntaxKind::DOT) if called => CallKind::Method(String::new()),
+            Some(SyntaxKind::DOT) => continue,
+            _ if called => CallKind::Path(Vec::new()),
+            _ => continue,
+        };
+        let end = usize::from(token.text_range().end());
+        out.push(CallSite {
+            file: at,
+            kind,
+            range: start..end,
+            end,
+            awaited: false,
+            place: CallPlace::Macro,
+            test: token.parent().is_some_and(|p| in_test_code(&p)),
+            as_value: false,
+        });
     }
     out
 }
