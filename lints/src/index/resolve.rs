@@ -128,18 +128,6 @@ impl CrateIndex {
         self.resolve_in(module, path, &mut Seen::new())
     }
 
-    /// [`Self::resolve_type`] for a path written at top level in file
-    /// `file`.
-    pub fn resolve_type_in_file(&self, file: usize, written: &str) -> Option<usize> {
-        self.resolve_type(&self.files.get(file)?.module, written)
-    }
-
-    /// Whether `a` (written in module `in_a`) and `b` (in module `in_b`) are
-    /// the same crate type; `None` when either does not resolve.
-    pub fn same_type(&self, in_a: &str, a: &str, in_b: &str, b: &str) -> Option<bool> {
-        Some(self.resolve_type(in_a, a)? == self.resolve_type(in_b, b)?)
-    }
-
     fn resolve_in(&self, module: &str, path: &str, seen: &mut Seen) -> Option<usize> {
         if path.is_empty()
             || seen.len() >= MAX_VISITS

@@ -721,8 +721,7 @@ fn returns(caller: &Function, index: &CrateIndex, strategy: &Strategy) -> Return
         Strategy::NewError { .. } if io => Some(Bridge {
             key: IO_ERROR.to_string(),
             error: IO_ERROR.to_string(),
-            constructor: None,
-            message: false,
+            via: Via::IoFrom,
         }),
         Strategy::NewError { .. } if arity == 2 => index::error_of(&text)
             .filter(|error| !error.contains('<') || MESSAGE_ERRORS.contains(&error.as_str()))
@@ -749,16 +748,25 @@ struct Bridge {
     key: String,
     /// `E` as the caller's file writes it.
     error: String,
-    /// `E::name(io::Error)` makes an `E` (h2's `Error::from_io`), when no
-    /// `From<io::Error>` does.
-    constructor: Option<String>,
-    /// `E` is a std type made from the message (`String`, `Cow<'static,
-    /// str>`): the impl hands over the error's text.
-    message: bool,
+    via: Via,
 }
 
-/// Error types (whitespace removed) std makes from a `String`, so the new
-/// error reaches them as its message (axum's `Result<(), Cow<'static, str>>`).
+/// How a [`Bridge`] makes an `E` from the new error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Via {
+    /// An `io::Error`, which `E` converts from (`From<io::Error>`).
+    IoFrom,
+    /// An `io::Error` handed to `E::name(io::Error)` (h2's
+    /// `Error::from_io`), when no `From<io::Error>` makes one.
+    Constructor(String),
+    /// The error's message: `E` is a std type made from it (`String`,
+    /// `Cow<'static, str>`).
+    Message,
+}
+
+/// Error types (whitespace removed) std makes from a `String` (and from a
+/// `&'static str`), so the new error reaches them as its message (axum's
+/// `Result<(), Cow<'static, str>>`).
 const MESSAGE_ERRORS: [&str; 5] = [
     "String",
     "std::string::String",
@@ -781,8 +789,7 @@ fn bridge(error: &str, caller: &Function, index: &CrateIndex) -> Option<Bridge> 
         return Some(Bridge {
             key: key.to_string(),
             error: error.to_string(),
-            constructor: None,
-            message: true,
+            via: Via::Message,
         });
     }
     let module = index.module_at(caller.file, caller.range.start);
@@ -793,16 +800,15 @@ fn bridge(error: &str, caller: &Function, index: &CrateIndex) -> Option<Bridge> 
     } else {
         name.to_string()
     };
-    let with = |constructor| {
+    let with = |via| {
         Some(Bridge {
             key: key.clone(),
             error: error.to_string(),
-            constructor,
-            message: false,
+            via,
         })
     };
     if index.converts(&["io::Error", "std::io::Error"], error, &module) {
-        return with(None);
+        return with(Via::IoFrom);
     }
     let decl = index.resolve_type(&module, error);
     let constructor = index.functions.iter().find(|f| {
@@ -818,7 +824,7 @@ fn bridge(error: &str, caller: &Function, index: &CrateIndex) -> Option<Bridge> 
             && (decl.is_none()
                 || index.resolve_type(&index.module_at(f.file, f.range.start), name) == decl)
     })?;
-    with(Some(constructor.name.clone()))
+    with(Via::Constructor(constructor.name.clone()))
 }
 
 fn strategy(ctx: &CrateContext<'_>, index: &CrateIndex) -> Result<Strategy, String> {
@@ -1699,8 +1705,8 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
                 let Ok(io_error) = syn::parse_str::<syn::Expr>(&io_error("error", ctx)) else {
                     continue;
                 };
-                let (doc, body) = match &bridge.constructor {
-                    _ if bridge.message => (
+                let (doc, body) = match &bridge.via {
+                    Via::Message => (
                         format!(" Carries an `UnexpectedError` as its message, a `{key}`"),
                         if key == "String" {
                             quote! { error.to_string() }
@@ -1708,7 +1714,7 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
                             quote! { error.to_string().into() }
                         },
                     ),
-                    Some(constructor) => {
+                    Via::Constructor(constructor) => {
                         let call = quote::format_ident!("{}", constructor);
                         (
                             format!(
@@ -1717,17 +1723,17 @@ fn helper_items(strategy: &Strategy, ctx: &CrateContext<'_>, index: &CrateIndex,
                             quote! { Self::#call(#io_error) },
                         )
                     }
-                    None => (
+                    Via::IoFrom => (
                         format!(
                             " Carries an `UnexpectedError` as an `io::Error`, which `{name}` converts"
                         ),
                         quote! { #io_error.into() },
                     ),
                 };
-                let second = match &bridge.constructor {
-                    _ if bridge.message => " (written by `temper fix`).",
-                    Some(_) => " takes (written by `temper fix`).",
-                    None => " from (written by `temper fix`).",
+                let second = match &bridge.via {
+                    Via::Message => " (written by `temper fix`).",
+                    Via::Constructor(_) => " takes (written by `temper fix`).",
+                    Via::IoFrom => " from (written by `temper fix`).",
                 };
                 let item = quote! {
                     #[doc = #doc]
@@ -1922,42 +1928,34 @@ fn finish(
             "callers returning `io::Result` get the new error as `io::Error::other(..)`, through `impl From<UnexpectedError> for std::io::Error`".to_string(),
         );
     }
-    let through = |constructor: bool| -> Vec<String> {
-        plan.bridges
+    for (kind, how) in [
+        (
+            Via::IoFrom,
+            "through the `From<io::Error>` they already have",
+        ),
+        (Via::Message, "which hands over the error's message"),
+        (
+            Via::Constructor(String::new()),
+            "through the constructor from `io::Error` they already have",
+        ),
+    ] {
+        let names: Vec<String> = plan
+            .bridges
             .iter()
             .filter(|(key, (_, b))| {
-                *key != IO_ERROR && !b.message && b.constructor.is_some() == constructor
+                *key != IO_ERROR && std::mem::discriminant(&b.via) == std::mem::discriminant(&kind)
             })
-            .map(|(key, (_, b))| match &b.constructor {
-                Some(f) => format!("`{key}` (through `{}::{f}`)", b.error),
-                None => format!("`{key}`"),
+            .map(|(key, (_, b))| match &b.via {
+                Via::Constructor(f) => format!("`{key}` (through `{}::{f}`)", b.error),
+                _ => format!("`{key}`"),
             })
-            .collect()
-    };
-    let (converted, constructed) = (through(false), through(true));
-    if !converted.is_empty() {
-        notes.push(format!(
-            "callers returning {} get `impl From<UnexpectedError>`, through the `From<io::Error>` they already have",
-            converted.join(", ")
-        ));
-    }
-    let messages: Vec<String> = plan
-        .bridges
-        .iter()
-        .filter(|(_, (_, b))| b.message)
-        .map(|(key, _)| format!("`{key}`"))
-        .collect();
-    if !messages.is_empty() {
-        notes.push(format!(
-            "callers returning {} get `impl From<UnexpectedError>`, which hands over the error's message",
-            messages.join(", ")
-        ));
-    }
-    if !constructed.is_empty() {
-        notes.push(format!(
-            "callers returning {} get `impl From<UnexpectedError>`, through the constructor from `io::Error` they already have",
-            constructed.join(", ")
-        ));
+            .collect();
+        if !names.is_empty() {
+            notes.push(format!(
+                "callers returning {} get `impl From<UnexpectedError>`, {how}",
+                names.join(", ")
+            ));
+        }
     }
     if !plan.dropped.is_empty() {
         notes.push(format!(
@@ -2461,15 +2459,7 @@ fn error_value(
     let boxed = error.starts_with("Box<dyn") && error.contains("Error");
     let io = matches!(error, "io::Error" | "std::io::Error");
     // std converts a `&'static str` into these with `?`.
-    let from_str = matches!(
-        error,
-        "String"
-            | "std::string::String"
-            | "&'staticstr"
-            | "Cow<'static,str>"
-            | "std::borrow::Cow<'static,str>"
-            | "borrow::Cow<'static,str>"
-    );
+    let from_str = error == "&'staticstr" || MESSAGE_ERRORS.contains(&error);
     let converts = |sources: &[&str]| index.converts(sources, error, &module);
     if io || converts(&["io::Error", "std::io::Error"]) {
         let how = if io {
